@@ -1,0 +1,137 @@
+"""Load scene files, turning every problem into one readable message."""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from simulator.scene import EVENT_TYPES, Scene, SpawnEvent, StepSpec
+from simulator.scene import Event as _Event
+
+_EVENT_MODELS = {
+    typing.get_args(m.model_fields["type"].annotation)[0]: m
+    for m in typing.get_args(typing.get_args(_Event)[0])
+}
+
+
+class SceneError(ValueError):
+    """A scene file that cannot be loaded; the message names the file, the field, the value and the fix."""
+
+
+def load_scene(path: str | Path) -> Scene:
+    """Read and validate a scene YAML file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SceneError(f"{path}: no such scene file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SceneError(f"{path}: cannot read the scene file ({exc})") from None
+    return parse_scene(text, source=str(path))
+
+
+def parse_scene(text: str, source: str = "<scene>") -> Scene:
+    """Validate scene YAML text; `source` names it in errors."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SceneError(f"{source}: malformed YAML{where}: {problem}") from None
+    if not isinstance(raw, dict):
+        raise SceneError(f"{source}: a scene file must be a mapping of keys (name, entities, steps, ...), "
+                         f"got {type(raw).__name__}")
+    try:
+        return Scene.model_validate(raw)
+    except ValidationError as exc:
+        raise SceneError(f"{source}: " + describe_errors(exc, Scene)) from None
+
+
+def describe_errors(exc: ValidationError, root: type[BaseModel]) -> str:
+    """One line per pydantic error: field path, bad value, what is allowed."""
+    lines = []
+    seen = set()
+    for err in exc.errors(include_url=False):
+        loc, model = _clean_loc(err["loc"], root)
+        path = _format_path(loc)
+        line = _describe_one(err, path, model)
+        if line not in seen:
+            seen.add(line)
+            lines.append(line)
+    return "\n".join(lines[:8]) + (f"\n(and {len(lines) - 8} more)" if len(lines) > 8 else "")
+
+
+def _describe_one(err: dict, path: str, model: type[BaseModel] | None) -> str:
+    kind, value = err["type"], err.get("input")
+    if kind == "extra_forbidden":
+        key = path.rsplit(".", 1)[-1]
+        allowed = sorted(model.model_fields) if model else []
+        close = difflib.get_close_matches(key, allowed, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"{path}: unknown key {key!r}{hint} Allowed keys here: {', '.join(allowed)}"
+    if kind == "union_tag_invalid":
+        return f"{path}.type: unknown event type {_show(err['ctx'].get('tag'))}; allowed: {', '.join(EVENT_TYPES)}"
+    if kind == "union_tag_not_found":
+        return f"{path}: an event needs a 'type'; allowed: {', '.join(EVENT_TYPES)}"
+    if kind == "literal_error":
+        return f"{path}: {_show(value)} is not allowed; expected {err['ctx']['expected']}"
+    if kind == "missing":
+        return f"{path}: required field is missing"
+    msg = err["msg"].removeprefix("Value error, ")
+    if kind == "value_error" and not path:
+        return msg
+    return f"{path or '(top level)'}: {msg} (got {_show(value)})" if "got" not in msg else f"{path}: {msg}"
+
+
+def _show(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _clean_loc(loc: tuple, root: type[BaseModel]) -> tuple[tuple, type[BaseModel] | None]:
+    """Drop union-tag segments from a pydantic location and find the model that owns its end."""
+    out: list = []
+    model: type[BaseModel] | None = root
+    for part in loc:
+        if isinstance(part, str) and part in _EVENT_MODELS and out and isinstance(out[-1], int):
+            model = _EVENT_MODELS[part]
+            continue
+        out.append(part)
+        if isinstance(part, str) and model is not None and part in model.model_fields:
+            model = _nested_model(model, part)
+    return tuple(out), model
+
+
+def _nested_model(model: type[BaseModel], field: str) -> type[BaseModel] | None:
+    if model is StepSpec and field == "events":
+        return None  # resolved by the union tag that follows
+    if model is SpawnEvent and field == "entity":
+        from simulator.scene import EntitySpec
+
+        return EntitySpec
+    for arg in _flatten(model.model_fields[field].annotation):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return model
+
+
+def _flatten(tp) -> list:
+    args = typing.get_args(tp)
+    return [tp] if not args else [a for t in args for a in _flatten(t)]
+
+
+def _format_path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def event_adapter() -> TypeAdapter:
+    """Validates one event dict (used by plans and clients)."""
+    return TypeAdapter(_Event)

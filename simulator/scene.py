@@ -1,0 +1,308 @@
+"""The scene file format: a static, validated description of a world and its steps.
+
+A scene is the contract between authors, the planner and the simulator. Everything here is
+immutable once loaded; the mutable world lives in :mod:`simulator.world`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SCENE_SCHEMA_VERSION = 1
+
+ID_PATTERN = r"^[a-z0-9_-]+$"
+HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+Shape = Literal["box", "sphere", "cylinder", "capsule"]
+SIZE_ARITY = {"box": 3, "sphere": 1, "cylinder": 2, "capsule": 2}
+SIZE_MEANING = {
+    "box": "[x, y, z] full extents in metres",
+    "sphere": "[radius] in metres",
+    "cylinder": "[radius, length] in metres",
+    "capsule": "[radius, length of the straight part] in metres",
+}
+
+
+class Strict(BaseModel):
+    """Base for every file-facing model: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _finite(v: tuple[float, ...]) -> tuple[float, ...]:
+    if not all(math.isfinite(x) for x in v):
+        raise ValueError(f"every component must be a finite number, got {list(v)}")
+    return v
+
+
+Vec3 = Annotated[tuple[float, float, float], Field(description="[x, y, z]")]
+
+
+def check_color(value: str) -> str:
+    if not HEX_COLOR.match(value):
+        raise ValueError(f"colour must be '#rrggbb' hex, e.g. '#ff0000', got {value!r}")
+    return value.lower()
+
+
+class EntitySpec(Strict):
+    """One rigid body: a single primitive shape."""
+
+    id: str = Field(pattern=ID_PATTERN, max_length=64)
+    """Unique name, lowercase letters, digits, '_' and '-'."""
+    shape: Shape
+    """Primitive shape: box, sphere, cylinder or capsule."""
+    size: tuple[float, ...]
+    """box: full extents [x, y, z]; sphere: [radius]; cylinder/capsule: [radius, length] (m)."""
+    position: Vec3
+    """Centre of the body in world coordinates (m); z is up, the floor is z = 0."""
+    orientation: Vec3 = (0.0, 0.0, 0.0)
+    """Euler angles about x, y, z in degrees (intrinsic xyz)."""
+    velocity: Vec3 = (0.0, 0.0, 0.0)
+    """Initial linear velocity (m/s); must stay zero for fixed bodies."""
+    mass: float | None = Field(default=None, gt=0)
+    """Mass in kg; by default computed from the shape's volume at 1000 kg/m³."""
+    fixed: bool = False
+    """A fixed body is held in place (static) until released with set_property fixed: false."""
+    color: str = "#808080"
+    """Display colour as '#rrggbb'."""
+    friction: float | None = Field(default=None, ge=0)
+    """Sliding friction coefficient; MuJoCo's default (1.0) when omitted."""
+    description: str = Field(default="", max_length=300)
+    """What the thing looks like, in words; kept verbatim in captions."""
+
+    _check_vectors = field_validator("position", "orientation", "velocity")(lambda v: _finite(v))
+    _check_color = field_validator("color")(lambda v: check_color(v))
+
+    @model_validator(mode="after")
+    def _check_size(self) -> EntitySpec:
+        want = SIZE_ARITY[self.shape]
+        if len(self.size) != want:
+            raise ValueError(
+                f"size for a {self.shape} needs {want} number(s), {SIZE_MEANING[self.shape]}; "
+                f"got {list(self.size)}"
+            )
+        if not all(math.isfinite(s) and s > 0 for s in self.size):
+            raise ValueError(f"size values must be positive metres, got {list(self.size)}")
+        if self.fixed and any(self.velocity):
+            raise ValueError("a fixed entity cannot have a velocity; drop velocity or set fixed: false")
+        return self
+
+
+class SpawnEvent(Strict):
+    """Create a new entity at the start of the step."""
+
+    type: Literal["spawn"]
+    """Event kind."""
+    entity: EntitySpec
+    """The full description of the new entity."""
+
+
+class RemoveEvent(Strict):
+    """Delete an entity from the world."""
+
+    type: Literal["remove"]
+    """Event kind."""
+    entity: str
+    """Id of the entity to remove."""
+
+
+class ApplyImpulseEvent(Strict):
+    """An instantaneous kick: velocity changes by impulse / mass."""
+
+    type: Literal["apply_impulse"]
+    """Event kind."""
+    entity: str
+    """Id of the free (not fixed) entity to kick."""
+    impulse: Vec3
+    """Impulse in N·s, world frame."""
+
+    _finite = field_validator("impulse")(lambda v: _finite(v))
+
+
+class ApplyForceEvent(Strict):
+    """A constant force at the centre of mass for a while."""
+
+    type: Literal["apply_force"]
+    """Event kind."""
+    entity: str
+    """Id of the free entity to push."""
+    force: Vec3
+    """Force in N, world frame."""
+    duration: float = Field(gt=0, le=60)
+    """How long the force acts, in seconds (it may outlast the step)."""
+
+    _finite = field_validator("force")(lambda v: _finite(v))
+
+
+class SetVelocityEvent(Strict):
+    """Set an entity's linear velocity outright."""
+
+    type: Literal["set_velocity"]
+    """Event kind."""
+    entity: str
+    """Id of the free entity."""
+    velocity: Vec3
+    """New linear velocity in m/s, world frame."""
+
+    _finite = field_validator("velocity")(lambda v: _finite(v))
+
+
+class SetPropertyEvent(Strict):
+    """Change an entity's properties; omitted ones stay as they are."""
+
+    type: Literal["set_property"]
+    """Event kind."""
+    entity: str
+    """Id of the entity to change."""
+    color: str | None = None
+    """New colour as '#rrggbb'."""
+    mass: float | None = Field(default=None, gt=0)
+    """New mass in kg."""
+    friction: float | None = Field(default=None, ge=0)
+    """New sliding friction coefficient."""
+    fixed: bool | None = None
+    """true holds the body where it is now; false releases it to fall."""
+    description: str | None = Field(default=None, max_length=300)
+    """New description in words."""
+
+    _check_color = field_validator("color")(lambda v: v if v is None else check_color(v))
+
+
+Event = Annotated[
+    Union[SpawnEvent, RemoveEvent, ApplyImpulseEvent, ApplyForceEvent, SetVelocityEvent, SetPropertyEvent],
+    Field(discriminator="type"),
+]
+EVENT_TYPES = ("spawn", "remove", "apply_impulse", "apply_force", "set_velocity", "set_property")
+
+
+class PhysicsSpec(Strict):
+    """Integrator settings."""
+
+    timestep: float = Field(default=0.002, gt=0, le=0.05)
+    """Physics step in seconds."""
+    gravity: Vec3 = (0.0, 0.0, -9.81)
+    """Gravity vector in m/s²."""
+
+    _finite = field_validator("gravity")(lambda v: _finite(v))
+
+
+class CameraSpec(Strict):
+    """The scene camera."""
+
+    position: Vec3 = (2.0, -2.0, 1.5)
+    """Eye position in metres."""
+    look_at: Vec3 = (0.0, 0.0, 0.5)
+    """Point the camera looks at."""
+    fov: float = Field(default=45.0, gt=1, lt=170)
+    """Vertical field of view in degrees."""
+
+    @model_validator(mode="after")
+    def _distinct(self) -> CameraSpec:
+        _finite(self.position), _finite(self.look_at)
+        if self.position == self.look_at:
+            raise ValueError("camera position and look_at must differ")
+        return self
+
+
+class RenderSpec(Strict):
+    """Output video settings."""
+
+    width: int = Field(default=256, ge=16, le=4096)
+    """Frame width in pixels."""
+    height: int = Field(default=256, ge=16, le=4096)
+    """Frame height in pixels."""
+    fps: int = Field(default=24, ge=1, le=240)
+    """Frames per second of simulated time."""
+
+
+class GroundSpec(Strict):
+    """The floor plane at z = 0, present in every world."""
+
+    color: str = "#b8b2a7"
+    """Floor colour as '#rrggbb'."""
+    friction: float = Field(default=1.0, ge=0)
+    """Floor sliding friction."""
+
+    _check_color = field_validator("color")(lambda v: check_color(v))
+
+
+class StepSpec(Strict):
+    """One turn: an action, optional pinned events, and how long to simulate afterwards."""
+
+    action: str | None = Field(default=None, max_length=2000)
+    """Free-text action for the planner (and the narration when no planner runs)."""
+    duration: float = Field(default=1.0, gt=0, le=120)
+    """Seconds simulated and rendered after the events."""
+    events: list[Event] | None = None
+    """Pinned events, played as written without the planner."""
+
+
+class Scene(Strict):
+    """A whole scenario: the world at t = 0 and the steps to play."""
+
+    schema_version: int = SCENE_SCHEMA_VERSION
+    """Scene format version."""
+    name: str = Field(pattern=ID_PATTERN, max_length=64)
+    """Slug naming the scene."""
+    description: str = ""
+    """What the scene is about."""
+    seed: int = Field(default=0, ge=0, lt=2**32)
+    """The one seed for physics, the planner and the video model."""
+    physics: PhysicsSpec = PhysicsSpec()
+    """Integrator settings."""
+    camera: CameraSpec = CameraSpec()
+    """The scene camera."""
+    render: RenderSpec = RenderSpec()
+    """Frame size and rate."""
+    ground: GroundSpec = GroundSpec()
+    """Floor appearance and friction."""
+    entities: list[EntitySpec] = []
+    """Bodies present at t = 0."""
+    steps: list[StepSpec] = []
+    """The turns to play, in order."""
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Scene:
+        if self.schema_version != SCENE_SCHEMA_VERSION:
+            raise ValueError(f"schema_version {self.schema_version} is not supported; use {SCENE_SCHEMA_VERSION}")
+        fixed: dict[str, bool] = {}
+        for e in self.entities:
+            if e.id in fixed:
+                raise ValueError(f"duplicate entity id {e.id!r}; ids must be unique")
+            fixed[e.id] = e.fixed
+        for i, step in enumerate(self.steps):
+            for j, ev in enumerate(step.events or []):
+                where = f"steps[{i}].events[{j}]"
+                problem = event_problem(ev, fixed)
+                if problem:
+                    raise ValueError(f"{where}: {problem}")
+                apply_to_registry(ev, fixed)
+        return self
+
+
+def event_problem(ev: Event, fixed: dict[str, bool]) -> str | None:
+    """Why `ev` cannot apply to a world whose entities are `fixed` (id -> is fixed), or None."""
+    if isinstance(ev, SpawnEvent):
+        if ev.entity.id in fixed:
+            return f"spawn id {ev.entity.id!r} already exists; choose a new id"
+        return None
+    if ev.entity not in fixed:
+        known = ", ".join(sorted(fixed)) or "none"
+        return f"unknown entity {ev.entity!r} in {ev.type}; known entities: {known}"
+    if isinstance(ev, (ApplyImpulseEvent, ApplyForceEvent, SetVelocityEvent)) and fixed[ev.entity]:
+        return f"{ev.type} on fixed entity {ev.entity!r}; release it first with set_property fixed: false"
+    return None
+
+
+def apply_to_registry(ev: Event, fixed: dict[str, bool]) -> None:
+    """Track which ids exist and which are fixed as events play."""
+    if isinstance(ev, SpawnEvent):
+        fixed[ev.entity.id] = ev.entity.fixed
+    elif isinstance(ev, RemoveEvent):
+        del fixed[ev.entity]
+    elif isinstance(ev, SetPropertyEvent) and ev.fixed is not None:
+        fixed[ev.entity] = ev.fixed
