@@ -1,0 +1,176 @@
+"""The `callosum` command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from simulator.loader import SceneError, load_scene
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Callosum: an agentic world simulator.")
+console = Console(stderr=True)
+PLANNERS = ("llamacpp", "openai", "vllm", "scripted")
+
+
+def _fail(message: str, code: int = 2) -> None:
+    console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _load(path: Path):
+    try:
+        return load_scene(path)
+    except SceneError as exc:
+        _fail(str(exc))
+
+
+def _planner(name: Optional[str], base_url, model, api_key, seed: int):
+    """Resolve --planner to a turn planner, or None for pinned events only."""
+    from agent.backends import default_planner
+
+    if name is None:
+        name, hint = default_planner()
+        if hint:
+            console.print(f"[dim]{hint}[/]")
+    if name not in PLANNERS:
+        _fail(f"--planner {name!r} is not known; choose one of: {', '.join(PLANNERS)}")
+    if name == "scripted":
+        return None
+    from agent.backends import make_backend
+    from agent.planner import Planner
+
+    try:
+        backend = make_backend(name, base_url=base_url, model=model, api_key=api_key, seed=seed)
+    except (ImportError, RuntimeError, ValueError) as exc:
+        _fail(f"planner {name!r} is unavailable: {exc}", code=1)
+    return Planner(backend)
+
+
+def _video(path: Optional[Path], steps, size, device, dtype, strength, offload):
+    if path is None:
+        return None
+    try:
+        from renderer.video import load_video_renderer
+    except ImportError as exc:
+        _fail(f"--video-model needs the diffusion extra (pip install 'callosum[diffusion]'): {exc}", code=1)
+    wh = None
+    if size:
+        try:
+            w, h = (int(v) for v in size.lower().split("x"))
+            wh = (w, h)
+        except ValueError:
+            _fail(f"--video-size must look like WIDTHxHEIGHT, e.g. 768x512; got {size!r}")
+    try:
+        return load_video_renderer(path, device=device, dtype=dtype, offload=offload, steps=steps, size=wh,
+                                   strength=strength)
+    except (OSError, ValueError, RuntimeError) as exc:
+        _fail(f"--video-model {str(path)!r}: {exc}")
+
+
+@app.command()
+def play(
+    scene_path: Path = typer.Argument(..., metavar="SCENE", help="Scene YAML file."),
+    out: Path = typer.Option(None, "--out", "-o", help="MP4 to write (default out/<scene>.mp4)."),
+    state_out: Optional[Path] = typer.Option(None, help="Write one JSON line per rendered frame (and each plan)."),
+    frames_dir: Optional[Path] = typer.Option(None, help="Also write every frame as a PNG here."),
+    stereo: bool = typer.Option(False, help="Render side-by-side stereo pairs."),
+    preset: str = typer.Option("quality", help="Geometry render preset: fast or quality."),
+    summary: bool = typer.Option(False, help="Print the final world state."),
+    planner: Optional[str] = typer.Option(None, help=f"Planner: {', '.join(PLANNERS)} (default: embedded if installed)."),
+    base_url: Optional[str] = typer.Option(None, envvar="CALLOSUM_BASE_URL", help="OpenAI-compatible server URL."),
+    model: Optional[str] = typer.Option(None, envvar="CALLOSUM_MODEL", help="Model name on that server."),
+    api_key: Optional[str] = typer.Option(None, envvar="OPENAI_API_KEY", help="API key for that server."),
+    video_model: Optional[Path] = typer.Option(None, help="Local diffusers video model folder."),
+    video_steps: Optional[int] = typer.Option(None, help="Denoising steps per segment."),
+    video_size: Optional[str] = typer.Option(None, help="Video size WIDTHxHEIGHT."),
+    device: str = typer.Option("cpu", help="Torch device for the video model: cpu or cuda."),
+    dtype: str = typer.Option("fp32", help="Video model dtype: fp32 or bf16."),
+    strength: Optional[float] = typer.Option(None, help="How far the video may depart from the geometry pass (0-1)."),
+    offload: bool = typer.Option(False, help="CPU-offload video model components between uses."),
+) -> None:
+    """Play a scene to an MP4."""
+    from agent.playback import Progress as Hooks
+    from agent.playback import play as run_play
+    from agent.playback import total_frames
+    from renderer.geometry import GLUnavailableError
+
+    scene = _load(scene_path)
+    if preset not in ("fast", "quality"):
+        _fail(f"--preset must be fast or quality, got {preset!r}")
+    out = out or Path("out") / f"{scene.name}.mp4"
+    turn_planner = _planner(planner, base_url, model, api_key, scene.seed)
+    video = _video(video_model, video_steps, video_size, device, dtype, strength, offload)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as bars:
+        frames_task = bars.add_task(f"[cyan]{scene.name}", total=total_frames(scene))
+        denoise = {"task": None}
+
+        def on_denoise(i: int, n: int) -> None:
+            if denoise["task"] is None:
+                denoise["task"] = bars.add_task("[magenta]segment", total=n)
+            bars.update(denoise["task"], completed=i, total=n)
+
+        def on_step(i: int, plan) -> None:
+            if denoise["task"] is not None:
+                bars.remove_task(denoise["task"])
+                denoise["task"] = None
+            if plan.narration:
+                bars.console.print(f"[bold]step {i}[/] {plan.narration}", highlight=False)
+
+        hooks = Hooks(on_frame=lambda n: bars.advance(frames_task, n), on_step=on_step, on_denoise=on_denoise)
+        try:
+            result = run_play(scene, out=out, state_out=state_out, frames_dir=frames_dir, stereo=stereo,
+                              preset=preset, planner=turn_planner, video=video, progress=hooks)
+        except GLUnavailableError as exc:
+            _fail(str(exc), code=1)
+    console.print(f"wrote [green]{out}[/] ({result.frames} frames at {scene.render.fps} fps)")
+    if state_out:
+        console.print(f"wrote [green]{state_out}[/]")
+    if summary:
+        _print_state(result.final_state)
+
+
+def _print_state(state) -> None:
+    table = Table(title=f"world at t = {state.time:.3f} s (step {state.step})")
+    for col in ("id", "shape", "position (m)", "velocity (m/s)", "color", "fixed"):
+        table.add_column(col)
+    for eid, e in state.entities.items():
+        table.add_row(eid, e.shape, _vec(e.position), _vec(e.velocity), e.color, "yes" if e.fixed else "no")
+    Console().print(table)
+
+
+def _vec(v) -> str:
+    return "[" + ", ".join(f"{x:+.3f}" for x in v) + "]"
+
+
+@app.command()
+def check(scene_paths: list[Path] = typer.Argument(..., metavar="SCENE...", help="Scene YAML files.")) -> None:
+    """Validate scene files without running them."""
+    bad = 0
+    for path in scene_paths:
+        try:
+            scene = load_scene(path)
+            console.print(f"[green]ok[/] {path}: {len(scene.entities)} entities, {len(scene.steps)} steps")
+        except SceneError as exc:
+            console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            bad += 1
+    if bad:
+        raise typer.Exit(2)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        console.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
