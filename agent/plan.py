@@ -1,12 +1,24 @@
-"""The plan the left brain returns for one turn (minimal; the planner issue extends it)."""
+"""The plan the left brain returns for one turn, and the JSON Schema that constrains its decoding."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+import copy
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from simulator.scene import Event
 
 PLAN_SCHEMA_VERSION = 1
+MAX_EVENTS = 4
+NARRATION_MAX = 300
+CAPTION_MAX = 500
+
+# Bounds for the decoding schema only: a small model fills every string it may, so every free
+# string and array gets a tight bound, and the JSON always closes within max_tokens.
+DECODE_ID_MAX = 24
+DECODE_TEXT_MAX = 120
 
 
 class TurnPlan(BaseModel):
@@ -16,9 +28,81 @@ class TurnPlan(BaseModel):
 
     schema_version: int = PLAN_SCHEMA_VERSION
     """Plan format version."""
-    narration: str = ""
-    """What happens, in prose."""
-    events: list[Event] = []
-    """Physical events to apply at the start of the turn."""
-    caption: str = ""
-    """A detailed visual description of the coming segment, for the video renderer."""
+    narration: str = Field(default="", max_length=NARRATION_MAX)
+    """What happens, in prose: one or two sentences in the present tense."""
+    events: list[Event] = Field(default_factory=list, max_length=MAX_EVENTS)
+    """Physical events to apply at the start of the turn, in order (the simulator's event vocabulary)."""
+    caption: str = Field(default="", max_length=CAPTION_MAX)
+    """A detailed visual description of the coming segment for the video renderer: each visible
+    entity's appearance, its motion, and the camera."""
+
+
+def plan_json_schema(entity_ids: list[str] | None = None) -> dict[str, Any]:
+    """The JSON Schema that constrains decoding, derived from :class:`TurnPlan`.
+
+    Every string and array is bounded, unions are ``anyOf`` (portable across llama.cpp, vLLM and
+    OpenAI), ``schema_version`` is left to the code, and all three fields are required in the
+    order narration, events, caption. With `entity_ids`, the ids that events refer to are limited
+    to those names (a spawn's own id stays free).
+    """
+    full = TurnPlan.model_json_schema()
+    defs = full.get("$defs", {})
+    schema = _inline(full, defs)
+    props = schema["properties"]
+    props.pop("schema_version", None)
+    schema["required"] = ["narration", "events", "caption"]
+    schema["properties"] = {k: props[k] for k in schema["required"]}
+    schema["additionalProperties"] = False
+    schema.pop("title", None)
+    _bound(schema)
+    if entity_ids:
+        for variant in schema["properties"]["events"]["items"]["anyOf"]:
+            target = variant["properties"]["entity"]
+            if target.get("type") == "string":
+                variant["properties"]["entity"] = {"type": "string", "enum": sorted(entity_ids)}
+    return schema
+
+
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        if "$ref" in node:
+            return _inline(copy.deepcopy(defs[node["$ref"].rsplit("/", 1)[-1]]), defs)
+        out = {}
+        for key, value in node.items():
+            if key in ("$defs", "discriminator"):
+                continue
+            out["anyOf" if key == "oneOf" else key] = _inline(value, defs)
+        return out
+    if isinstance(node, list):
+        return [_inline(v, defs) for v in node]
+    return node
+
+
+def _bound(node: Any, key: str = "") -> None:
+    """Tighten strings and arrays in place; ids get a bounded pattern (patterns override maxLength)."""
+    if isinstance(node, list):
+        for v in node:
+            _bound(v, key)
+        return
+    if not isinstance(node, dict):
+        return
+    node.pop("title", None)
+    if node.get("type") == "string" and "const" not in node and "enum" not in node:
+        pattern = node.get("pattern")
+        if key == "color":
+            node["pattern"] = "^#[0-9a-f]{6}$"
+        elif pattern and pattern.endswith("+$"):
+            node["pattern"] = re.sub(r"\+\$$", f"{{1,{DECODE_ID_MAX}}}$", pattern)
+            node["maxLength"] = DECODE_ID_MAX
+        elif key == "entity":
+            node["maxLength"] = DECODE_ID_MAX
+        elif key not in ("narration", "caption"):
+            node["maxLength"] = min(node.get("maxLength", DECODE_TEXT_MAX), DECODE_TEXT_MAX)
+    if node.get("type") == "array" and "prefixItems" not in node and key == "size":
+        node["minItems"], node["maxItems"] = 1, 3
+    for k, v in node.items():
+        if k == "properties":
+            for name, sub in v.items():
+                _bound(sub, name)
+        elif isinstance(v, (dict, list)):
+            _bound(v, key)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 
 from simulator._mujoco import mujoco
 
@@ -18,8 +19,10 @@ def gl_context(width: int, height: int):
 
     backend = os.environ.get("MUJOCO_GL", "")
     try:
-        ctx = mujoco.GLContext(width, height)
-        ctx.make_current()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # GLFW reports a failed init only as a warning
+            ctx = mujoco.GLContext(width, height)
+            ctx.make_current()
     except Exception as exc:  # the backends raise assorted types (FatalError, ImportError, OSError, ...)
         raise GLUnavailableError(
             f"cannot start headless OpenGL with MUJOCO_GL={backend!r} ({type(exc).__name__}: {exc}); {APT_HINT}"

@@ -1,0 +1,189 @@
+"""The world in words: bounding boxes, spatial relations, colour names, captions.
+
+Small language models are weak at raw coordinates, so the planner's prompt and the scripted
+captions both describe the world through these relations.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from simulator.state import EntityState, WorldState
+
+TOUCH_GAP = 0.01
+"""Two bodies closer than this (m) count as touching."""
+
+_COLOURS = {
+    "black": (0, 0, 0), "white": (255, 255, 255), "grey": (128, 128, 128), "red": (214, 40, 40),
+    "orange": (245, 140, 30), "yellow": (240, 210, 40), "green": (50, 160, 60), "blue": (40, 90, 210),
+    "purple": (130, 60, 170), "pink": (240, 130, 180), "brown": (139, 90, 43), "beige": (200, 180, 150),
+    "cyan": (40, 190, 210),
+}
+
+
+def colour_name(hex_colour: str) -> str:
+    """The nearest plain colour word for '#rrggbb' ('' when the value is not such a colour)."""
+    try:
+        rgb = tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    except (ValueError, TypeError, IndexError):
+        return ""
+    return min(_COLOURS, key=lambda n: sum((a - b) ** 2 for a, b in zip(_COLOURS[n], rgb)))
+
+
+@dataclass(frozen=True)
+class Box:
+    """An axis-aligned bounding box (m)."""
+
+    lo: tuple[float, float, float]
+    """Minimum corner."""
+    hi: tuple[float, float, float]
+    """Maximum corner."""
+
+    def gap(self, other: Box) -> float:
+        """Distance between the boxes (0 when they overlap)."""
+        d = [max(0.0, self.lo[i] - other.hi[i], other.lo[i] - self.hi[i]) for i in range(3)]
+        return math.sqrt(sum(x * x for x in d))
+
+    def penetration(self, other: Box) -> float:
+        """How deep the boxes interpenetrate along their shallowest axis (0 when apart)."""
+        return max(0.0, min(min(self.hi[i], other.hi[i]) - max(self.lo[i], other.lo[i]) for i in range(3)))
+
+
+def local_half_extents(shape: str, size: Sequence[float]) -> tuple[float, float, float]:
+    if shape == "box":
+        return (size[0] / 2, size[1] / 2, size[2] / 2)
+    r = size[0]
+    if shape == "sphere":
+        return (r, r, r)
+    half = size[1] / 2 + (r if shape == "capsule" else 0.0)
+    return (r, r, half)
+
+
+def _rotation(quat: Sequence[float]) -> list[list[float]]:
+    w, x, y, z = quat
+    n = math.sqrt(w * w + x * x + y * y + z * z) or 1.0
+    w, x, y, z = w / n, x / n, y / n, z / n
+    return [
+        [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+        [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+        [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+    ]
+
+
+def euler_quat(degrees: Sequence[float]) -> tuple[float, float, float, float]:
+    """Intrinsic xyz Euler angles in degrees to a wxyz quaternion (as the simulator reads them)."""
+    q = (1.0, 0.0, 0.0, 0.0)
+    for axis, deg in enumerate(degrees):
+        h = math.radians(deg) / 2
+        r = [math.cos(h), 0.0, 0.0, 0.0]
+        r[axis + 1] = math.sin(h)
+        a, b = q, r
+        q = (
+            a[0] * b[0] - a[1] * b[1] - a[2] * b[2] - a[3] * b[3],
+            a[0] * b[1] + a[1] * b[0] + a[2] * b[3] - a[3] * b[2],
+            a[0] * b[2] - a[1] * b[3] + a[2] * b[0] + a[3] * b[1],
+            a[0] * b[3] + a[1] * b[2] - a[2] * b[1] + a[3] * b[0],
+        )
+    return q
+
+
+def bounding_box(shape: str, size: Sequence[float], position: Sequence[float], quat: Sequence[float]) -> Box:
+    half = local_half_extents(shape, size)
+    rot = _rotation(quat)
+    ext = [sum(abs(rot[i][j]) * half[j] for j in range(3)) for i in range(3)]
+    return Box(
+        lo=tuple(position[i] - ext[i] for i in range(3)), hi=tuple(position[i] + ext[i] for i in range(3))
+    )
+
+
+def entity_box(e: EntityState) -> Box:
+    return bounding_box(e.shape, e.size, e.position, e.orientation)
+
+
+def relations(state: WorldState) -> list[str]:
+    """Plain-English relations between entities: on top of, touching, left/right, in front/behind."""
+    boxes = {eid: entity_box(e) for eid, e in state.entities.items()}
+    out = []
+    for a, ba in boxes.items():
+        if ba.lo[2] <= TOUCH_GAP:
+            out.append(f"{a} rests on the floor" if state.entities[a].fixed or _still(state.entities[a])
+                       else f"{a} is at floor level")
+    ids = list(boxes)
+    for i, a in enumerate(ids):
+        for b in ids[i + 1 :]:
+            out.extend(_pair(a, boxes[a], b, boxes[b]))
+    return out
+
+
+def _still(e: EntityState) -> bool:
+    return math.hypot(*e.velocity) < 0.02
+
+
+def _overlap_xy(a: Box, b: Box) -> bool:
+    return all(a.lo[i] < b.hi[i] and b.lo[i] < a.hi[i] for i in (0, 1))
+
+
+def _pair(a: str, ba: Box, b: str, bb: Box) -> list[str]:
+    gap = ba.gap(bb)
+    if _overlap_xy(ba, bb):
+        upper, lower = (a, b) if ba.lo[2] >= bb.hi[2] - TOUCH_GAP else (b, a) if bb.lo[2] >= ba.hi[2] - TOUCH_GAP else (None, None)
+        if upper:
+            hi, lo = (ba, bb) if upper == a else (bb, ba)
+            if hi.lo[2] - lo.hi[2] <= TOUCH_GAP:
+                return [f"{upper} is on top of {lower} (touching)"]
+            return [f"{upper} is above {lower}, {hi.lo[2] - lo.hi[2]:.2f} m higher"]
+    words = []
+    ca = [(ba.lo[i] + ba.hi[i]) / 2 for i in range(3)]
+    cb = [(bb.lo[i] + bb.hi[i]) / 2 for i in range(3)]
+    dx, dy = ca[0] - cb[0], ca[1] - cb[1]
+    if abs(dx) >= abs(dy):
+        words.append(f"{a} is {'left' if dx < 0 else 'right'} of {b}")
+    else:
+        words.append(f"{a} is {'in front of' if dy < 0 else 'behind'} {b}")
+    words[-1] += " (touching)" if gap <= TOUCH_GAP else f", {gap:.2f} m apart"
+    return words
+
+
+def size_words(shape: str, size: Sequence[float]) -> str:
+    if shape == "box":
+        return "box " + " x ".join(f"{s:.2f}" for s in size) + " m"
+    if shape == "sphere":
+        return f"sphere radius {size[0]:.2f} m"
+    return f"{shape} radius {size[0]:.2f} m, length {size[1]:.2f} m"
+
+
+def _vec(v: Sequence[float]) -> str:
+    return "(" + ", ".join(f"{x:.2f}" for x in v) + ")"
+
+
+def entity_line(eid: str, e: EntityState) -> str:
+    speed = math.hypot(*e.velocity)
+    motion = "still" if speed < 0.02 else f"moving {_vec(e.velocity)} m/s"
+    hold = "fixed" if e.fixed else "free"
+    text = f'- {eid}: {size_words(e.shape, e.size)}, {e.mass:.2f} kg, {hold}, at {_vec(e.position)}, {motion}, '
+    text += f"{colour_name(e.color)} {e.color}"
+    return text + (f', "{e.description}"' if e.description else "")
+
+
+def world_text(state: WorldState) -> str:
+    lines = [f"t = {state.time:.2f} s. Entities (x right, y away from camera, z up; floor at z = 0):"]
+    lines += [entity_line(eid, e) for eid, e in state.entities.items()] or ["- (none)"]
+    rel = relations(state)
+    if rel:
+        lines.append("Relations: " + "; ".join(rel) + ".")
+    return "\n".join(lines)
+
+
+def caption_for(state: WorldState, narration: str = "") -> str:
+    """A caption from the entities' own descriptions, their motion, and a steady camera."""
+    parts = []
+    for eid, e in state.entities.items():
+        look = e.description or f"a {colour_name(e.color)} {e.shape}"
+        motion = "resting" if math.hypot(*e.velocity) < 0.02 else "in motion"
+        parts.append(f"{look} ({eid}), {motion}")
+    text = "A steady camera watches " + ("; ".join(parts) if parts else "an empty floor") + "."
+    if narration:
+        text += " " + narration.strip()
+    return text[:500]

@@ -1,0 +1,139 @@
+"""The planner: prompt the model, validate and repair its plan, retry with reasons, fall back.
+
+The world is never touched here. Playback applies ``outcome.plan.events`` afterwards, and those
+events have passed :func:`agent.validate.validate` (or there are none).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from agent.backends.base import Backend, PlanRequest
+from agent.describe import caption_for
+from agent.plan import NARRATION_MAX, TurnPlan, plan_json_schema
+from agent.prompts import PROMPT_VERSION, build_messages, retry_messages
+from agent.validate import PlanIssue, check_plan
+from simulator.state import WorldState
+
+DEFAULT_MAX_TOKENS = 400
+_NARRATION = re.compile(r'"narration"\s*:\s*"((?:[^"\\]|\\.)*)')
+
+
+@dataclass
+class PlanOutcome:
+    """A turn's plan and the audit record of how it was reached."""
+
+    plan: TurnPlan
+    """A plan whose events passed validation (repairs applied), or the no-event fallback."""
+    record: dict[str, Any]
+    """JSON-ready: attempts (raw output, issues), repairs, fell_back, latency and tokens."""
+
+
+class Planner:
+    """Plans turns with `backend`; rejected plans go back to the model up to `max_retries` times."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        max_retries: int = 2,
+        *,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        temperature: float = 0.2,
+        seed: int | None = None,
+        constrain_ids: bool = True,
+    ):
+        if max_retries < 0:
+            raise ValueError(f"max_retries must be 0 or more, got {max_retries}")
+        if max_tokens < 1:
+            raise ValueError(f"max_tokens must be at least 1, got {max_tokens}")
+        self.backend = backend
+        self.max_retries = max_retries
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self.seed = seed
+        self.constrain_ids = constrain_ids
+
+    def plan_turn(self, world_state: WorldState, action: str, history: list[str]) -> PlanOutcome:
+        start = time.perf_counter()
+        messages = build_messages(world_state, action, history)
+        schema = plan_json_schema(list(world_state.entities) if self.constrain_ids else None)
+        attempts: list[dict[str, Any]] = []
+        plan: TurnPlan | None = None
+        repairs: list[PlanIssue] = []
+        for _ in range(self.max_retries + 1):
+            request = PlanRequest(
+                messages=messages, schema=schema, seed=self.seed, max_tokens=self.max_tokens,
+                temperature=self.temperature, context={"action": action, "state": world_state},
+            )
+            reply = self.backend.complete(request)
+            checked = check_plan(world_state, reply.text)
+            issues = checked.issues
+            if checked.plan is None and reply.finish_reason == "length":
+                issues = [PlanIssue(path="", code="cut_off", value=self.max_tokens,
+                                    message=f"the reply was cut off at {self.max_tokens} tokens; write a "
+                                            "shorter plan")] + issues
+            attempts.append({
+                "raw": reply.text,
+                "issues": [i.model_dump(mode="json") for i in issues],
+                "finish_reason": reply.finish_reason,
+                "latency_s": round(reply.latency_s, 4),
+                "prompt_tokens": reply.prompt_tokens,
+                "completion_tokens": reply.completion_tokens,
+            })
+            if checked.plan is not None:
+                plan, repairs = checked.plan, checked.repairs
+                break
+            messages = messages + retry_messages(reply.text, [i.message for i in issues])
+        fell_back = plan is None
+        if plan is None:
+            narration = _salvage_narration([a["raw"] for a in attempts]) or action[:NARRATION_MAX]
+            plan = TurnPlan(narration=narration, events=[], caption=caption_for(world_state, narration))
+        elif not plan.caption.strip():
+            plan = plan.model_copy(update={"caption": caption_for(world_state, plan.narration)})
+        total = time.perf_counter() - start
+        model_s = sum(a["latency_s"] for a in attempts)
+        completion = sum(a["completion_tokens"] for a in attempts)
+        record = {
+            "prompt_version": PROMPT_VERSION,
+            "backend": self.backend.name,
+            "model": self.backend.model,
+            "seed": self.backend.seed if self.seed is None else self.seed,
+            "action": action,
+            "attempts": attempts,
+            "repairs": [r.model_dump(mode="json") for r in repairs],
+            "fell_back": fell_back,
+            "plan": plan.model_dump(mode="json"),
+            "latency_s": round(total, 4),
+            "model_s": round(model_s, 4),
+            "overhead_s": round(max(0.0, total - model_s), 4),
+            "tokens": {
+                "prompt": sum(a["prompt_tokens"] for a in attempts),
+                "completion": completion,
+                "per_s": round(completion / model_s, 2) if model_s > 0 else None,
+            },
+        }
+        return PlanOutcome(plan=plan, record=record)
+
+
+def _salvage_narration(raws: list[str]) -> str:
+    """The narration of the latest reply that has one, even when its JSON never closed."""
+    for raw in reversed(raws):
+        try:
+            value = json.loads(raw).get("narration")
+        except (ValueError, AttributeError):
+            m = _NARRATION.search(raw)
+            value = _unescape(m.group(1)) if m else None
+        if isinstance(value, str) and value.strip():
+            return value.strip()[:NARRATION_MAX]
+    return ""
+
+
+def _unescape(fragment: str) -> str:
+    try:
+        return json.loads(f'"{fragment}"')
+    except ValueError:
+        return fragment.replace('\\"', '"')
