@@ -214,9 +214,10 @@ class GeometryRenderer:
         near = model.vis.map.znear * model.stat.extent
         far = model.vis.map.zfar * model.stat.extent
         half_h = near * np.tan(fovy / 2)
+        right = pose.right
         for i, sign in enumerate((-0.5, 0.5)):
             cam = scn.camera[i]
-            cam.pos[:] = pose.position + sign * ipd * pose.right
+            cam.pos[:] = pose.position + sign * ipd * right
             cam.forward[:] = pose.forward
             cam.up[:] = pose.up
             cam.frustum_center = 0.0

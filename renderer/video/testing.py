@@ -133,3 +133,26 @@ def save_tiny(family: str, folder, **kwargs) -> None:
     if family not in BUILDERS:
         raise ValueError(f"family: unknown {family!r}; choose one of {', '.join(BUILDERS)}")
     BUILDERS[family](**kwargs).save_pretrained(str(folder))
+
+
+def synthetic_geometry(n: int, start: int = 0, width: int = 32, height: int = 32) -> list:
+    """``n`` GeometryFrames of a red square sliding over a floor, frames ``start`` .. ``start + n - 1``."""
+    import numpy as np
+
+    from renderer.geometry import GeometryFrame
+
+    out = []
+    for i in range(start, start + n):
+        x = (2 * i) % max(1, width - 6)
+        rgb = np.zeros((height, width, 3), np.uint8)
+        rgb[:] = (40, 80, 120)
+        rgb[height // 2:] = (90, 90, 90)
+        rgb[height // 4: height // 2, x: x + 6] = (230, 30, 30)
+        depth = np.full((height, width), 8.0, np.float32)
+        depth[height // 2:] = 4.0
+        depth[height // 4: height // 2, x: x + 6] = 2.0
+        seg = np.full((height, width), -1, np.int32)
+        seg[height // 2:] = 0
+        seg[height // 4: height // 2, x: x + 6] = 1
+        out.append(GeometryFrame(rgb=rgb, depth=depth, segmentation=seg, labels=["ground", "ball"]))
+    return out
