@@ -104,7 +104,8 @@ def play(
     if preset not in ("fast", "quality"):
         _fail(f"--preset must be fast or quality, got {preset!r}")
     out = out or Path("out") / f"{scene.name}.mp4"
-    turn_planner = _planner(planner, base_url, model, api_key, scene.seed)
+    needs_planner = any(step.events is None and step.action for step in scene.steps)
+    turn_planner = _planner(planner, base_url, model, api_key, scene.seed) if needs_planner else None
     video = _video(video_model, video_steps, video_size, device, dtype, strength, offload)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as bars:
@@ -130,10 +131,23 @@ def play(
         except GLUnavailableError as exc:
             _fail(str(exc), code=1)
     console.print(f"wrote [green]{out}[/] ({result.frames} frames at {scene.render.fps} fps)")
+    if video is not None:
+        _print_video_summary(video.summary())
     if state_out:
         console.print(f"wrote [green]{state_out}[/]")
     if summary:
         _print_state(result.final_state)
+
+
+def _print_video_summary(s: dict) -> None:
+    fmt = lambda v, spec: "n/a" if v is None else format(v, spec)
+    console.print(
+        f"video: {s['segments']} segments ({s['family']}, seed {s['seed']}); seam PSNR mean "
+        f"{fmt(s['seam_psnr_mean'], '.2f')} dB, min {fmt(s['seam_psnr_min'], '.2f')} dB "
+        f"(within segments {fmt(s['inner_psnr_mean'], '.2f')} dB); seam SSIM mean {fmt(s['seam_ssim_mean'], '.3f')}; "
+        f"{s['seconds']:.1f} s for {s['video_seconds']:.1f} s of video, first segment {fmt(s['first_segment_seconds'], '.1f')} s",
+        highlight=False,
+    )
 
 
 def _print_state(state) -> None:
@@ -162,6 +176,11 @@ def check(scene_paths: list[Path] = typer.Argument(..., metavar="SCENE...", help
             bad += 1
     if bad:
         raise typer.Exit(2)
+
+
+from agent.cli_sessions import register as _register_sessions  # noqa: E402
+
+_register_sessions(app)
 
 
 def main() -> None:

@@ -214,7 +214,7 @@ class VideoRenderer:
         num_frames = self.rules.frames_for(len(timeline))
 
         # 3. Anchor: previous segment's last frame, else the geometry pass's first RGB frame
-        anchor = geometry[0].rgb
+        anchor = prev.frames[-1] if prev else geometry[0].rgb
         anchor = fr.resize(anchor, width, height)
 
         # 4. Geometry resampled to the model's frame count and size

@@ -22,9 +22,10 @@ class LTXRenderer(VideoRenderer):
     @property
     def rules(self) -> FrameRules:
         p = self.pipe
+        # LTXConditionPipeline.check_inputs demands multiples of 32 whatever the VAE's stride
+        stride = p.vae_spatial_compression_ratio * p.transformer_spatial_patch_size
         return FrameRules("LTX-Video", frame_step=p.vae_temporal_compression_ratio,
-                          size_multiple=p.vae_spatial_compression_ratio * p.transformer_spatial_patch_size,
-                          max_frames=257)
+                          size_multiple=max(32, stride), max_frames=257)
 
     def init_latents(self, video: list[np.ndarray], width: int, height: int) -> torch.Tensor:
         """Normalised VAE latents of the geometry RGB video, shape (1, C, F', H', W')."""

@@ -1,0 +1,176 @@
+"""The `callosum interact` REPL: type an action, watch the turn run, rewind and fork at will."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+from rich.console import Console
+from rich.table import Table
+
+from agent.sessions import Session, SessionDB, SessionError
+
+HELP = """\
+Type what happens next, e.g. [bold]someone flicks the ball toward the edge[/].
+  :state            the world now (entities, positions, velocities)
+  :undo             go back one step
+  :rewind N         go back to step N (0 is the scene's start)
+  :fork NAME        branch a new session NAME from here and switch to it
+  :do JSON          a turn with pinned events: {"action": "...", "events": [...], "duration": 1.0}
+  :duration S       seconds simulated per turn (now {duration})
+  :history          the committed turns on this branch
+  :help             this help
+  :quit             leave (the session is saved after every turn)"""
+
+_NODE_WORDS = {"plan": "planning", "validate": "checking the plan", "simulate": "simulating",
+               "render": "rendering", "commit": "committing"}
+
+
+class Repl:
+    """Reads lines, runs turns and commands, prints what happened."""
+
+    def __init__(self, db: SessionDB, name: str, console: Console, *, planner=None, video=None,
+                 duration: float = 1.0):
+        self.db, self.console, self.planner, self.video = db, console, planner, video
+        self.duration = duration
+        self.session: Session | None = None
+        self._open(name)
+
+    def _open(self, name: str) -> None:
+        if self.session is not None:
+            self.session.close()
+        self.session = Session(self.db, name, planner=self.planner, video=self.video, on_node=self._progress)
+        if self.session.recovered:
+            self.console.print(f"[yellow]recovered:[/] {self.session.recovered}")
+        s = self.session.state
+        self.console.print(f"session [bold]{name}[/] (scene {self.session.scene.name}) at step {s['step']}, "
+                           f"t = {s['time']:.3f} s; :help for commands", highlight=False)
+
+    def _progress(self, node: str, state: dict) -> None:
+        word = _NODE_WORDS.get(node, node)
+        if node == "simulate":
+            word += f" {state['duration']:g} s"
+        self.console.print(f"[dim]· {word}[/]", highlight=False)
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.close()
+
+    def run(self, read=input) -> None:
+        while True:
+            step = self.session.state["step"]
+            try:
+                line = read(f"[{self.session.name} {step}]> ").strip()
+            except EOFError:
+                self.console.print("bye")
+                return
+            if not line:
+                continue
+            try:
+                if not self.handle(line):
+                    self.console.print("bye")
+                    return
+            except SessionError as exc:
+                self.console.print(f"[bold red]error:[/] {exc}", highlight=False)
+
+    def handle(self, line: str) -> bool:
+        """Run one line; False means quit."""
+        if not line.startswith(":"):
+            self._turn(line, None, self.duration)
+            return True
+        cmd, _, arg = line[1:].partition(" ")
+        arg = arg.strip()
+        if cmd in ("quit", "q", "exit"):
+            return False
+        if cmd in ("help", "h", "?"):
+            self.console.print(HELP.format(duration=self.duration), highlight=False)
+        elif cmd == "state":
+            self._state()
+        elif cmd == "undo":
+            values = self.session.undo()
+            self.console.print(f"undone: now at step {values['step']}, t = {values['time']:.3f} s")
+        elif cmd == "rewind":
+            self.session.rewind(_int(arg, ":rewind N"))
+            values = self.session.state
+            self.console.print(f"rewound to step {values['step']}, t = {values['time']:.3f} s")
+        elif cmd == "fork":
+            name = shlex.split(arg)[0] if arg else ""
+            if not name:
+                raise SessionError(":fork needs a NAME, e.g. :fork kitchen-b")
+            self.db.fork(self.session.name, name)
+            self.console.print(f"forked [bold]{name}[/] from {self.session.name} at step "
+                               f"{self.session.state['step']}; now in {name}", highlight=False)
+            self._open(name)
+        elif cmd == "do":
+            self._do(arg)
+        elif cmd == "duration":
+            try:
+                value = float(arg)
+            except ValueError:
+                raise SessionError(f":duration needs seconds, e.g. :duration 2.5; got {arg!r}") from None
+            if not 0 < value <= 120:
+                raise SessionError(f":duration must be above 0 and at most 120 s; got {value}")
+            self.duration = value
+            self.console.print(f"turns now simulate {value:g} s")
+        elif cmd == "history":
+            for t in self.db.turns(self.session.name):
+                self.console.print(f"{t['step']:>4}  t={t['time']:.3f}  {t['action']}", highlight=False)
+        else:
+            raise SessionError(f"unknown command :{cmd}; type :help for the list")
+        return True
+
+    def _do(self, arg: str) -> None:
+        try:
+            request = json.loads(arg)
+        except ValueError as exc:
+            raise SessionError(f":do needs a JSON object, e.g. :do {{\"action\": \"kick\", \"events\": [...]}}; "
+                               f"{exc}") from None
+        if not isinstance(request, dict):
+            raise SessionError(":do needs a JSON object with action, events and duration")
+        self._turn(request.get("action", ""), request.get("events"), request.get("duration", self.duration))
+
+    def _turn(self, action: str, events, duration) -> None:
+        state = self.session.turn(action, events=events, duration=duration)
+        if state.get("error"):
+            self.console.print(f"[bold red]rejected:[/] {state['error']}", highlight=False)
+            return
+        t = state["last_turn"]
+        plan = t["plan"]
+        c = self.console
+        c.print(f"[bold]step {t['step']}[/] {plan.get('narration') or '(nothing said)'}", highlight=False)
+        for ev in plan.get("events", []):
+            c.print(f"  [cyan]event[/] {json.dumps(ev)}", highlight=False)
+        if not plan.get("events"):
+            c.print("  [dim]no events: time passes[/]")
+        for p in t["problems"]:
+            c.print(f"  [yellow]note[/] {p}", highlight=False)
+        manifest = self.db.store.get_json(t["segment"])
+        if manifest.get("mp4"):
+            c.print(f"  segment mp4: {self.db.store.path(manifest['mp4'])}", highlight=False, soft_wrap=True)
+        first = self.db.store.path(manifest["frames"][0])
+        c.print(f"  {t['frames']} frames under {first.parent.parent} (first {first.name})", highlight=False,
+                soft_wrap=True)
+        c.print(f"  committed step {state['step']}  t = {t['time']:.3f} s  snapshot {t['snapshot_sha'][:12]}",
+                highlight=False)
+
+    def _state(self) -> None:
+        ws = self.session.world_state()
+        values = self.session.state
+        table = Table(title=f"{self.session.name}: step {values['step']}, t = {ws.time:.3f} s, "
+                            f"snapshot {values['snapshot_sha'][:12]}")
+        for col in ("id", "shape", "position (m)", "velocity (m/s)", "color", "fixed"):
+            table.add_column(col)
+        for eid, e in ws.entities.items():
+            table.add_row(eid, e.shape, _vec(e.position), _vec(e.velocity), e.color, "yes" if e.fixed else "no")
+        self.console.print(table)
+
+
+def _vec(v) -> str:
+    return "[" + ", ".join(f"{x:+.3f}" for x in v) + "]"
+
+
+def _int(text: str, usage: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise SessionError(f"{usage} needs a whole step number, e.g. :rewind 2; got {text!r}") from None

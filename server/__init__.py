@@ -1,0 +1,1 @@
+"""Callosum's streaming server: sessions over REST and WebSockets, and the WebXR web client."""

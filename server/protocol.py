@@ -1,0 +1,290 @@
+"""The wire protocol: typed JSON messages both ways over a session's WebSocket, plus binary frames.
+
+Client → server: ``auth`` (first message), ``action``, ``pose``, ``rewind``, ``ping``.
+Server → client: ``hello``, ``narration``, ``plan``, ``state``, ``error``, ``pong``, and frames.
+
+A frame is one *binary* WebSocket message: a 4-byte big-endian header length N, then N bytes of
+UTF-8 JSON (a :class:`FrameHeader`), then the JPEG bytes. Header and image travel together, so the
+pose a frame was rendered for can never be paired with another frame's pixels.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+
+from simulator.scene import Event
+
+SCHEMA_VERSION = 1
+MAX_ACTION_CHARS = 500
+MAX_EVENTS = 8
+
+
+class Message(BaseModel):
+    """Base of every message: unknown fields are refused, so typos are reported, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---- client → server ----------------------------------------------------------------------
+
+
+class AuthMsg(Message):
+    """First message on a socket: the session's player token or a spectator token."""
+
+    type: Literal["auth"] = "auth"
+    token: str = Field(min_length=1, max_length=128)
+    """The token from ``POST /api/sessions`` (``player_token`` or ``spectator_token``)."""
+    schema_version: int = SCHEMA_VERSION
+    """The protocol version the client speaks; must equal the server's."""
+
+
+class ActionMsg(Message):
+    """Play one turn: the planner turns ``text`` into events, unless ``events`` pins them."""
+
+    type: Literal["action"] = "action"
+    text: str = Field(min_length=1, max_length=MAX_ACTION_CHARS)
+    """What happens next, in words (e.g. "someone flicks the ball toward the edge")."""
+    events: list[Event] | None = Field(default=None, max_length=MAX_EVENTS)
+    """Optional pinned simulator events, played as written instead of asking the planner."""
+    duration: float = Field(default=1.0, ge=0.05, le=10.0)
+    """Seconds of world time the turn simulates (0.05 to 10)."""
+
+
+class PoseMsg(Message):
+    """The viewer's head pose in WebXR convention (metres, y-up, -z forward), and the eye separation."""
+
+    type: Literal["pose"] = "pose"
+    position: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    """Head position relative to the viewer's start (the scene camera), XR axes."""
+    orientation: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 1.0)
+    """Head orientation quaternion (x, y, z, w), XR axes; normalised by the server."""
+    ipd: float = Field(default=0.064, ge=0.0, le=0.2)
+    """Eye separation in metres (0 to 0.2)."""
+    stereo: bool = True
+    """Render a left|right side-by-side pair (True) or one mono view (False)."""
+
+    @field_validator("position")
+    @classmethod
+    def _position_finite(cls, v):
+        if not all(math.isfinite(x) and abs(x) <= 100.0 for x in v):
+            raise ValueError("position must be three finite numbers within ±100 m")
+        return v
+
+    @field_validator("orientation")
+    @classmethod
+    def _quat_unit(cls, v):
+        if not all(math.isfinite(x) for x in v):
+            raise ValueError("orientation must be four finite numbers (x, y, z, w)")
+        n = math.sqrt(sum(x * x for x in v))
+        if not 0.5 <= n <= 1.5:
+            raise ValueError(f"orientation must be a unit quaternion (x, y, z, w); its length is {n:.3g}")
+        return tuple(x / n for x in v)
+
+
+class RewindMsg(Message):
+    """Return the world to the end of an earlier step (0 is the scene's start); later steps are dropped."""
+
+    type: Literal["rewind"] = "rewind"
+    step: int = Field(ge=0)
+    """The step to return to."""
+
+
+class PingMsg(Message):
+    """Liveness and clock check; answered with a ``pong`` echoing ``t``."""
+
+    type: Literal["ping"] = "ping"
+    t: float | None = None
+    """Any number the client wants echoed (e.g. its own clock in ms)."""
+
+
+ClientMessage = Annotated[Union[AuthMsg, ActionMsg, PoseMsg, RewindMsg, PingMsg], Field(discriminator="type")]
+_client_adapter: TypeAdapter = TypeAdapter(ClientMessage)
+CLIENT_TYPES = ("auth", "action", "pose", "rewind", "ping")
+
+
+# ---- server → client ----------------------------------------------------------------------
+
+
+class HelloMsg(Message):
+    """Sent after a good ``auth``: who you are in which session, and how frames are drawn."""
+
+    type: Literal["hello"] = "hello"
+    schema_version: int = SCHEMA_VERSION
+    session: str
+    """Session id."""
+    scene: str
+    """Scene name."""
+    role: Literal["player", "spectator"]
+    """Players may act; spectators only watch."""
+    width: int
+    """Width of one eye's image in pixels."""
+    height: int
+    """Height of the image in pixels."""
+    fov_y: float
+    """Vertical field of view of every frame, degrees."""
+    home_pitch: float
+    """Pitch (radians, XR convention, negative looks down) that reproduces the scene camera's view."""
+    step: int
+    """The session's current step."""
+    limits: dict[str, float]
+    """The limits this socket runs under (message bytes, messages per second, ...)."""
+
+
+class NarrationMsg(Message):
+    """What happened in a turn, in words."""
+
+    type: Literal["narration"] = "narration"
+    step: int
+    """The step this narration belongs to."""
+    text: str
+    """The narration."""
+    action: str = ""
+    """The action that caused it."""
+
+
+class PlanMsg(Message):
+    """The plan applied for a turn (the planner's TurnPlan as JSON)."""
+
+    type: Literal["plan"] = "plan"
+    step: int
+    """The step the plan was applied at."""
+    plan: dict[str, Any]
+    """Narration, events and caption."""
+
+
+class StateMsg(Message):
+    """The world state (``simulator.state.WorldState`` as JSON), sent on join, after each turn and rewind."""
+
+    type: Literal["state"] = "state"
+    state: dict[str, Any]
+    """The world state."""
+    busy: bool = False
+    """True while a turn is being planned or simulated."""
+    steps: int = 0
+    """How many steps the session holds (``rewind`` accepts 0 to this)."""
+
+
+class ErrorMsg(Message):
+    """Something the client sent could not be used; nothing was changed by it."""
+
+    type: Literal["error"] = "error"
+    code: str
+    """Machine-readable kind: bad_json, bad_message, unauthorized, forbidden, rate_limited, too_large,
+    busy, bad_events, bad_step, server_error."""
+    message: str
+    """What was wrong and how to fix it."""
+    field: str | None = None
+    """The offending field, when there is one."""
+    value: Any = None
+    """The offending value (truncated), when there is one."""
+
+
+class PongMsg(Message):
+    """Answer to ``ping``."""
+
+    type: Literal["pong"] = "pong"
+    t: float | None = None
+    """The client's ``t``, echoed."""
+    server_time: float
+    """The server's wall clock, ms since the epoch."""
+
+
+class FrameHeader(Message):
+    """The JSON header carried inside every binary frame message."""
+
+    type: Literal["frame"] = "frame"
+    seq: int
+    """Per-session frame counter."""
+    step: int
+    """The world's step when rendered."""
+    time: float
+    """The world's simulated time (s)."""
+    pose: PoseMsg | None
+    """The head pose the frame was rendered for (None: the scene camera)."""
+    stereo: bool
+    """True: the image is a left|right side-by-side pair."""
+    width: int
+    """Image width in pixels (both eyes when stereo)."""
+    height: int
+    """Image height in pixels."""
+    fov_y: float
+    """Vertical field of view, degrees."""
+    format: Literal["jpeg"] = "jpeg"
+    """Image encoding."""
+    rendered_at: float
+    """Server wall clock when the render finished, ms since the epoch."""
+    turn: bool = False
+    """True when the frame is part of a turn's playback, False for a look-around re-render."""
+
+
+SERVER_MESSAGES = (HelloMsg, NarrationMsg, PlanMsg, StateMsg, ErrorMsg, PongMsg, FrameHeader)
+
+
+class ProtocolError(ValueError):
+    """A client message that cannot be used; carries the :class:`ErrorMsg` to send back."""
+
+    def __init__(self, error: ErrorMsg):
+        super().__init__(error.message)
+        self.error = error
+
+
+def _short(value: Any, limit: int = 80) -> Any:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def parse_client(text: str) -> BaseModel:
+    """Parse one client JSON message or raise :class:`ProtocolError` naming the field, value and fix."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ProtocolError(ErrorMsg(code="bad_json", message=f"message is not valid JSON ({exc}); send one "
+                                     "JSON object per text message, e.g. {\"type\": \"ping\"}",
+                                     value=_short(text))) from None
+    if not isinstance(data, dict):
+        raise ProtocolError(ErrorMsg(code="bad_message", message="a message must be a JSON object with a "
+                                     "'type' field", value=_short(data)))
+    kind = data.get("type")
+    if kind not in CLIENT_TYPES:
+        raise ProtocolError(ErrorMsg(code="bad_message", field="type", value=_short(kind),
+                                     message=f"type {kind!r} is not known; use one of: {', '.join(CLIENT_TYPES)}"))
+    try:
+        return _client_adapter.validate_python(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [str(p) for p in err["loc"] if p != kind]
+        field = ".".join(loc) or None
+        value = err.get("input")
+        raise ProtocolError(ErrorMsg(
+            code="bad_message", field=field, value=_short(value),
+            message=f"{kind}.{field or ''}: {err['msg']} (got {_short(value)}); "
+                    f"see /api/protocol.json for the {kind} message's fields",
+        )) from None
+
+
+def pack_frame(header: FrameHeader, jpeg: bytes) -> bytes:
+    """A binary frame message: length-prefixed JSON header, then the image."""
+    head = header.model_dump_json().encode()
+    return struct.pack(">I", len(head)) + head + jpeg
+
+
+def unpack_frame(data: bytes) -> tuple[FrameHeader, bytes]:
+    """Split a binary frame message into its header and image bytes."""
+    (n,) = struct.unpack(">I", data[:4])
+    return FrameHeader.model_validate_json(data[4 : 4 + n]), data[4 + n :]
+
+
+def protocol_schema() -> dict[str, Any]:
+    """JSON Schemas of every message, both directions (served at ``/api/protocol.json``)."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "frame_layout": "binary message: uint32 big-endian N, N bytes JSON FrameHeader, then JPEG bytes",
+        "client_to_server": {m.model_fields["type"].default: m.model_json_schema()
+                             for m in (AuthMsg, ActionMsg, PoseMsg, RewindMsg, PingMsg)},
+        "server_to_client": {m.model_fields["type"].default: m.model_json_schema() for m in SERVER_MESSAGES},
+    }

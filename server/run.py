@@ -1,0 +1,53 @@
+"""Start the server under uvicorn (``callosum serve``)."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from pathlib import Path
+
+from server.app import ServerConfig, create_app
+
+# Far above the app's own message limit, so oversize messages usually get an `error` reply; beyond
+# this the WebSocket layer closes the socket with 1009 (message too big).
+WS_MAX_SIZE = 1024 * 1024
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def banner(config: ServerConfig, host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    url = f"http://{shown}:{port}/#key={config.server_key}"
+    lines = [
+        f"Callosum is serving scenes from {config.scenes_dir}",
+        "",
+        f"  open  {url}",
+        "",
+        "The #key=... part is this server's key: it lets the page create sessions, and stays in your",
+        "browser (URL fragments are never sent over the network). Each new session gets two tokens:",
+        "a player link (may act and steer the view) and a spectator link (watch only) to share.",
+        "REST: /openapi.json  WebSocket protocol: /api/protocol.json",
+    ]
+    if not is_loopback(host):
+        lines += ["", f"warning: listening on {host}, not loopback: anyone who can reach this port can try "
+                  "tokens; prefer --host 127.0.0.1 with `adb reverse` or an https tunnel (see docs/server.md)"]
+    return "\n".join(lines)
+
+
+def serve(host: str, port: int, scenes_dir: Path, *, planner=None, preset: str = "fast",
+          size: tuple[int, int] | None = None, echo=print) -> None:
+    import uvicorn
+
+    config = ServerConfig(scenes_dir=scenes_dir, planner=planner, preset=preset, size=size)
+    app = create_app(config)
+    echo(banner(config, host, port))
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    uvicorn.run(app, host=host, port=port, ws_max_size=WS_MAX_SIZE, log_level="warning", access_log=False,
+                ws="websockets")

@@ -1,0 +1,90 @@
+"""A real server on a free loopback port, in a thread of the test process, for the server tests."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from contextlib import contextmanager
+
+import httpx
+
+from tests.conftest import SCENES
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, config, port: int):
+        self.config, self.port = config, port
+        self.base = f"http://127.0.0.1:{port}"
+        self.ws_base = f"ws://127.0.0.1:{port}"
+        self.key = config.server_key
+        self.http = httpx.Client(base_url=self.base, timeout=30)
+
+    def admin(self) -> dict:
+        return {"Authorization": f"Bearer {self.key}"}
+
+    def create(self, scene: str = "ball-off-table") -> dict:
+        r = self.http.post("/api/sessions", json={"scene": scene}, headers=self.admin())
+        assert r.status_code == 201, r.text
+        return r.json()
+
+
+@contextmanager
+def live_server(**overrides):
+    import uvicorn
+
+    from server.app import ServerConfig, create_app
+    from server.run import WS_MAX_SIZE
+
+    config = ServerConfig(scenes_dir=overrides.pop("scenes_dir", SCENES), **overrides)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning",
+                                           ws_max_size=WS_MAX_SIZE, access_log=False, lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    live = LiveServer(config, port)
+    try:
+        yield live
+    finally:
+        live.http.close()
+        server.should_exit = True
+        thread.join(20)
+
+
+def recv_json(ws, want: str, timeout: float = 10.0) -> dict:
+    """Next JSON message of type `want`, skipping frames and other types."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        assert left > 0, f"no {want!r} message within {timeout} s"
+        data = ws.recv(timeout=left)
+        if isinstance(data, str):
+            msg = json.loads(data)
+            if msg["type"] == want:
+                return msg
+
+
+def recv_frame(ws, timeout: float = 10.0, where=None):
+    """Next binary frame (header dict, jpeg bytes), optionally the first matching `where(header)`."""
+    from server.protocol import unpack_frame
+
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        assert left > 0, f"no frame within {timeout} s"
+        data = ws.recv(timeout=left)
+        if isinstance(data, bytes):
+            header, jpeg = unpack_frame(data)
+            if where is None or where(header):
+                return header, jpeg
