@@ -56,18 +56,14 @@ def _video(path: Optional[Path], steps, size, device, dtype, strength, offload):
     if path is None:
         return None
     try:
-        from renderer.video import load_video_renderer
+        from diffusers.utils import logging as diffusers_logging
+
+        from renderer.video import load_video_renderer, parse_size
     except ImportError as exc:
         _fail(f"--video-model needs the diffusion extra (pip install 'callosum[diffusion]'): {exc}", code=1)
-    wh = None
-    if size:
-        try:
-            w, h = (int(v) for v in size.lower().split("x"))
-            wh = (w, h)
-        except ValueError:
-            _fail(f"--video-size must look like WIDTHxHEIGHT, e.g. 768x512; got {size!r}")
+    diffusers_logging.set_verbosity_error()  # per-call scheduler notices would drown the progress bars
     try:
-        return load_video_renderer(path, device=device, dtype=dtype, offload=offload, steps=steps, size=wh,
+        return load_video_renderer(path, device=device, dtype=dtype, offload=offload, steps=steps, size=parse_size(size),
                                    strength=strength)
     except (OSError, ValueError, RuntimeError) as exc:
         _fail(f"--video-model {str(path)!r}: {exc}")
