@@ -174,6 +174,30 @@ def check(scene_paths: list[Path] = typer.Argument(..., metavar="SCENE...", help
         raise typer.Exit(2)
 
 
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to bind (loopback by default)."),
+    port: int = typer.Option(8000, help="TCP port."),
+    scenes_dir: Path = typer.Option(Path("scenes"), help="Folder of scene YAML files sessions may use."),
+    preset: str = typer.Option("fast", help="Geometry render preset for streamed frames: fast or quality."),
+    planner: Optional[str] = typer.Option(None, help=f"Planner: {', '.join(PLANNERS)} (default: embedded if installed)."),
+    base_url: Optional[str] = typer.Option(None, envvar="CALLOSUM_BASE_URL", help="OpenAI-compatible server URL."),
+    model: Optional[str] = typer.Option(None, envvar="CALLOSUM_MODEL", help="Model name on that server."),
+    api_key: Optional[str] = typer.Option(None, envvar="OPENAI_API_KEY", help="API key for that server."),
+) -> None:
+    """Serve sessions to browsers and WebXR headsets; prints the URL to open."""
+    try:
+        from server.run import serve as run_server
+    except ImportError as exc:
+        _fail(f"serve needs the server extra (pip install 'callosum[server]'): {exc}", code=1)
+    if not scenes_dir.is_dir():
+        _fail(f"--scenes-dir {str(scenes_dir)!r} is not a folder of scene YAML files")
+    if preset not in ("fast", "quality"):
+        _fail(f"--preset must be fast or quality, got {preset!r}")
+    turn_planner = _planner(planner, base_url, model, api_key, 0)
+    run_server(host, port, scenes_dir, planner=turn_planner, preset=preset, echo=lambda s: console.print(s, highlight=False, markup=False))
+
+
 from agent.cli_sessions import register as _register_sessions  # noqa: E402
 
 _register_sessions(app)

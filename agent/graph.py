@@ -27,8 +27,8 @@ from langgraph.graph import StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from agent.backends.scripted import scripted_plan
-from agent.plan import TurnPlan
+from agent.backends.scripted import describe_scene
+from agent.plan import CAPTION_MAX, NARRATION_MAX, TurnPlan
 from agent.store import BlobStore
 from simulator._mujoco import mujoco
 from simulator.scene import Scene, StepSpec
@@ -208,8 +208,7 @@ def plan(state: TurnState, ctx: TurnContext) -> TurnState:
         return {"plan": ctx.recorded[turn], "plan_record": None, "attempts": attempts}
     pinned = state.get("pinned")
     if pinned is not None or ctx.planner is None:
-        step = StepSpec(action=state["action"] or None, duration=state["duration"], events=pinned or [])
-        return {"plan": scripted_plan(world_state, step).model_dump(mode="json"), "plan_record": None,
+        return {"plan": scripted(world_state, state["action"], pinned or []), "plan_record": None,
                 "attempts": attempts}
     action = state["action"]
     feedback = state.get("feedback") or []
@@ -224,6 +223,13 @@ def plan(state: TurnState, ctx: TurnContext) -> TurnState:
     ctx.timings.append(("model", time.perf_counter() - t0))
     record = getattr(outcome, "record", None)
     return {"plan": outcome.plan.model_dump(mode="json"), "plan_record": record, "attempts": attempts}
+
+
+def scripted(world_state, action: str, events: list[dict]) -> dict:
+    """The no-model plan: the user's events as written, the action as narration (both bounded)."""
+    caption = f"A steady camera watches: {describe_scene(world_state)}. {action}".strip()
+    plan = TurnPlan(narration=action[:NARRATION_MAX], events=list(events), caption=caption[:CAPTION_MAX])
+    return plan.model_dump(mode="json")
 
 
 def validate(state: TurnState, ctx: TurnContext) -> TurnState:

@@ -70,7 +70,7 @@ class Repl:
                 if not self.handle(line):
                     self.console.print("bye")
                     return
-            except SessionError as exc:
+            except (SessionError, ValueError) as exc:
                 self.console.print(f"[bold red]error:[/] {exc}", highlight=False)
 
     def handle(self, line: str) -> bool:
@@ -83,7 +83,7 @@ class Repl:
         if cmd in ("quit", "q", "exit"):
             return False
         if cmd in ("help", "h", "?"):
-            self.console.print(HELP.format(duration=self.duration), highlight=False)
+            self.console.print(HELP.replace("{duration}", f"{self.duration:g} s"), highlight=False)
         elif cmd == "state":
             self._state()
         elif cmd == "undo":

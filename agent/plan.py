@@ -19,6 +19,10 @@ CAPTION_MAX = 500
 # string and array gets a tight bound, and the JSON always closes within max_tokens.
 DECODE_ID_MAX = 24
 DECODE_TEXT_MAX = 120
+DECODE_NARRATION_MAX = 160
+DECODE_CAPTION_MAX = 240
+DECODE_MAX_EVENTS = 3
+_MOVES = ("apply_impulse", "apply_force", "set_velocity")
 
 
 class TurnPlan(BaseModel):
@@ -37,13 +41,14 @@ class TurnPlan(BaseModel):
     entity's appearance, its motion, and the camera."""
 
 
-def plan_json_schema(entity_ids: list[str] | None = None) -> dict[str, Any]:
+def plan_json_schema(entity_ids: list[str] | None = None, free_ids: list[str] | None = None) -> dict[str, Any]:
     """The JSON Schema that constrains decoding, derived from :class:`TurnPlan`.
 
     Every string and array is bounded, unions are ``anyOf`` (portable across llama.cpp, vLLM and
     OpenAI), ``schema_version`` is left to the code, and all three fields are required in the
     order narration, events, caption. With `entity_ids`, the ids that events refer to are limited
-    to those names (a spawn's own id stays free).
+    to those names (a spawn's own id stays free); with `free_ids`, the ids that impulses, forces and
+    velocities refer to are limited to those (when none is free, those events are left out).
     """
     full = TurnPlan.model_json_schema()
     defs = full.get("$defs", {})
@@ -55,11 +60,21 @@ def plan_json_schema(entity_ids: list[str] | None = None) -> dict[str, Any]:
     schema["additionalProperties"] = False
     schema.pop("title", None)
     _bound(schema)
-    if entity_ids:
-        for variant in schema["properties"]["events"]["items"]["anyOf"]:
-            target = variant["properties"]["entity"]
-            if target.get("type") == "string":
-                variant["properties"]["entity"] = {"type": "string", "enum": sorted(entity_ids)}
+    props = schema["properties"]
+    props["narration"]["maxLength"] = DECODE_NARRATION_MAX
+    props["caption"]["maxLength"] = DECODE_CAPTION_MAX
+    props["events"]["maxItems"] = DECODE_MAX_EVENTS
+    variants = props["events"]["items"]["anyOf"]
+    kept = []
+    for variant in variants:
+        kind = variant["properties"]["type"]["const"]
+        ids = free_ids if (kind in _MOVES and free_ids is not None) else entity_ids
+        if kind != "spawn" and ids is not None:
+            if not ids:
+                continue
+            variant["properties"]["entity"] = {"type": "string", "enum": list(ids)}
+        kept.append(variant)
+    props["events"]["items"]["anyOf"] = kept
     return schema
 
 

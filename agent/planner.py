@@ -60,7 +60,9 @@ class Planner:
     def plan_turn(self, world_state: WorldState, action: str, history: list[str]) -> PlanOutcome:
         start = time.perf_counter()
         messages = build_messages(world_state, action, history)
-        schema = plan_json_schema(list(world_state.entities) if self.constrain_ids else None)
+        schema = plan_json_schema(
+            list(world_state.entities), [eid for eid, e in world_state.entities.items() if not e.fixed]
+        ) if self.constrain_ids else plan_json_schema()
         attempts: list[dict[str, Any]] = []
         plan: TurnPlan | None = None
         repairs: list[PlanIssue] = []

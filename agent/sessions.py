@@ -274,9 +274,13 @@ class Session:
     """A live session: the graph, its context (world, renderer, store, planner) and its name."""
 
     def __init__(self, db: SessionDB, name: str, *, planner=None, video=None, segment_mp4: bool = True,
-                 on_node=None):
+                 on_node=None, durability: str = "sync"):
         from renderer.geometry import GeometryRenderer
 
+        if durability not in ("sync", "exit"):
+            raise SessionError(f"durability must be 'sync' (a checkpoint per node) or 'exit' (one per turn), "
+                               f"got {durability!r}")
+        self.durability = durability
         self.db = db
         self.name = check_name(name)
         self.info = db.info(name)
@@ -303,7 +307,7 @@ class Session:
 
     def _invoke(self, payload) -> dict:
         try:
-            return self.db.graph.invoke(payload, self.db.config(self.name), context=self.ctx, durability="sync")
+            return self.db.graph.invoke(payload, self.db.config(self.name), context=self.ctx, durability=self.durability)
         except sqlite3.Error as exc:
             raise db_error(self.db.path, exc) from None
 
@@ -337,8 +341,7 @@ class Session:
 
         s = self.state
         _sync(self.ctx, s["snapshot"], s["snapshot_sha"])
-        self.ctx.world.step_index = s["step"]
-        return self.ctx.world.state()
+        return self.ctx.world.state().model_copy(update={"step": s["step"]})
 
 
 def summary(values: dict) -> dict[str, Any]:

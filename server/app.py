@@ -8,6 +8,7 @@ import logging
 import secrets
 import tempfile
 import time
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,16 +82,18 @@ def _bearer(authorization: str | None) -> str:
 def create_app(config: ServerConfig) -> FastAPI:
     manager = SessionManager(config.scenes_dir, planner=config.planner, preset=config.preset, size=config.size,
                              max_sessions=config.max_sessions, pace=config.pace)
+    @asynccontextmanager
+    async def lifespan(_app):
+        yield
+        await run_in_threadpool(manager.close)
+
     app = FastAPI(title="Callosum server", version=str(SCHEMA_VERSION), docs_url=None, redoc_url=None,
+                  lifespan=lifespan,
                   description="Sessions over the network: REST for sessions, a WebSocket per session "
                               "(protocol at /api/protocol.json), and the WebXR web client at /.")
     app.state.manager = manager
     app.state.config = config
     export_slots = asyncio.Semaphore(1)
-
-    @app.on_event("shutdown")
-    async def _shutdown() -> None:
-        await run_in_threadpool(manager.close)
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError):

@@ -49,5 +49,12 @@ def serve(host: str, port: int, scenes_dir: Path, *, planner=None, preset: str =
     app = create_app(config)
     echo(banner(config, host, port))
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    uvicorn.run(app, host=host, port=port, ws_max_size=WS_MAX_SIZE, log_level="warning", access_log=False,
-                ws="websockets")
+    uvicorn.Server(uvicorn_config(app, host, port)).run()
+
+
+def uvicorn_config(app, host: str, port: int):
+    """The uvicorn settings the server runs with (tests use the same)."""
+    import uvicorn
+
+    return uvicorn.Config(app, host=host, port=port, ws_max_size=WS_MAX_SIZE, log_level="warning",
+                          access_log=False, lifespan="on", ws_ping_interval=20.0, ws_ping_timeout=20.0)

@@ -12,6 +12,7 @@ import asyncio
 import collections
 import io
 import logging
+import os
 import re
 import secrets
 import threading
@@ -52,7 +53,7 @@ class ServedSession:
     """A live session. Public methods are called from the event loop; ``_run`` is the render thread."""
 
     def __init__(self, sid: str, scene_name: str, scene, loop: asyncio.AbstractEventLoop, gate: PlannerGate,
-                 pool: ThreadPoolExecutor, *, preset: str = "fast", size: tuple[int, int] | None = None,
+                 pool: ThreadPoolExecutor, render_slots: threading.Semaphore, *, preset: str = "fast", size: tuple[int, int] | None = None,
                  jpeg_quality: int = 80, pace: bool = True):
         self.id = sid
         self.scene_name = scene_name
@@ -61,7 +62,7 @@ class ServedSession:
         self.spectator_token = secrets.token_urlsafe(24)
         self.created = time.time()
         self.broadcaster = Broadcaster()
-        self.loop, self.gate, self.pool = loop, gate, pool
+        self.loop, self.gate, self.pool, self.render_slots = loop, gate, pool, render_slots
         self.preset, self.jpeg_quality, self.pace = preset, jpeg_quality, pace
         self.width, self.height = size or (scene.render.width, scene.render.height)
         self.pose: PoseMsg | None = None
@@ -261,9 +262,11 @@ class ServedSession:
             return
         stereo = bool(pose and pose.stereo)
         cam = head_pose(self.scene, pose.position, pose.orientation) if pose else None
-        frame = self.renderer.render(self.runner.world, pose=cam, stereo=stereo, ipd=pose.ipd if pose else 0.064)
-        buf = io.BytesIO()
-        Image.fromarray(frame.rgb).save(buf, "JPEG", quality=self.jpeg_quality)
+        with self.render_slots:  # many sessions, few cores: take turns instead of thrashing
+            frame = self.renderer.render(self.runner.world, pose=cam, stereo=stereo,
+                                         ipd=pose.ipd if pose else 0.064)
+            buf = io.BytesIO()
+            Image.fromarray(frame.rgb).save(buf, "JPEG", quality=self.jpeg_quality)
         self.frames += 1
         header = FrameHeader(seq=self.frames, step=self.runner.step, time=float(self.runner.world.data.time),
                              pose=pose, stereo=stereo, width=frame.rgb.shape[1], height=frame.rgb.shape[0],
@@ -279,6 +282,7 @@ class SessionManager:
         self.scenes_dir = Path(scenes_dir).resolve()
         self.gate = PlannerGate(planner)
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="planner")
+        self.render_slots = threading.Semaphore(max(1, os.cpu_count() or 1))
         self.preset, self.size, self.pace, self.jpeg_quality = preset, size, pace, jpeg_quality
         self.max_sessions = max_sessions
         self.sessions: dict[str, ServedSession] = {}
@@ -311,7 +315,7 @@ class SessionManager:
             sid = secrets.token_hex(8)
             self.sessions[sid] = None  # reserve the slot while the render thread starts
         try:
-            session = ServedSession(sid, name, scene, loop, self.gate, self.pool, preset=self.preset,
+            session = ServedSession(sid, name, scene, loop, self.gate, self.pool, self.render_slots, preset=self.preset,
                                     size=self.size, pace=self.pace, jpeg_quality=self.jpeg_quality)
         except BaseException:
             with self._lock:

@@ -29,6 +29,8 @@ class ClientStats:
     frames_dropped: int = 0
     """Frames overwritten in the slot before this client could take them."""
     messages_sent: int = 0
+    messages_dropped: int = 0
+    """Pongs and error replies dropped because the client was not reading them."""
 
 
 class Outbox:
@@ -58,7 +60,12 @@ class Outbox:
         self.state = text
         self.wake.set()
 
-    def put_message(self, text: str) -> None:
+    def put_message(self, text: str, droppable: bool = False) -> None:
+        """Queue a message. Replies to the client's own messages (pongs, errors) are `droppable`:
+        they are dropped once the queue is half full, so a flood cannot push out narration."""
+        if droppable and len(self.messages) >= self.max_messages // 2:
+            self.stats.messages_dropped += 1
+            return
         if len(self.messages) >= self.max_messages:
             self.overflowed = True  # the sender closes the socket: this client cannot keep up
         else:

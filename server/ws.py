@@ -148,7 +148,9 @@ async def _read(ws: WebSocket, session: ServedSession, outbox: Outbox, limits: L
     last_rate_error = 0.0
 
     def error(code: str, message: str, field=None, value=None) -> None:
-        outbox.put_message(ErrorMsg(code=code, message=message, field=field, value=value).model_dump_json())
+        droppable = code != "rate_limited"  # that one is sent at most once a second, and must arrive
+        outbox.put_message(ErrorMsg(code=code, message=message, field=field, value=value).model_dump_json(),
+                           droppable)
 
     while True:
         event = await ws.receive()
@@ -172,10 +174,10 @@ async def _read(ws: WebSocket, session: ServedSession, outbox: Outbox, limits: L
         try:
             msg = parse_client(text)
         except ProtocolError as exc:
-            outbox.put_message(exc.error.model_dump_json())
+            outbox.put_message(exc.error.model_dump_json(), True)
             continue
         if isinstance(msg, PingMsg):
-            outbox.put_message(PongMsg(t=msg.t, server_time=time.time() * 1000.0).model_dump_json())
+            outbox.put_message(PongMsg(t=msg.t, server_time=time.time() * 1000.0).model_dump_json(), True)
         elif isinstance(msg, AuthMsg):
             error("bad_message", "already authenticated; auth is only the first message", "type", "auth")
         elif outbox.role != "player":

@@ -20,8 +20,8 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, config, port: int):
-        self.config, self.port = config, port
+    def __init__(self, app, config, port: int):
+        self.app, self.config, self.port = app, config, port
         self.base = f"http://127.0.0.1:{port}"
         self.ws_base = f"ws://127.0.0.1:{port}"
         self.key = config.server_key
@@ -41,25 +41,30 @@ def live_server(**overrides):
     import uvicorn
 
     from server.app import ServerConfig, create_app
-    from server.run import WS_MAX_SIZE
+    from server.run import uvicorn_config
 
     config = ServerConfig(scenes_dir=overrides.pop("scenes_dir", SCENES), **overrides)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning",
-                                           ws_max_size=WS_MAX_SIZE, access_log=False, lifespan="on"))
+    app = create_app(config)
+    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
         time.sleep(0.02)
-    live = LiveServer(config, port)
+    live = LiveServer(app, config, port)
     try:
         yield live
     finally:
         live.http.close()
         server.should_exit = True
         thread.join(20)
+
+
+def auth(ws, token: str) -> dict:
+    ws.send(json.dumps({"type": "auth", "token": token}))
+    return recv_json(ws, "hello")
 
 
 def recv_json(ws, want: str, timeout: float = 10.0) -> dict:
@@ -88,3 +93,27 @@ def recv_frame(ws, timeout: float = 10.0, where=None):
             header, jpeg = unpack_frame(data)
             if where is None or where(header):
                 return header, jpeg
+
+
+def stalled_client(port: int, path: str, token: str) -> socket.socket:
+    """A WebSocket client that authenticates and then never reads (a tiny receive window)."""
+    import base64
+    import os
+    import struct
+
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    head = b""
+    while not head.endswith(b"\r\n\r\n"):
+        head += sock.recv(1)
+    assert b" 101 " in head.split(b"\r\n")[0], head
+    payload = json.dumps({"type": "auth", "token": token}).encode()
+    mask = os.urandom(4)
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    assert len(payload) < 126
+    sock.sendall(struct.pack("BB", 0x81, 0x80 | len(payload)) + mask + masked)
+    return sock

@@ -92,7 +92,7 @@ void main() {
   vec3 bg = mix(vec3(0.035, 0.045, 0.06), vec3(0.07, 0.085, 0.11), clamp(ray.y * 0.5 + 0.5, 0.0, 1.0));
   if (uHave < 0.5 || r.z > -1e-4) { gl_FragColor = vec4(bg, 1.0); return; }
   vec2 s = vec2(r.x / (-r.z * uTan.x), r.y / (-r.z * uTan.y));
-  vec2 edge = smoothstep(vec2(1.0), vec2(0.97), abs(s));
+  vec2 edge = vec2(1.0) - smoothstep(vec2(0.97), vec2(1.0), abs(s));
   vec2 uv = vec2(0.5 + 0.5 * s.x, 0.5 - 0.5 * s.y);
   vec3 img = texture2D(uTex, uRect.xy + clamp(uv, 0.0, 1.0) * uRect.zw).rgb;
   gl_FragColor = vec4(mix(bg, img, edge.x * edge.y), 1.0);
@@ -213,11 +213,11 @@ function xrFrame(time, frame) {
   const t0 = performance.now();
   const layer = session.renderState.baseLayer;
   gl.bindFramebuffer(gl.FRAMEBUFFER, layer.framebuffer);
-  pose.views.forEach((view, i) => {
+  pose.views.forEach((view) => {
     const vp = layer.getViewport(view);
     gl.viewport(vp.x, vp.y, vp.width, vp.height);
     const o = view.transform.orientation;
-    drawEye(invert4(Array.from(view.projectionMatrix)), [o.x, o.y, o.z, o.w], view.eye === "right" ? 1 : i);
+    drawEye(invert4(Array.from(view.projectionMatrix)), [o.x, o.y, o.z, o.w], view.eye === "right" ? 1 : 0);
   });
   const p = pose.transform.position, o = pose.transform.orientation;
   let ipd = 0.064;

@@ -1,0 +1,187 @@
+"""A Gymnasium facade over the turn graph: ``gymnasium.make("callosum/World-v0", scene=PATH)``.
+
+The action is text (a :class:`gymnasium.spaces.Text`). Plain text is an action for the planner
+(with the scripted planner it is narration and time passes). Text that is a JSON object,
+``{"action": "...", "events": [...]}``, carries pinned events that play as written. Each step
+simulates ``duration`` seconds; the observation holds that segment's frames, the last frame and
+the entity state; ``info`` holds the plan, the narration and the snapshot hash. There is no task,
+so the reward is 0 and episodes end only by truncation (``max_turns``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import string
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
+
+from agent.graph import TurnContext, build_graph, initial_state, parse_request
+from agent.store import BlobStore
+from simulator.loader import load_scene
+from simulator.world import World
+
+ENV_ID = "callosum/World-v0"
+STATE_FIELDS = 13
+"""Per entity: position (3), orientation quaternion wxyz (4), velocity (3), angular velocity (3)."""
+STATE_BOUND = 1e4
+"""State values are clipped to ±this (m, m/s, rad/s); anything beyond is already unphysical."""
+ACTION_CHARSET = string.ascii_letters + string.digits + string.punctuation + " "
+
+
+class WorldEnv(gym.Env):
+    """A Callosum world as a Gymnasium environment (one turn per step)."""
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 24}
+
+    def __init__(self, scene: str | Path, planner: str | Any = "scripted", render_mode: str | None = "rgb_array",
+                 duration: float = 0.5, max_entities: int = 16, max_turns: int | None = None,
+                 preset: str = "fast", store_dir: str | Path | None = None):
+        if render_mode not in (None, "rgb_array"):
+            raise ValueError(f"render_mode must be 'rgb_array' or None, got {render_mode!r}")
+        if not 0 < duration <= 120:
+            raise ValueError(f"duration must be above 0 and at most 120 seconds, got {duration}")
+        self.render_mode = render_mode
+        self.duration = duration
+        self.max_entities = max_entities
+        self.max_turns = max_turns
+        self.preset = preset
+        self._planner = _make_planner(planner)
+        self._scene_path = Path(scene)
+        self.scene = load_scene(self._scene_path)
+        self.metadata = {**self.metadata, "render_fps": self.scene.render.fps}
+        self._own_store = store_dir is None
+        self._store_dir = Path(store_dir) if store_dir else Path(tempfile.mkdtemp(prefix="callosum-env-"))
+        self.store = BlobStore(self._store_dir)
+        h, w = self.scene.render.height, self.scene.render.width
+        frame = spaces.Box(0, 255, (h, w, 3), np.uint8)
+        self.observation_space = spaces.Dict({
+            "frame": frame,
+            "frames": spaces.Sequence(frame, stack=True),
+            "state": spaces.Box(-STATE_BOUND, STATE_BOUND, (max_entities, STATE_FIELDS), np.float64),
+        })
+        self.action_space = spaces.Text(max_length=300, min_length=0, charset=ACTION_CHARSET)
+        self._graph = build_graph().compile(checkpointer=InMemorySaver())
+        self._geometry = None
+        self._ctx: TurnContext | None = None
+        self._episode = 0
+        self._last_frame: np.ndarray | None = None
+        self._turns = 0
+
+    # ---- gymnasium API --------------------------------------------------------------------
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        options = dict(options or {})
+        if "scene" in options:
+            scene = load_scene(options.pop("scene"))
+            r = scene.render
+            if (r.height, r.width) != (self.scene.render.height, self.scene.render.width):
+                raise ValueError(f"options['scene'] renders {r.width}x{r.height}, but this env's observation "
+                                 f"space is {self.scene.render.width}x{self.scene.render.height}; make a new env")
+            self.scene = scene
+            self._close_geometry()
+        if options:
+            raise ValueError(f"reset options {sorted(options)} are not known; the only option is 'scene'")
+        if self._geometry is None:
+            from renderer.geometry import GeometryRenderer
+
+            self._geometry = GeometryRenderer(self.scene, preset=self.preset)
+        world = World(self.scene)
+        self._ctx = TurnContext(scene=self.scene, world=world, geometry=self._geometry, store=self.store,
+                                planner=self._planner, segment_mp4=False)
+        self._episode += 1
+        self._turns = 0
+        self._config = {"configurable": {"thread_id": f"episode-{self._episode}"}}
+        state = initial_state(world)
+        self._ctx.world_sha = state["snapshot_sha"]
+        self._graph.update_state(self._config, state, as_node="commit")
+        frame = self._geometry.render(world).rgb
+        self._last_frame = frame
+        obs = {"frame": frame.copy(), "frames": frame[None].copy(), "state": self._state_array(world)}
+        return obs, {"step": 0, "time": state["time"], "snapshot_sha": state["snapshot_sha"],
+                     "entities": list(world.entities)}
+
+    def step(self, action: str):
+        if self._ctx is None:
+            raise RuntimeError("call reset() before step()")
+        request = _request(action, self.duration)
+        try:
+            parse_request(request)
+        except ValueError as exc:
+            raise ValueError(f"action {action!r} is not a valid turn: {exc}") from None
+        self._graph.invoke(Command(resume=request), self._config, context=self._ctx)
+        values = self._graph.get_state(self._config).values
+        if values.get("error"):
+            raise ValueError(f"action {action!r} was rejected: {values['error']}")
+        turn = values["last_turn"]
+        manifest = self.store.get_json(turn["segment"])
+        frames = np.stack([self.store.get_png(ref) for ref in manifest["frames"]])
+        self._last_frame = frames[-1]
+        self._turns += 1
+        world = self._ctx.world
+        obs = {"frame": frames[-1].copy(), "frames": frames, "state": self._state_array(world)}
+        truncated = self.max_turns is not None and self._turns >= self.max_turns
+        info = {"plan": turn["plan"], "narration": turn["plan"].get("narration", ""), "step": values["step"],
+                "time": turn["time"], "snapshot_sha": turn["snapshot_sha"], "problems": turn["problems"],
+                "entities": list(world.entities)}
+        return obs, 0.0, False, truncated, info
+
+    def render(self):
+        if self.render_mode != "rgb_array":
+            return None
+        return None if self._last_frame is None else self._last_frame.copy()
+
+    def close(self):
+        self._close_geometry()
+        if self._own_store:
+            shutil.rmtree(self._store_dir, ignore_errors=True)
+
+    # ---- helpers --------------------------------------------------------------------------
+
+    def _close_geometry(self) -> None:
+        if self._geometry is not None:
+            self._geometry.close()
+            self._geometry = None
+
+    def _state_array(self, world: World) -> np.ndarray:
+        out = np.zeros((self.max_entities, STATE_FIELDS))
+        for i, e in enumerate(list(world.state().entities.values())[: self.max_entities]):
+            out[i] = [*e.position, *e.orientation, *e.velocity, *e.angular_velocity]
+        return np.clip(out, -STATE_BOUND, STATE_BOUND)
+
+
+def _request(action: str, duration: float) -> dict:
+    if not isinstance(action, str):
+        raise ValueError(f"the action must be text (str), got {type(action).__name__}")
+    text = action.strip()
+    if text.startswith("{"):
+        try:
+            payload = json.loads(text)
+        except ValueError:
+            payload = None
+        if isinstance(payload, dict) and set(payload) <= {"action", "events"}:
+            return {"action": payload.get("action", ""), "events": payload.get("events"), "duration": duration}
+    return {"action": action, "events": None, "duration": duration}
+
+
+def _make_planner(planner):
+    if planner is None or planner == "scripted":
+        return None
+    if not isinstance(planner, str):
+        return planner
+    from agent.backends import make_backend
+    from agent.planner import Planner
+
+    return Planner(make_backend(planner))
+
+
+if ENV_ID not in gym.registry:
+    gym.register(id=ENV_ID, entry_point="agent.gym_env:WorldEnv")

@@ -1,0 +1,13 @@
+"""Shared helpers for the session tests."""
+
+from pathlib import Path
+
+from simulator.loader import load_scene
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENE_PATH = ROOT / "scenes" / "ball-off-table.yaml"
+KICK = [{"type": "apply_impulse", "entity": "ball", "impulse": [0.3, 0.0, 0.0]}]
+
+
+def scene():
+    return load_scene(SCENE_PATH)

@@ -1,0 +1,56 @@
+"""The Gymnasium facade: registration, check_env, pinned events in the action, determinism."""
+
+import json
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import agent.gym_env  # noqa: F401  (registers callosum/World-v0)
+from tests._sessions_util import KICK, SCENE_PATH
+
+
+@pytest.fixture
+def env():
+    e = gym.make("callosum/World-v0", scene=str(SCENE_PATH), duration=0.25, max_turns=2)
+    yield e
+    e.close()
+
+
+def test_passes_check_env(env):
+    check_env(env.unwrapped, skip_render_check=False)
+
+
+def test_step_with_text_and_pinned_events(env):
+    obs, info = env.reset(seed=3)
+    assert obs["frames"].shape == (1, 240, 320, 3) and info["step"] == 0
+    ball = info["entities"].index("ball")
+    assert np.allclose(obs["state"][ball][3:7], [1, 0, 0, 0])
+    obs, reward, terminated, truncated, info = env.step("the ball sits there")
+    assert info["narration"] == "the ball sits there" and info["plan"]["events"] == []
+    assert obs["frames"].shape == (6, 240, 320, 3) and reward == 0.0 and not terminated and not truncated
+    assert np.array_equal(env.render(), obs["frame"]) and np.array_equal(obs["frame"], obs["frames"][-1])
+    obs, _, _, truncated, info = env.step(json.dumps({"action": "flick", "events": KICK}))
+    assert info["plan"]["events"][0]["entity"] == "ball" and obs["state"][ball][7] > 1.0
+    assert truncated  # max_turns=2
+    assert obs in env.observation_space
+    with pytest.raises(ValueError, match="rejected.*ghost"):
+        env.step(json.dumps({"action": "x", "events": [{"type": "remove", "entity": "ghost"}]}))
+
+
+def test_same_actions_same_states(env):
+    runs = []
+    for _ in range(2):
+        env.reset(seed=0)
+        env.step(json.dumps({"action": "flick", "events": KICK}))
+        _, _, _, _, info = env.step("watch")
+        runs.append((info["snapshot_sha"], env.render().tobytes()))
+    assert runs[0] == runs[1]
+
+
+def test_reset_options_scene_and_bad_options(env):
+    obs, info = env.reset(options={"scene": str(SCENE_PATH)})
+    assert info["time"] == 0.0
+    with pytest.raises(ValueError, match="not known"):
+        env.reset(options={"level": 2})

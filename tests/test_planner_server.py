@@ -1,0 +1,194 @@
+"""The planner against real models: llama.cpp's OpenAI-compatible server and the embedded backend."""
+
+import json
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (the [llm] extra)")
+
+from agent.backends import BackendError, BackendUnavailable, ModelNotFound, make_backend, default_planner
+from agent.backends.base import Backend, Completion, PlanRequest
+from agent.backends.llamacpp import packaged_model_path
+from agent.backends.scripted import scripted_plan
+from agent.plan import TurnPlan, plan_json_schema
+from agent.planner import Planner
+from agent.prompts import build_messages
+from simulator.loader import parse_scene
+from simulator.world import World
+
+SCENE = """
+name: planner-server-test
+seed: 11
+entities:
+  - {id: table, shape: box, size: [1.2, 0.8, 0.05], position: [0, 0, 0.75], fixed: true, color: "#8b5a2b",
+     description: a worn oak table top}
+  - {id: ball, shape: sphere, size: [0.06], position: [-0.3, 0, 0.835], mass: 0.2, color: "#d62828",
+     description: a glossy red rubber ball}
+steps:
+  - {action: Someone flicks the ball toward the edge., duration: 0.5}
+"""
+ALIAS = "smollm2"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def llama_server():
+    """A real `python -m llama_cpp.server` with the packaged model, on a free local port."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(packaged_model_path()), "--model_alias", ALIAS,
+           "--host", "127.0.0.1", "--port", str(port), "--n_threads", "2", "--n_ctx", "4096", "--verbose", "false"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"llama_cpp.server exited with {proc.returncode}: {proc.stderr.read()[-2000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("llama_cpp.server did not open its port within 60 s")
+    yield f"http://127.0.0.1:{port}/v1"
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture
+def world():
+    return World(parse_scene(SCENE))
+
+
+def openai_backend(url, **kw):
+    return make_backend("openai", base_url=url, model=ALIAS, seed=11, **kw)
+
+
+def test_openai_backend_plans_a_real_turn_that_applies(llama_server, world):
+    backend = openai_backend(llama_server)
+    outcome = Planner(backend).plan_turn(world.state(), "Someone flicks the ball toward the edge.", [])
+    record = outcome.record
+    json.dumps(record, allow_nan=False)
+    assert backend.inner.structured == "json_object"  # llama.cpp refuses json_schema; auto-detected
+    assert record["backend"] == "openai" and record["model"] == ALIAS and record["seed"] == 11
+    assert record["tokens"]["completion"] > 0 and record["model_s"] > 0
+    for attempt in record["attempts"]:
+        if attempt["finish_reason"] == "stop":  # decoding was constrained: every closed reply is a plan
+            TurnPlan.model_validate_json(attempt["raw"])
+    assert outcome.plan.narration and outcome.plan.caption
+    before = world.state()
+    world.apply(outcome.plan.events)
+    world.advance(0.5, 24)
+    assert world.state().time > before.time
+    if not record["fell_back"]:
+        assert record["attempts"][-1]["issues"] == [] or record["repairs"]
+
+
+def test_tiny_max_tokens_exercises_retries_then_falls_back(llama_server, world):
+    before = world.snapshot()
+    outcome = Planner(openai_backend(llama_server), max_retries=2, max_tokens=6).plan_turn(
+        world.state(), "The ball rolls to the right.", ["The ball sits on the table."])
+    attempts = outcome.record["attempts"]
+    assert len(attempts) == 3 and outcome.record["fell_back"] is True
+    assert all(a["finish_reason"] == "length" for a in attempts)
+    assert all(a["issues"][0]["code"] == "cut_off" for a in attempts)
+    assert outcome.plan.events == [] and outcome.plan.narration and outcome.plan.caption
+    assert world.snapshot() == before
+
+
+def test_same_seed_same_plan(llama_server, world):
+    state = world.state()
+    request = PlanRequest(messages=build_messages(state, "The ball rolls to the right.", []),
+                          schema=plan_json_schema(list(state.entities), ["ball"]), max_tokens=48, temperature=0.8)
+    backend = openai_backend(llama_server)
+    first = backend.complete(request).text
+    assert backend.complete(request).text == first
+    other = backend.complete(PlanRequest(**{**request.__dict__, "seed": 12345})).text
+    assert isinstance(other, str)
+
+
+def test_server_down_is_a_clear_error():
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    backend = make_backend("openai", base_url=url, model=ALIAS, retries=2, backoff_s=0.01)
+    start = time.monotonic()
+    with pytest.raises(BackendUnavailable, match="cannot reach the planner server") as err:
+        backend.complete(PlanRequest(messages=[{"role": "user", "content": "hi"}], schema={"type": "object"}))
+    assert url in str(err.value) and time.monotonic() - start < 10
+
+
+def test_wrong_model_name_is_a_clear_error(llama_server):
+    backend = make_backend("openai", base_url=llama_server, model="no-such-model")
+    with pytest.raises(ModelNotFound, match=f"'no-such-model' is not served .* {ALIAS}"):
+        backend.complete(PlanRequest(messages=[{"role": "user", "content": "hi"}], schema={"type": "object"}))
+
+
+def test_embedded_llamacpp_backend_plans_with_the_scene_seed(world):
+    assert default_planner() == ("llamacpp", None)
+    backend = make_backend("llamacpp", seed=world.scene.seed, n_threads=2)
+    try:
+        outcome = Planner(backend, max_retries=1).plan_turn(world.state(), "Someone flicks the ball.", [])
+        assert outcome.record["seed"] == 11 and outcome.record["backend"] == "llamacpp"
+        first = outcome.record["attempts"][0]
+        if first["finish_reason"] == "stop":
+            TurnPlan.model_validate_json(first["raw"])
+        world.apply(outcome.plan.events)
+        world.advance(0.2, 24)
+    finally:
+        backend.close()
+
+
+class Hostile(Backend):
+    """A fake model, only to test our own handling of broken replies."""
+
+    name = model = "hostile"
+
+    def __init__(self, replies):
+        self.replies = list(replies)
+
+    def complete(self, request):
+        return Completion(text=self.replies.pop(0), finish_reason="stop", latency_s=0.001)
+
+
+def test_broken_replies_fall_back_without_touching_the_world(world):
+    before = world.snapshot()
+    replies = ['{"narration": "The ball explodes.", "events": [{"type": "apply_impulse", "entity": "ball", '
+               '"impulse": [1e9, 0, 0]}], "caption": "boom"}', "not json at all", "[]"]
+    outcome = Planner(Hostile(replies), max_retries=2).plan_turn(world.state(), "Blow it up.", [])
+    assert outcome.record["fell_back"] and outcome.plan.events == []
+    assert outcome.plan.narration == "The ball explodes."
+    codes = [[i["code"] for i in a["issues"]] for a in outcome.record["attempts"]]
+    assert codes == [["too_strong"], ["not_json"], ["not_object"]]
+    assert world.snapshot() == before
+
+
+def test_repairs_are_applied_and_recorded(world):
+    reply = '{"narration": "A flick.", "events": [{"type": "apply_impulse", "entity": "red_ball", "impulse": [0.3, 0, 0]}], "caption": ""}'
+    outcome = Planner(Hostile([reply])).plan_turn(world.state(), "Flick it.", [])
+    assert outcome.plan.events[0].entity == "ball" and outcome.plan.caption
+    assert outcome.record["repairs"][0]["repair"] == "ball" and not outcome.record["fell_back"]
+    world.apply(outcome.plan.events)
+
+
+def test_scripted_backend_and_plan(world):
+    step = world.scene.steps[0]
+    plan = scripted_plan(world.state(), step)
+    assert plan.narration == step.action and plan.events == [] and "red rubber ball" in plan.caption
+    outcome = Planner(make_backend("scripted")).plan_turn(world.state(), "Nothing happens.", [])
+    assert outcome.plan.narration == "Nothing happens." and not outcome.record["fell_back"]
+
+
+def test_unknown_backend_name_is_a_clear_error():
+    with pytest.raises(BackendError, match="unknown planner 'gpt'; choose one of llamacpp, openai, vllm, scripted"):
+        make_backend("gpt")
