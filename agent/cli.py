@@ -160,6 +160,31 @@ def _vec(v) -> str:
 
 
 @app.command()
+def plan(
+    scene_path: Path = typer.Argument(..., metavar="SCENE", help="Scene YAML file."),
+    action: str = typer.Option(..., "--action", help="The action to plan, in words."),
+    planner: Optional[str] = typer.Option(None, help=f"Planner: {', '.join(PLANNERS)} (default: embedded if installed)."),
+    base_url: Optional[str] = typer.Option(None, envvar="CALLOSUM_BASE_URL", help="OpenAI-compatible server URL."),
+    model: Optional[str] = typer.Option(None, envvar="CALLOSUM_MODEL", help="Model name (or packaged model / .gguf)."),
+    api_key: Optional[str] = typer.Option(None, envvar="OPENAI_API_KEY", help="API key for that server."),
+) -> None:
+    """Plan one turn from the scene's initial world and print the plan and its record as JSON."""
+    import json
+
+    from agent.backends import BackendError, make_backend
+    from agent.planner import Planner
+    from simulator.world import World
+
+    scene = _load(scene_path)
+    turn_planner = _planner(planner, base_url, model, api_key, scene.seed) or Planner(make_backend("scripted"))
+    try:
+        outcome = turn_planner.plan_turn(World(scene).state(), action, [])
+    except BackendError as exc:
+        _fail(str(exc), code=1)
+    typer.echo(json.dumps({"plan": outcome.plan.model_dump(mode="json"), "record": outcome.record}, indent=2))
+
+
+@app.command()
 def check(scene_paths: list[Path] = typer.Argument(..., metavar="SCENE...", help="Scene YAML files.")) -> None:
     """Validate scene files without running them."""
     bad = 0
@@ -189,7 +214,7 @@ def serve(
     try:
         from server.run import serve as run_server
     except ImportError as exc:
-        _fail(f"serve needs the server extra (pip install 'callosum[server]'): {exc}", code=1)
+        _fail(f"serve needs the server extra (pip install 'callosum\\[server]'): {exc}", code=1)
     if not scenes_dir.is_dir():
         _fail(f"--scenes-dir {str(scenes_dir)!r} is not a folder of scene YAML files")
     if preset not in ("fast", "quality"):

@@ -9,7 +9,6 @@ file), and forking copies one into a new thread.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sqlite3
@@ -343,13 +342,3 @@ class Session:
         _sync(self.ctx, s["snapshot"], s["snapshot_sha"])
         return self.ctx.world.state().model_copy(update={"step": s["step"]})
 
-
-def summary(values: dict) -> dict[str, Any]:
-    """A JSON-able view of a committed state (for `sessions show`)."""
-    turn = values.get("last_turn")
-    return {"step": values.get("step"), "time": values.get("time"), "snapshot_sha": values.get("snapshot_sha"),
-            "last_action": turn and turn["action"], "last_narration": turn and turn["plan"].get("narration")}
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, indent=2, default=str)
