@@ -220,7 +220,7 @@ def serve(
     if preset not in ("fast", "quality"):
         _fail(f"--preset must be fast or quality, got {preset!r}")
     turn_planner = _planner(planner, base_url, model, api_key, 0)
-    run_server(host, port, scenes_dir, planner=turn_planner, preset=preset, echo=lambda s: console.print(s, highlight=False, markup=False))
+    run_server(host, port, scenes_dir, planner=turn_planner, preset=preset, echo=lambda s: console.print(s, highlight=False, markup=False, soft_wrap=True))
 
 
 from agent.cli_sessions import register as _register_sessions  # noqa: E402

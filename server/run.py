@@ -26,7 +26,7 @@ def banner(config: ServerConfig, host: str, port: int) -> str:
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{shown}:{port}/#key={config.server_key}"
     lines = [
-        f"Callosum is serving scenes from {config.scenes_dir}",
+        f"Callosum is serving scenes from {Path(config.scenes_dir).resolve()}",
         "",
         f"  open  {url}",
         "",

@@ -122,7 +122,7 @@ class LlamaCppBackend(Backend):
         self.llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=self.n_threads, seed=seed, verbose=False)
 
     def complete(self, request: PlanRequest) -> Completion:
-        grammar = _grammar(json.dumps(request.schema, sort_keys=True))
+        grammar = _grammar(json.dumps(request.schema))  # key order is the order of generation
         seed = self.seed_for(request)
         start = time.perf_counter()
         if self.chat:
