@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from agent import cli_options as opts
+
 import sys
 from pathlib import Path
 from typing import Optional
@@ -16,7 +18,7 @@ from simulator.loader import SceneError, load_scene
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Callosum: an agentic world simulator.")
 console = Console(stderr=True)
-PLANNERS = ("llamacpp", "openai", "vllm", "scripted")
+PLANNERS = opts.PLANNERS
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -31,7 +33,7 @@ def _load(path: Path):
         _fail(str(exc))
 
 
-def _planner(name: Optional[str], base_url, model, api_key, seed: int):
+def _planner(name: Optional[str], base_url, model, api_key, seed: int, structured: Optional[str] = None):
     """Resolve --planner to a turn planner, or None for pinned events only."""
     from agent.backends import default_planner
 
@@ -47,7 +49,8 @@ def _planner(name: Optional[str], base_url, model, api_key, seed: int):
     from agent.planner import Planner
 
     try:
-        backend = make_backend(name, base_url=base_url, model=model, api_key=api_key, seed=seed)
+        extra = {"structured": structured} if name == "openai" and structured else {}
+        backend = make_backend(name, base_url=base_url, model=model, api_key=api_key, seed=seed, **extra)
     except (ImportError, RuntimeError, ValueError) as exc:
         _fail(f"planner {name!r} is unavailable: {exc}", code=1)
     return Planner(backend)
@@ -79,10 +82,11 @@ def play(
     stereo: bool = typer.Option(False, help="Render side-by-side stereo pairs."),
     preset: str = typer.Option("quality", help="Geometry render preset: fast or quality."),
     summary: bool = typer.Option(False, help="Print the final world state."),
-    planner: Optional[str] = typer.Option(None, help=f"Planner: {', '.join(PLANNERS)} (default: embedded if installed)."),
-    base_url: Optional[str] = typer.Option(None, envvar="CALLOSUM_BASE_URL", help="OpenAI-compatible server URL."),
-    model: Optional[str] = typer.Option(None, envvar="CALLOSUM_MODEL", help="Model name on that server."),
-    api_key: Optional[str] = typer.Option(None, envvar="OPENAI_API_KEY", help="API key for that server."),
+    planner: Optional[str] = opts.PLANNER,
+    base_url: Optional[str] = opts.BASE_URL,
+    model: Optional[str] = opts.MODEL,
+    api_key: Optional[str] = opts.API_KEY,
+    structured: Optional[str] = opts.STRUCTURED,
     video_model: Optional[Path] = typer.Option(None, help="Local diffusers video model folder."),
     video_steps: Optional[int] = typer.Option(None, help="Denoising steps per segment."),
     video_size: Optional[str] = typer.Option(None, help="Video size WIDTHxHEIGHT."),
@@ -94,6 +98,7 @@ def play(
     """Play a scene to an MP4."""
     from agent.playback import Progress as Hooks
     from agent.playback import play as run_play
+    from agent.backends import BackendError
     from agent.playback import total_frames
     from renderer.geometry import GLUnavailableError
 
@@ -102,7 +107,7 @@ def play(
         _fail(f"--preset must be fast or quality, got {preset!r}")
     out = out or Path("out") / f"{scene.name}.mp4"
     needs_planner = any(step.events is None and step.action for step in scene.steps)
-    turn_planner = _planner(planner, base_url, model, api_key, scene.seed) if needs_planner else None
+    turn_planner = _planner(planner, base_url, model, api_key, scene.seed, structured) if needs_planner else None
     video = _video(video_model, video_steps, video_size, device, dtype, strength, offload)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as bars:
@@ -127,6 +132,8 @@ def play(
                               preset=preset, planner=turn_planner, video=video, progress=hooks)
         except GLUnavailableError as exc:
             _fail(str(exc), code=1)
+        except BackendError as exc:
+            _fail(f"planner failed: {exc} (the frames rendered so far are in {out})", code=1)
     console.print(f"wrote [green]{out}[/] ({result.frames} frames at {scene.render.fps} fps)")
     if video is not None:
         _print_video_summary(video.summary())
@@ -164,10 +171,11 @@ def _vec(v) -> str:
 def plan(
     scene_path: Path = typer.Argument(..., metavar="SCENE", help="Scene YAML file."),
     action: str = typer.Option(..., "--action", help="The action to plan, in words."),
-    planner: Optional[str] = typer.Option(None, help=f"Planner: {', '.join(PLANNERS)} (default: embedded if installed)."),
-    base_url: Optional[str] = typer.Option(None, envvar="CALLOSUM_BASE_URL", help="OpenAI-compatible server URL."),
-    model: Optional[str] = typer.Option(None, envvar="CALLOSUM_MODEL", help="Model name (or packaged model / .gguf)."),
-    api_key: Optional[str] = typer.Option(None, envvar="OPENAI_API_KEY", help="API key for that server."),
+    planner: Optional[str] = opts.PLANNER,
+    base_url: Optional[str] = opts.BASE_URL,
+    model: Optional[str] = opts.MODEL,
+    api_key: Optional[str] = opts.API_KEY,
+    structured: Optional[str] = opts.STRUCTURED,
 ) -> None:
     """Plan one turn from the scene's initial world and print the plan and its record as JSON."""
     import json
@@ -177,7 +185,7 @@ def plan(
     from simulator.world import World
 
     scene = _load(scene_path)
-    turn_planner = _planner(planner, base_url, model, api_key, scene.seed) or Planner(make_backend("scripted"))
+    turn_planner = _planner(planner, base_url, model, api_key, scene.seed, structured) or Planner(make_backend("scripted"))
     try:
         outcome = turn_planner.plan_turn(World(scene).state(), action, [])
     except BackendError as exc:
@@ -206,10 +214,11 @@ def serve(
     port: int = typer.Option(8000, help="TCP port."),
     scenes_dir: Path = typer.Option(Path("scenes"), help="Folder of scene YAML files sessions may use."),
     preset: str = typer.Option("fast", help="Geometry render preset for streamed frames: fast or quality."),
-    planner: Optional[str] = typer.Option(None, help=f"Planner: {', '.join(PLANNERS)} (default: embedded if installed)."),
-    base_url: Optional[str] = typer.Option(None, envvar="CALLOSUM_BASE_URL", help="OpenAI-compatible server URL."),
-    model: Optional[str] = typer.Option(None, envvar="CALLOSUM_MODEL", help="Model name on that server."),
-    api_key: Optional[str] = typer.Option(None, envvar="OPENAI_API_KEY", help="API key for that server."),
+    planner: Optional[str] = opts.PLANNER,
+    base_url: Optional[str] = opts.BASE_URL,
+    model: Optional[str] = opts.MODEL,
+    api_key: Optional[str] = opts.API_KEY,
+    structured: Optional[str] = opts.STRUCTURED,
 ) -> None:
     """Serve sessions to browsers and WebXR headsets; prints the URL to open."""
     try:
@@ -220,7 +229,7 @@ def serve(
         _fail(f"--scenes-dir {str(scenes_dir)!r} is not a folder of scene YAML files")
     if preset not in ("fast", "quality"):
         _fail(f"--preset must be fast or quality, got {preset!r}")
-    turn_planner = _planner(planner, base_url, model, api_key, 0)
+    turn_planner = _planner(planner, base_url, model, api_key, 0, structured)
     run_server(host, port, scenes_dir, planner=turn_planner, preset=preset, echo=lambda s: console.print(s, highlight=False, markup=False, soft_wrap=True))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from agent import cli_options as opts
+
 import json
 from pathlib import Path
 from typing import Optional
@@ -42,10 +44,11 @@ def interact(
     scene_path: Optional[Path] = typer.Argument(None, metavar="[SCENE]", help="Scene YAML to start a new session from."),
     session: Optional[str] = typer.Option(None, "--session", "-s", help="Session name: resumed if it exists."),
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
-    planner: Optional[str] = typer.Option(None, help="Planner: llamacpp, openai, vllm or scripted."),
-    base_url: Optional[str] = typer.Option(None, envvar="CALLOSUM_BASE_URL", help="OpenAI-compatible server URL."),
-    model: Optional[str] = typer.Option(None, envvar="CALLOSUM_MODEL", help="Model name on that server."),
-    api_key: Optional[str] = typer.Option(None, envvar="OPENAI_API_KEY", help="API key for that server."),
+    planner: Optional[str] = opts.PLANNER,
+    base_url: Optional[str] = opts.BASE_URL,
+    model: Optional[str] = opts.MODEL,
+    api_key: Optional[str] = opts.API_KEY,
+    structured: Optional[str] = opts.STRUCTURED,
     preset: str = typer.Option("fast", help="Geometry render preset for a new session: fast or quality."),
     duration: float = typer.Option(1.0, help="Seconds simulated per turn."),
 ) -> None:
@@ -73,7 +76,7 @@ def interact(
         cli._fail(f"--session {session!r} plays scene {database.info(session).scene.name!r}, not {scene.name!r}; "
                   f"drop SCENE to resume it, or pick a new --session name")
     seed = _guard(database.info, session).scene.seed
-    turn_planner = cli._planner(planner, base_url, model, api_key, seed)
+    turn_planner = cli._planner(planner, base_url, model, api_key, seed, structured)
     try:
         import readline  # noqa: F401  (line editing and history in a real terminal)
     except ImportError:
@@ -170,10 +173,11 @@ def replay(
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
     replan_from: Optional[int] = typer.Option(None, help="Instead of replaying: fork at this step and re-plan later actions."),
     into: Optional[str] = typer.Option(None, help="Name of the re-planned fork (with --replan-from)."),
-    planner: Optional[str] = typer.Option(None, help="Planner for --replan-from."),
-    base_url: Optional[str] = typer.Option(None, envvar="CALLOSUM_BASE_URL", help="OpenAI-compatible server URL."),
-    model: Optional[str] = typer.Option(None, envvar="CALLOSUM_MODEL", help="Model name on that server."),
-    api_key: Optional[str] = typer.Option(None, envvar="OPENAI_API_KEY", help="API key for that server."),
+    planner: Optional[str] = opts.PLANNER,
+    base_url: Optional[str] = opts.BASE_URL,
+    model: Optional[str] = opts.MODEL,
+    api_key: Optional[str] = opts.API_KEY,
+    structured: Optional[str] = opts.STRUCTURED,
 ) -> None:
     """Re-simulate a session from its recorded plans (no model calls) and check it is bit-identical."""
     from agent.replay import replan
@@ -185,7 +189,7 @@ def replay(
         if not into:
             cli._fail("--replan-from needs --into NEW_NAME for the re-planned fork")
         seed = _guard(database.info, name).scene.seed
-        turn_planner = cli._planner(planner, base_url, model, api_key, seed)
+        turn_planner = cli._planner(planner, base_url, model, api_key, seed, structured)
         states = _guard(replan, database, name, into, replan_from, turn_planner,
                         on_turn=lambda s: cli.console.print(f"step {s['step'] - 1}: "
                                                             f"{(s.get('last_turn') or {}).get('plan', {}).get('narration', '')}"))

@@ -15,11 +15,12 @@ from typing import Any
 from agent.backends.base import Backend, PlanRequest
 from agent.describe import caption_for
 from agent.plan import NARRATION_MAX, TurnPlan, plan_json_schema
-from agent.prompts import PROMPT_VERSION, build_messages, retry_messages
+from agent.prompts import PROMPT_VERSION, build_messages, get_prompt, retry_messages
 from agent.validate import PlanIssue, check_plan
 from simulator.state import WorldState
 
 DEFAULT_MAX_TOKENS = 400
+DEFAULT_TEMPERATURE = 0.2
 _NARRATION = re.compile(r'"narration"\s*:\s*"((?:[^"\\]|\\.)*)')
 
 
@@ -42,9 +43,10 @@ class Planner:
         max_retries: int = 2,
         *,
         max_tokens: int = DEFAULT_MAX_TOKENS,
-        temperature: float = 0.2,
+        temperature: float = DEFAULT_TEMPERATURE,
         seed: int | None = None,
         constrain_ids: bool = True,
+        prompt_version: str = PROMPT_VERSION,
     ):
         if max_retries < 0:
             raise ValueError(f"max_retries must be 0 or more, got {max_retries}")
@@ -56,10 +58,11 @@ class Planner:
         self.temperature = temperature
         self.seed = seed
         self.constrain_ids = constrain_ids
+        self.prompt_version = get_prompt(prompt_version).version
 
     def plan_turn(self, world_state: WorldState, action: str, history: list[str]) -> PlanOutcome:
         start = time.perf_counter()
-        messages = build_messages(world_state, action, history)
+        messages = build_messages(world_state, action, history, self.prompt_version)
         schema = plan_json_schema(
             list(world_state.entities), [eid for eid, e in world_state.entities.items() if not e.fixed]
         ) if self.constrain_ids else plan_json_schema()
@@ -89,7 +92,7 @@ class Planner:
             if checked.plan is not None:
                 plan, repairs = checked.plan, checked.repairs
                 break
-            messages = messages + retry_messages(reply.text, [i.message for i in issues])
+            messages = messages + retry_messages(reply.text, [i.message for i in issues], self.prompt_version)
         fell_back = plan is None
         if plan is None:
             narration = _salvage_narration([a["raw"] for a in attempts]) or action[:NARRATION_MAX]
@@ -100,7 +103,7 @@ class Planner:
         model_s = sum(a["latency_s"] for a in attempts)
         completion = sum(a["completion_tokens"] for a in attempts)
         record = {
-            "prompt_version": PROMPT_VERSION,
+            "prompt_version": self.prompt_version,
             "backend": self.backend.name,
             "model": self.backend.model,
             "seed": self.backend.seed if self.seed is None else self.seed,

@@ -1,9 +1,10 @@
 """Planner benchmark: 20 fixed actions over the shipped scenes.
 
-Reports plan latency (median, p90), tokens/s, schema-valid rate, validation-pass rate, repairs,
-and the share of turn time spent outside the model call (goal: <= 5 % and <= 20 ms).
+Reports the intent-match rate (does the plan do what the action asks? see bench/intent.py), plan
+latency (median, p90), tokens/s, schema-valid rate, validation-pass rate, repairs, and the share
+of turn time spent outside the model call (goal: <= 5 % and <= 20 ms).
 
-    OMP_NUM_THREADS=1 python bench/planner.py                         # embedded llama.cpp
+    OMP_NUM_THREADS=1 CALLOSUM_LLAMA_THREADS=2 python bench/planner.py [--model gemma3-270m] [--prompt v1] [-v]
     python bench/planner.py --planner openai --base-url http://HOST:8000/v1 --model MODEL
 """
 
@@ -21,7 +22,9 @@ sys.path.insert(0, str(ROOT))
 
 from agent.backends import make_backend  # noqa: E402
 from agent.plan import TurnPlan  # noqa: E402
-from agent.planner import Planner  # noqa: E402
+from agent.planner import DEFAULT_TEMPERATURE, Planner  # noqa: E402
+from agent.prompts import PROMPT_VERSION, PROMPTS  # noqa: E402
+from bench.intent import EXPECT  # noqa: E402
 from simulator.loader import load_scene  # noqa: E402
 from simulator.world import World  # noqa: E402
 
@@ -70,23 +73,34 @@ def main() -> None:
     ap.add_argument("--api-key")
     ap.add_argument("--limit", type=int, default=len(ACTIONS))
     ap.add_argument("--max-retries", type=int, default=2)
+    ap.add_argument("--prompt", choices=sorted(PROMPTS), default=PROMPT_VERSION)
+    ap.add_argument("--temperature", type=float, default=DEFAULT_TEMPERATURE)
     ap.add_argument("--json", type=Path, help="also write every record here")
+    ap.add_argument("-v", "--verbose", action="store_true", help="per action: expectation, events, narration")
     args = ap.parse_args()
 
     backend = make_backend(args.planner, base_url=args.base_url, model=args.model, api_key=args.api_key, seed=0)
-    planner = Planner(backend, max_retries=args.max_retries)
-    records, applied_ok = [], 0
+    planner = Planner(backend, max_retries=args.max_retries, prompt_version=args.prompt, temperature=args.temperature)
+    records, applied_ok, matched = [], 0, 0
     started = time.perf_counter()
     for i, (scene_name, action) in enumerate(ACTIONS[: args.limit]):
         world = World(load_scene(ROOT / "scenes" / f"{scene_name}.yaml"))
-        outcome = planner.plan_turn(world.state(), action, [])
+        state = world.state()
+        outcome = planner.plan_turn(state, action, [])
         world.apply(outcome.plan.events)  # raises if a validated plan could not apply
         applied_ok += 1
         r = outcome.record
+        events = r["plan"]["events"]
+        r["intent_match"] = EXPECT[action].matches(events, state)
+        matched += r["intent_match"]
         records.append(r)
-        print(f"{i + 1:2d} {scene_name:18s} {r['latency_s']:7.2f}s attempts={len(r['attempts'])} "
-              f"fell_back={r['fell_back']!s:5s} events={[e['type'] for e in r['plan']['events']]} | {action}",
-              flush=True)
+        print(f"{i + 1:2d} {scene_name:18s} {r['latency_s']:6.2f}s attempts={len(r['attempts'])} "
+              f"fell_back={r['fell_back']!s:5s} intent={'ok ' if r['intent_match'] else 'NO '}"
+              f"events={[e['type'] for e in events]} | {action}", flush=True)
+        if args.verbose:
+            print(f"     expected: {EXPECT[action].text}\n     narration: {r['plan']['narration']}")
+            for e in events:
+                print(f"     event: {json.dumps(e, separators=(',', ':'))[:200]}")
     wall = time.perf_counter() - started
 
     attempts = [a for r in records for a in r["attempts"]]
@@ -97,7 +111,10 @@ def main() -> None:
     summary = {
         "planner": args.planner,
         "model": backend.model,
+        "prompt_version": args.prompt,
+        "temperature": args.temperature,
         "turns": len(records),
+        "intent_match_rate": round(matched / len(records), 3),
         "latency_median_s": round(statistics.median(lat), 3),
         "latency_p90_s": round(percentile(lat, 0.9), 3),
         "tokens_per_s": round(tokens / model_s, 1) if model_s else None,
