@@ -27,8 +27,8 @@ from langgraph.graph import StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from agent.backends.scripted import describe_scene
-from agent.plan import CAPTION_MAX, NARRATION_MAX, TurnPlan
+from agent.backends.scripted import pinned_plan
+from agent.plan import TurnPlan
 from agent.store import BlobStore
 from simulator._mujoco import mujoco
 from simulator.scene import Scene, StepSpec
@@ -226,10 +226,8 @@ def plan(state: TurnState, ctx: TurnContext) -> TurnState:
 
 
 def scripted(world_state, action: str, events: list[dict]) -> dict:
-    """The no-model plan: the user's events as written, the action as narration (both bounded)."""
-    caption = f"A steady camera watches: {describe_scene(world_state)}. {action}".strip()
-    plan = TurnPlan(narration=action[:NARRATION_MAX], events=list(events), caption=caption[:CAPTION_MAX])
-    return plan.model_dump(mode="json")
+    """The no-model plan: the user's events as written, the action as narration."""
+    return pinned_plan(world_state, action, events).model_dump(mode="json")
 
 
 def validate(state: TurnState, ctx: TurnContext) -> TurnState:

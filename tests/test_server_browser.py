@@ -4,7 +4,6 @@ injected WebXR stub drives the VR loop (head poses reach the server, reprojectio
 from __future__ import annotations
 
 import io
-import json
 import shutil
 import time
 

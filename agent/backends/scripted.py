@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from agent.backends.base import Backend, Completion, PlanRequest
 from agent.describe import caption_for
 from agent.plan import NARRATION_MAX, TurnPlan
-from simulator.scene import StepSpec
+from simulator.scene import Event, StepSpec
 from simulator.state import WorldState
 
 
-def describe_scene(state: WorldState) -> str:
-    """A one-line caption of the world from its entities' own descriptions."""
-    return caption_for(state)
+def pinned_plan(state: WorldState, action: str, events: Sequence[Event | dict]) -> TurnPlan:
+    """A plan that plays `events` as written, with the action (bounded) as its narration."""
+    action = action[:NARRATION_MAX]
+    return TurnPlan(narration=action, events=list(events), caption=caption_for(state, action))
 
 
 def scripted_plan(state: WorldState, step: StepSpec) -> TurnPlan:
-    """The plan for a step played as written: its pinned events, its action as the narration."""
-    action = (step.action or "")[:NARRATION_MAX]
-    return TurnPlan(narration=action, events=list(step.events or []), caption=caption_for(state, action))
+    """The plan for a scene step played as written: its pinned events, its action as the narration."""
+    return pinned_plan(state, step.action or "", step.events or [])
 
 
 class ScriptedBackend(Backend):
