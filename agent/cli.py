@@ -164,7 +164,7 @@ def _print_state(state) -> None:
 
 
 def _vec(v) -> str:
-    return "[" + ", ".join(f"{x:+.3f}" for x in v) + "]"
+    return "[" + ", ".join(f"{round(x, 3) + 0.0:+.3f}" for x in v) + "]"  # + 0.0 turns -0.0 into 0.0
 
 
 @app.command()
