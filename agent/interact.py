@@ -17,7 +17,8 @@ Type what happens next, e.g. [bold]someone flicks the ball toward the edge[/].
   :undo             go back one step
   :rewind N         go back to step N (0 is the scene's start)
   :fork NAME        branch a new session NAME from here and switch to it
-  :do JSON          a turn with pinned events: {"action": "...", "events": [...], "duration": 1.0}
+  :do JSON          a turn with pinned events: {"action": "...", "events": [...], "duration": 1.0},
+                    or just one event object, or a list of events
   :duration S       seconds simulated per turn (now {duration})
   :history          the committed turns on this branch
   :help             this help
@@ -126,8 +127,14 @@ class Repl:
         except ValueError as exc:
             raise SessionError(f":do needs a JSON object, e.g. :do {{\"action\": \"kick\", \"events\": [...]}}; "
                                f"{exc}") from None
+        if isinstance(request, list) or (isinstance(request, dict) and "type" in request):
+            request = {"events": request if isinstance(request, list) else [request]}  # bare event(s)
         if not isinstance(request, dict):
-            raise SessionError(":do needs a JSON object with action, events and duration")
+            raise SessionError(":do needs a JSON object with action, events and duration, one event, or a list of events")
+        unknown = sorted(set(request) - {"action", "events", "duration"})
+        if unknown:
+            raise SessionError(f":do got unknown key(s) {', '.join(unknown)}; use action, events and duration, "
+                               f'e.g. :do {{"action": "kick", "events": [{{"type": "apply_impulse", ...}}]}}')
         self._turn(request.get("action", ""), request.get("events"), request.get("duration", self.duration))
 
     def _turn(self, action: str, events, duration) -> None:

@@ -91,6 +91,17 @@ def test_interact_through_a_pipe(tmp_path):
     assert "session piped (scene ball-off-table) at step 0" in out and proc.returncode == 0
 
 
+def test_interact_do_takes_a_bare_event_and_rejects_unknown_keys(tmp_path):
+    proc = _interact(tmp_path, str(SCENE_PATH), "--session", "pinned")
+    spawn = '{"type": "spawn", "entity": {"id": "crate", "shape": "box", "size": [0.2, 0.2, 0.2], "position": [2, 0, 0.5]}}'
+    script = f':do {{"typo": 1}}\n:do {spawn}\n:state\n:quit\n'
+    out, _ = proc.communicate(script, timeout=90)
+    assert proc.returncode == 0, out
+    assert ":do got unknown key(s) typo; use action, events and duration" in out
+    assert '"type": "spawn"' in out and "committed step 1" in out
+    assert "│ crate" in out  # the spawned box is in the :state table
+
+
 def test_missing_db_is_a_clear_error(tmp_path):
     with pytest.raises(SessionDBError, match="no session database there.*callosum interact"):
         SessionDB(tmp_path / "none.db", create=False)
