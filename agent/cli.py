@@ -213,6 +213,9 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to bind (loopback by default)."),
     port: int = typer.Option(8000, help="TCP port."),
     scenes_dir: Path = typer.Option(Path("scenes"), help="Folder of scene YAML files sessions may use."),
+    db: Optional[Path] = typer.Option(None, "--db", help="Session database; sessions are saved there and can be "
+                                      "reopened after a restart (default: $CALLOSUM_HOME/sessions.db or the "
+                                      "user data dir, as for interact)."),
     preset: str = typer.Option("fast", help="Geometry render preset for streamed frames: fast or quality."),
     planner: Optional[str] = opts.PLANNER,
     base_url: Optional[str] = opts.BASE_URL,
@@ -229,8 +232,14 @@ def serve(
         _fail(f"--scenes-dir {str(scenes_dir)!r} is not a folder of scene YAML files")
     if preset not in ("fast", "quality"):
         _fail(f"--preset must be fast or quality, got {preset!r}")
+    from agent.sessions import SessionDBError
+
     turn_planner = _planner(planner, base_url, model, api_key, 0, structured)
-    run_server(host, port, scenes_dir, planner=turn_planner, preset=preset, echo=lambda s: console.print(s, highlight=False, markup=False, soft_wrap=True))
+    try:
+        run_server(host, port, scenes_dir, db=db, planner=turn_planner, preset=preset,
+                   echo=lambda s: console.print(s, highlight=False, markup=False, soft_wrap=True))
+    except SessionDBError as exc:
+        _fail(str(exc), code=1)
 
 
 from agent.cli_sessions import register as _register_sessions  # noqa: E402

@@ -273,7 +273,9 @@ class Session:
     """A live session: the graph, its context (world, renderer, store, planner) and its name."""
 
     def __init__(self, db: SessionDB, name: str, *, planner=None, video=None, segment_mp4: bool = True,
-                 on_node=None, durability: str = "sync"):
+                 on_node=None, durability: str = "sync", geometry=None):
+        """``geometry``: a renderer of this scene at its own size and preset, made on this thread, to
+        share instead of making one (the caller keeps ownership)."""
         from renderer.geometry import GeometryRenderer
 
         if durability not in ("sync", "exit"):
@@ -285,14 +287,16 @@ class Session:
         self.info = db.info(name)
         self.scene = self.info.scene
         self.recovered = db.recover(name)
-        self.geometry = GeometryRenderer(self.scene, preset=self.info.preset)
+        self._owns_geometry = geometry is None
+        self.geometry = geometry if geometry is not None else GeometryRenderer(self.scene, preset=self.info.preset)
         if video is not None:
             video.start(self.scene.seed, self.scene.render.fps)
         self.ctx = TurnContext(scene=self.scene, world=World(self.scene), geometry=self.geometry, store=db.store,
                                planner=planner, video=video, segment_mp4=segment_mp4, on_node=on_node)
 
     def close(self) -> None:
-        self.geometry.close()
+        if self._owns_geometry:
+            self.geometry.close()
 
     def __enter__(self) -> Session:
         return self

@@ -32,14 +32,17 @@ sys.path.insert(0, str(ROOT))
 
 def serve_main(port: int) -> None:
     """The server process: prints its key, then serves until killed."""
+    import tempfile
+
     import uvicorn
 
     from server.app import ServerConfig, create_app
     from server.run import uvicorn_config
 
-    config = ServerConfig(scenes_dir=ROOT / "scenes", max_sessions=256)
-    print(json.dumps({"key": config.server_key}), flush=True)
-    uvicorn.Server(uvicorn_config(create_app(config), "127.0.0.1", port)).run()
+    with tempfile.TemporaryDirectory(prefix="callosum-bench-") as tmp:
+        config = ServerConfig(scenes_dir=ROOT / "scenes", db=Path(tmp) / "sessions.db", max_sessions=256)
+        print(json.dumps({"key": config.server_key}), flush=True)
+        uvicorn.Server(uvicorn_config(create_app(config), "127.0.0.1", port)).run()
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -22,8 +22,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from agent.replay import export
+from agent.sessions import SessionError, default_db_path
+from server.manager import SessionLookupError, SessionManager
 from server.protocol import SCHEMA_VERSION, protocol_schema
-from server.sessions import SessionLookupError, SessionManager
 from server.ws import Limits, serve_socket
 
 log = logging.getLogger("callosum.server")
@@ -32,9 +34,11 @@ WEB_DIR = Path(__file__).parent / "web"
 
 @dataclass
 class ServerConfig:
-    """How a server runs; ``server_key`` guards creating and listing sessions."""
+    """How a server runs; ``server_key`` guards creating, opening and listing sessions."""
 
     scenes_dir: Path
+    db: Path | None = None
+    """The session database (None: ``callosum interact``'s default)."""
     server_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     planner: object = None
     preset: str = "fast"
@@ -48,10 +52,12 @@ class CreateSession(BaseModel):
     """Body of ``POST /api/sessions``."""
 
     scene: str = Field(description="Bare scene name from GET /api/scenes, e.g. 'ball-off-table'.")
+    name: str | None = Field(default=None, description="Session name in the database (default: the scene "
+                             "name and a number, e.g. 'ball-off-table-1').")
 
 
 class SessionCreated(BaseModel):
-    """The new session and its two tokens. Only this response ever shows the tokens."""
+    """A created or opened session and its two fresh tokens. Only this response ever shows them."""
 
     session: str
     scene: str
@@ -80,8 +86,9 @@ def _bearer(authorization: str | None) -> str:
 
 
 def create_app(config: ServerConfig) -> FastAPI:
-    manager = SessionManager(config.scenes_dir, planner=config.planner, preset=config.preset, size=config.size,
-                             max_sessions=config.max_sessions, pace=config.pace)
+    manager = SessionManager(config.scenes_dir, config.db or default_db_path(), planner=config.planner,
+                             preset=config.preset, size=config.size, max_sessions=config.max_sessions,
+                             pace=config.pace)
     @asynccontextmanager
     async def lifespan(_app):
         yield
@@ -119,8 +126,9 @@ def create_app(config: ServerConfig) -> FastAPI:
             return session, "admin"
         role = session.role_for(token) if session is not None else None
         if role is None:  # the same answer for a missing session and a wrong token
-            raise ApiError(403, "forbidden", f"no session {sid[:40]!r} accepts this token; use the player or "
-                           "spectator token that POST /api/sessions returned for it", "session", sid[:40])
+            raise ApiError(403, "forbidden", f"no open session {sid[:40]!r} accepts this token; use the player "
+                           "or spectator token that POST /api/sessions (or .../open) returned for it",
+                           "session", sid[:40])
         return session, role
 
     def _admin(authorization: str | None) -> None:
@@ -145,21 +153,29 @@ def create_app(config: ServerConfig) -> FastAPI:
               summary="Create a session from a scene name (needs the server key)")
     async def create(body: CreateSession, authorization: str | None = Header(None)) -> SessionCreated:
         _admin(authorization)
-        loop = asyncio.get_running_loop()
+        return await _serve(manager.create, body.scene, asyncio.get_running_loop(), body.name)
+
+    @app.post("/api/sessions/{sid}/open", response_model=SessionCreated,
+              summary="Serve a saved session again with fresh tokens (needs the server key)")
+    async def open_saved(sid: str, authorization: str | None = Header(None)) -> SessionCreated:
+        _admin(authorization)
+        return await _serve(manager.open, sid, asyncio.get_running_loop())
+
+    async def _serve(fn, *args) -> SessionCreated:
         try:
-            s = await run_in_threadpool(manager.create, body.scene, loop)
+            s = await run_in_threadpool(fn, *args)
         except SessionLookupError as exc:
-            raise ApiError(exc.status, "bad_scene" if exc.status < 429 else "too_many_sessions", str(exc),
-                           exc.field, exc.value) from None
+            raise ApiError(exc.status, exc.code, str(exc), exc.field, exc.value) from None
         return SessionCreated(session=s.id, scene=s.scene_name, player_token=s.player_token,
                               spectator_token=s.spectator_token, ws_url=f"/ws/{s.id}",
                               player_url=f"/#session={s.id}&token={s.player_token}",
                               spectator_url=f"/#session={s.id}&token={s.spectator_token}")
 
-    @app.get("/api/sessions", summary="List sessions (needs the server key; no tokens shown)")
+    @app.get("/api/sessions", summary="Open and saved sessions (needs the server key; no tokens shown)")
     async def list_sessions(authorization: str | None = Header(None)) -> dict:
         _admin(authorization)
-        return {"sessions": [s.info() for s in list(manager.sessions.values()) if s is not None]}
+        saved = await run_in_threadpool(manager.saved)
+        return {"sessions": [s.info() for s in list(manager.sessions.values()) if s is not None], "saved": saved}
 
     @app.get("/api/sessions/{sid}/state", summary="World state JSON (player or spectator token)")
     async def state(sid: str, authorization: str | None = Header(None)) -> dict:
@@ -168,21 +184,26 @@ def create_app(config: ServerConfig) -> FastAPI:
         pose = session.pose.model_dump(mode="json") if session.pose else None
         return {"schema_version": SCHEMA_VERSION, "session": session.id, "scene": session.scene_name,
                 "role": role, "steps": body.get("steps", 0), "busy": session.busy, "view": pose,
-                "state": body.get("state")}
+                "snapshot_sha": session.snapshot_sha, "state": body.get("state")}
 
-    @app.get("/api/sessions/{sid}/video.mp4", summary="The session's turns so far as an MP4 (scene camera)",
+    @app.get("/api/sessions/{sid}/video.mp4", summary="The session's recorded turns as an MP4 (scene camera)",
              response_class=FileResponse)
     async def video(sid: str, authorization: str | None = Header(None)):
         session, _ = _session(sid, authorization, admin_ok=True)
         tmp = Path(tempfile.mkstemp(prefix=f"callosum-{sid}-", suffix=".mp4")[1])
         async with export_slots:
             t0 = time.perf_counter()
-            frames = await run_in_threadpool(session.runner.export_mp4, tmp)
+            try:
+                frames = await run_in_threadpool(export, manager.db, session.id, out=tmp)
+            except SessionError as exc:
+                tmp.unlink(missing_ok=True)
+                raise ApiError(409, "no_turns", str(exc), "session", sid) from None
         log.info("exported %s: %d frames in %.2f s", sid, frames, time.perf_counter() - t0)
         return FileResponse(tmp, media_type="video/mp4", filename=f"{session.scene_name}-{sid}.mp4",
                             headers={"X-Frame-Count": str(frames)}, background=BackgroundTask(tmp.unlink))
 
-    @app.delete("/api/sessions/{sid}", status_code=204, response_class=Response, summary="End a session (player token or server key)")
+    @app.delete("/api/sessions/{sid}", status_code=204, response_class=Response,
+                summary="Stop serving a session; it stays saved (player token or server key)")
     async def delete(sid: str, authorization: str | None = Header(None)):
         _, role = _session(sid, authorization, admin_ok=True)
         if role == "spectator":

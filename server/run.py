@@ -27,6 +27,7 @@ def banner(config: ServerConfig, host: str, port: int) -> str:
     url = f"http://{shown}:{port}/#key={config.server_key}"
     lines = [
         f"Callosum is serving scenes from {Path(config.scenes_dir).resolve()}",
+        f"Sessions are saved in {config.db} (reopen them after a restart: POST /api/sessions/NAME/open)",
         "",
         f"  open  {url}",
         "",
@@ -41,11 +42,13 @@ def banner(config: ServerConfig, host: str, port: int) -> str:
     return "\n".join(lines)
 
 
-def serve(host: str, port: int, scenes_dir: Path, *, planner=None, preset: str = "fast",
+def serve(host: str, port: int, scenes_dir: Path, *, db: Path | None = None, planner=None, preset: str = "fast",
           size: tuple[int, int] | None = None, echo=print) -> None:
     import uvicorn
 
-    config = ServerConfig(scenes_dir=scenes_dir, planner=planner, preset=preset, size=size)
+    from agent.sessions import default_db_path
+
+    config = ServerConfig(scenes_dir=scenes_dir, db=db or default_db_path(), planner=planner, preset=preset, size=size)
     app = create_app(config)
     echo(banner(config, host, port))
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

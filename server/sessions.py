@@ -1,45 +1,84 @@
-"""Served sessions: one world, one render thread, its tokens and its clients.
+"""A served session: an ``agent.sessions.Session`` on its own render thread, with tokens and clients.
 
-Each session's render thread owns its ``GeometryRenderer`` (a GL context is bound to the thread
-that made it) and its world. It plays queued turns, and between turns re-renders the world from
-the latest head pose whenever the pose changes. Planning runs on a shared worker pool so looking
-around stays live while a model thinks.
+The render thread owns the session's GL contexts (a context is bound to the thread that made it),
+so it runs every turn and rewind through the checkpointed turn graph, and between them re-renders
+the session's world from the latest head pose whenever the pose changes. While a model plans, the
+call runs on a shared worker pool and the render thread keeps answering head poses.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import inspect
 import io
 import logging
-import os
-import re
 import secrets
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
+from agent.sessions import Session, SessionDB, SessionError
 from renderer.geometry import GeometryRenderer
 from server.protocol import ActionMsg, ErrorMsg, FrameHeader, NarrationMsg, PlanMsg, PoseMsg, StateMsg, pack_frame
 from server.streaming import Broadcaster, Outbox
-from server.turns import PlannerGate, TurnError, TurnRunner, check_events, head_pose
-from simulator.loader import SceneError, load_scene
+from server.view import head_pose
+from simulator._mujoco import mujoco
 
 log = logging.getLogger("callosum.server")
-SCENE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 MAX_QUEUED_JOBS = 2
+_INTEGRATION = mujoco.mjtState.mjSTATE_INTEGRATION
 
 
-class SessionLookupError(LookupError):
-    """An unknown or malformed scene or session name; ``status`` is the HTTP status to answer with."""
+class TurnError(ValueError):
+    """A turn or rewind that cannot run; the message says why and what to do instead."""
 
-    def __init__(self, status: int, message: str, field: str, value):
+    def __init__(self, code: str, message: str, field: str | None = None, value: Any = None):
         super().__init__(message)
-        self.status, self.field, self.value = status, field, value
+        self.code, self.field, self.value = code, field, value
+
+
+class SessionClosing(RuntimeError):
+    """Raised inside a turn when the session is closed while its planner is still thinking."""
+
+
+class PlannerGate:
+    """The server's one planner, called one turn at a time (a local model is not thread-safe)."""
+
+    def __init__(self, planner=None):
+        self.planner = planner
+        self._lock = threading.Lock()
+        self._feedback = planner is not None and "feedback" in inspect.signature(planner.plan_turn).parameters
+
+    def plan_turn(self, world_state, action: str, history: list[str], feedback: list[str] | None):
+        kwargs = {}
+        if feedback and self._feedback:
+            kwargs["feedback"] = feedback
+        elif feedback:
+            action = f"{action}\n(An earlier plan was rejected: {'; '.join(feedback)})"
+        with self._lock:
+            return self.planner.plan_turn(world_state, action, history, **kwargs)
+
+
+class LivePlanner:
+    """The planner as the turn graph sees it: plans on the pool, looks around while it waits."""
+
+    def __init__(self, served: ServedSession):
+        self.served = served
+
+    def plan_turn(self, world_state, action: str, history: list[str], feedback: list[str] | None = None):
+        s = self.served
+        future = s.pool.submit(s.gate.plan_turn, world_state, action, history, feedback)
+        future.add_done_callback(lambda _: s.wake())
+        s.look_around_until(future.done)
+        if not future.done():
+            raise SessionClosing(f"session {s.id} closed while its planner was thinking")
+        return future.result()
 
 
 @dataclass
@@ -52,34 +91,41 @@ class Job:
 class ServedSession:
     """A live session. Public methods are called from the event loop; ``_run`` is the render thread."""
 
-    def __init__(self, sid: str, scene_name: str, scene, loop: asyncio.AbstractEventLoop, gate: PlannerGate,
-                 pool: ThreadPoolExecutor, render_slots: threading.Semaphore, *, preset: str = "fast", size: tuple[int, int] | None = None,
-                 jpeg_quality: int = 80, pace: bool = True):
-        self.id = sid
-        self.scene_name = scene_name
-        self.scene = scene
+    def __init__(self, name: str, db: SessionDB, loop: asyncio.AbstractEventLoop, gate: PlannerGate,
+                 pool: ThreadPoolExecutor, render_slots: threading.Semaphore, *, preset: str = "fast",
+                 size: tuple[int, int] | None = None, jpeg_quality: int = 80, pace: bool = True):
+        self.id = name
+        self.db = db
+        info = db.info(name)
+        self.scene = info.scene
+        self.scene_name = Path(info.scene_path).stem or self.scene.name
+        self.record_preset = info.preset
         self.player_token = secrets.token_urlsafe(24)
         self.spectator_token = secrets.token_urlsafe(24)
-        self.created = time.time()
+        self.created = info.created
+        self.opened = time.time()
         self.broadcaster = Broadcaster()
         self.loop, self.gate, self.pool, self.render_slots = loop, gate, pool, render_slots
         self.preset, self.jpeg_quality, self.pace = preset, jpeg_quality, pace
-        self.width, self.height = size or (scene.render.width, scene.render.height)
+        self.width, self.height = size or (self.scene.render.width, self.scene.render.height)
         self.pose: PoseMsg | None = None
         self.busy = False
         self.step = 0
         self.time = 0.0
         self.frames = 0
+        self.snapshot_sha: str | None = None
         self.last_state: str | None = None
-        self.runner: TurnRunner | None = None
+        self.recovered: str | None = None
+        self.session: Session | None = None
+        self._state: dict | None = None
+        self._trajectory: str | None = None
         self._cv = threading.Condition()
         self._jobs: collections.deque[Job] = collections.deque()
         self._pose_dirty = True
-        self._planning: tuple[Future, Job] | None = None
         self._stop = False
         self._ready = threading.Event()
         self._start_error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name=f"session-{sid}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"session-{name}", daemon=True)
         self._thread.start()
         self._ready.wait(60)
         if self._start_error is not None:
@@ -107,6 +153,10 @@ class ServedSession:
             self._pose_dirty = True
             self._cv.notify()
 
+    def wake(self) -> None:
+        with self._cv:
+            self._cv.notify()
+
     def submit(self, kind: str, payload, origin: Outbox | None) -> None:
         """Queue an action or rewind; raises TurnError('busy') when the queue is full."""
         with self._cv:
@@ -126,7 +176,7 @@ class ServedSession:
 
     def info(self) -> dict:
         return {"session": self.id, "scene": self.scene_name, "step": self.step, "time": self.time,
-                "busy": self.busy, "frames": self.frames, "created": self.created,
+                "busy": self.busy, "frames": self.frames, "created": self.created, "opened": self.opened,
                 "clients": {"players": sum(c.role == "player" for c in self.broadcaster.clients),
                             "spectators": sum(c.role == "spectator" for c in self.broadcaster.clients)}}
 
@@ -143,10 +193,23 @@ class ServedSession:
         if origin is not None:
             self._post(origin.put_message, msg)
 
+    def _open(self) -> None:
+        self.renderer = GeometryRenderer(self.scene, self.width, self.height, preset=self.preset)
+        shared = ((self.width, self.height) == (self.scene.render.width, self.scene.render.height)
+                  and self.preset == self.record_preset)
+        try:
+            self.session = Session(self.db, self.id, planner=LivePlanner(self) if self.gate.planner else None,
+                                   geometry=self.renderer if shared else None, segment_mp4=False,
+                                   on_node=self._on_node)
+        except BaseException:
+            self.renderer.close()
+            raise
+        self.recovered = self.session.recovered
+        self._sync()
+
     def _run(self) -> None:
         try:
-            self.runner = TurnRunner(self.scene)
-            self.renderer = GeometryRenderer(self.scene, self.width, self.height, preset=self.preset)
+            self._open()
         except BaseException as exc:
             self._start_error = exc
             self._ready.set()
@@ -156,86 +219,104 @@ class ServedSession:
             self._publish_state()
             while True:
                 with self._cv:
-                    while not (self._stop or self._pose_dirty or self._planned() or
-                               (self._jobs and self._planning is None)):
+                    while not (self._stop or self._pose_dirty or self._jobs):
                         self._cv.wait(0.5)
                     if self._stop:
                         return
-                    job = self._jobs.popleft() if self._jobs and self._planning is None else None
-                if job is not None:
-                    self._start(job)
-                if self._planned():
-                    self._play()
+                    job = self._jobs.popleft() if self._jobs else None
+                if job is not None and job.kind == "rewind":
+                    self._rewind(job)
+                elif job is not None:
+                    self._turn(job)
                 if self._pose_dirty:
                     self._render(turn=False)
         except Exception:
             log.exception("session %s render thread failed", self.id)
         finally:
+            self.session.close()
             self.renderer.close()
 
-    def _planned(self) -> bool:
-        return self._planning is not None and self._planning[0].done()
+    def look_around_until(self, done) -> None:
+        """Re-render on head poses until ``done()`` (or the session closes); on the render thread."""
+        while True:
+            with self._cv:
+                while not (self._stop or self._pose_dirty or done()):
+                    self._cv.wait(0.5)
+                if self._stop or done():
+                    return
+            self._render(turn=False)
 
-    def _start(self, job: Job) -> None:
-        runner = self.runner
-        if job.kind == "rewind":
-            try:
-                runner.rewind(job.payload)
-            except TurnError as exc:
-                self._error(job.origin, exc)
-                return
-            self.step, self.time = runner.step, float(runner.world.data.time)
-            self._post(self.broadcaster.message, NarrationMsg(step=self.step, text=f"rewound to step {self.step}",
-                                                              action="rewind").model_dump_json())
-            self._publish_state()
-            self._pose_dirty = True
+    def _on_node(self, node: str, state: dict) -> None:
+        if node == "commit":
+            self._trajectory = state.get("trajectory")
+
+    def _sync(self) -> None:
+        """Bring the live world to the session's head and remember its state."""
+        world_state = self.session.world_state()
+        head = self.session.state
+        self.step, self.time, self.snapshot_sha = head["step"], float(head["time"]), head["snapshot_sha"]
+        self._state = world_state.model_dump(mode="json")
+
+    def _rewind(self, job: Job) -> None:
+        try:
+            self.session.rewind(job.payload)
+        except SessionError as exc:
+            self._error(job.origin, TurnError("bad_step", str(exc), "step", job.payload))
             return
+        self._sync()
+        self._post(self.broadcaster.message, NarrationMsg(step=self.step, text=f"rewound to step {self.step}",
+                                                          action="rewind").model_dump_json())
+        self._publish_state()
+        self._pose_dirty = True
+
+    def _turn(self, job: Job) -> None:
         action: ActionMsg = job.payload
-        if action.events is not None:
-            try:
-                check_events(runner.world, action.events)
-            except TurnError as exc:
-                self._error(job.origin, exc)
-                return
+        events = None if action.events is None else [e.model_dump(mode="json", exclude_none=True)
+                                                     for e in action.events]
         self.busy = True
         self._publish_state()
-        future = self.pool.submit(self.gate.plan, runner.state(), None, action.text, action.events, runner.history())
-        future.add_done_callback(lambda _: self._wake())
-        self._planning = (future, job)
-
-    def _wake(self) -> None:
-        with self._cv:
-            self._cv.notify()
-
-    def _play(self) -> None:
-        future, job = self._planning
-        self._planning = None
-        action: ActionMsg = job.payload
-        runner = self.runner
+        self._trajectory = None
         try:
-            plan, record = future.result()
-            runner.apply(action.text, plan, action.duration, record)
-        except TurnError as exc:
-            self._error(job.origin, exc)
-            self.busy = False
-            self._publish_state()
+            state = self.session.turn(action.text, events=events, duration=action.duration)
+        except SessionClosing:
             return
         except Exception as exc:  # a planner failure must not end the session
-            log.exception("planning failed in session %s", self.id)
-            self._error(job.origin, TurnError("server_error", f"the planner failed ({type(exc).__name__}); "
+            log.exception("turn failed in session %s", self.id)
+            self.db.recover(self.id)  # back to the last committed step, so the next turn can run
+            self._error(job.origin, TurnError("server_error", f"the turn failed ({type(exc).__name__}); "
                                               "the world is unchanged, try the action again"))
-            self.busy = False
-            self._publish_state()
+            self._end_turn()
             return
-        self.step = runner.step
-        self._post(self.broadcaster.message, NarrationMsg(step=self.step, text=plan.narration,
+        if state.get("error"):
+            entities = ", ".join(sorted(self.session.ctx.world.entities))
+            self._error(job.origin, TurnError("bad_events", f"action.{state['error']}. Entities here: {entities}",
+                                              "events"))
+            self._end_turn()
+            return
+        turn = state["last_turn"]
+        self.step = state["step"]
+        self._post(self.broadcaster.message, NarrationMsg(step=self.step, text=turn["plan"].get("narration", ""),
                                                           action=action.text).model_dump_json())
-        self._post(self.broadcaster.message, PlanMsg(step=self.step, plan=plan.model_dump(mode="json"))
-                   .model_dump_json())
+        self._post(self.broadcaster.message, PlanMsg(step=self.step, plan=turn["plan"]).model_dump_json())
+        if self._trajectory is not None:
+            self._play(self._trajectory)
+        self._end_turn()
+
+    def _end_turn(self) -> None:
+        self.busy = False
+        self._sync()
+        self._publish_state()
+
+    def _play(self, trajectory_ref: str) -> None:
+        """Stream the committed turn at real time, each frame from the latest head pose."""
+        world = self.session.ctx.world
+        trajectory = self.db.store.get_array(trajectory_ref)
         fps = self.scene.render.fps
         t0 = time.perf_counter()
-        for k in runner.simulate(action.duration):
-            self.time = float(runner.world.data.time)
+        for k, s in enumerate(trajectory):
+            mujoco.mj_setState(world.model, world.data, s, _INTEGRATION)
+            mujoco.mj_kinematics(world.model, world.data)
+            self.time = float(world.data.time)
             self._render(turn=True)
             if self.pace:
                 delay = t0 + (k + 1) / fps - time.perf_counter()
@@ -245,13 +326,11 @@ class ServedSession:
                             self._cv.wait(delay)
             if self._stop:
                 break
-        self.busy = False
-        self._publish_state()
+        mujoco.mj_setState(world.model, world.data, trajectory[-1], _INTEGRATION)
+        mujoco.mj_forward(world.model, world.data)
 
     def _publish_state(self) -> None:
-        runner = self.runner
-        state = runner.state().model_dump(mode="json")
-        self.last_state = StateMsg(state=state, busy=self.busy, steps=runner.step).model_dump_json()
+        self.last_state = StateMsg(state=self._state, busy=self.busy, steps=self.step).model_dump_json()
         self._post(self.broadcaster.state, self.last_state)
 
     def _render(self, turn: bool) -> None:
@@ -260,82 +339,15 @@ class ServedSession:
             pose = self.pose
         if not self.broadcaster.clients:
             return
+        world = self.session.ctx.world
         stereo = bool(pose and pose.stereo)
         cam = head_pose(self.scene, pose.position, pose.orientation) if pose else None
         with self.render_slots:  # many sessions, few cores: take turns instead of thrashing
-            frame = self.renderer.render(self.runner.world, pose=cam, stereo=stereo,
-                                         ipd=pose.ipd if pose else 0.064)
+            frame = self.renderer.render(world, pose=cam, stereo=stereo, ipd=pose.ipd if pose else 0.064)
             buf = io.BytesIO()
             Image.fromarray(frame.rgb).save(buf, "JPEG", quality=self.jpeg_quality)
         self.frames += 1
-        header = FrameHeader(seq=self.frames, step=self.runner.step, time=float(self.runner.world.data.time),
-                             pose=pose, stereo=stereo, width=frame.rgb.shape[1], height=frame.rgb.shape[0],
+        header = FrameHeader(seq=self.frames, step=self.step, time=float(world.data.time), pose=pose,
+                             stereo=stereo, width=frame.rgb.shape[1], height=frame.rgb.shape[0],
                              fov_y=self.scene.camera.fov, rendered_at=time.time() * 1000.0, turn=turn)
         self._post(self.broadcaster.frame, pack_frame(header, buf.getvalue()))
-
-
-class SessionManager:
-    """All sessions of one server, and the scenes they may be made from."""
-
-    def __init__(self, scenes_dir: Path, *, planner=None, preset: str = "fast", size: tuple[int, int] | None = None,
-                 max_sessions: int = 64, pace: bool = True, jpeg_quality: int = 80):
-        self.scenes_dir = Path(scenes_dir).resolve()
-        self.gate = PlannerGate(planner)
-        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="planner")
-        self.render_slots = threading.Semaphore(max(1, os.cpu_count() or 1))
-        self.preset, self.size, self.pace, self.jpeg_quality = preset, size, pace, jpeg_quality
-        self.max_sessions = max_sessions
-        self.sessions: dict[str, ServedSession] = {}
-        self._lock = threading.Lock()
-
-    def scene_names(self) -> list[str]:
-        return sorted(p.stem for p in self.scenes_dir.glob("*.yaml") if SCENE_NAME.match(p.stem))
-
-    def scene_path(self, name) -> Path:
-        if not isinstance(name, str) or not SCENE_NAME.match(name):
-            raise SessionLookupError(400, f"scene {str(name)[:80]!r} is not a scene name: use the bare name of a "
-                                     "scene in the scenes folder (lowercase letters, digits, '-' or '_'), "
-                                     f"e.g. {', '.join(self.scene_names()[:3])}", "scene", str(name)[:80])
-        path = self.scenes_dir / f"{name}.yaml"
-        if not path.is_file() or path.resolve().parent != self.scenes_dir:
-            raise SessionLookupError(404, f"scene {name!r} is not in the scenes folder; available: "
-                                     f"{', '.join(self.scene_names())}", "scene", name)
-        return path
-
-    def create(self, name: str, loop: asyncio.AbstractEventLoop) -> ServedSession:
-        path = self.scene_path(name)
-        try:
-            scene = load_scene(path)
-        except SceneError as exc:
-            raise SessionLookupError(422, f"scene {name!r} does not load: {exc}", "scene", name) from None
-        with self._lock:
-            if len(self.sessions) >= self.max_sessions:
-                raise SessionLookupError(429, f"this server already runs {len(self.sessions)} sessions (the "
-                                         "limit); delete one first (DELETE /api/sessions/{id})", "scene", name)
-            sid = secrets.token_hex(8)
-            self.sessions[sid] = None  # reserve the slot while the render thread starts
-        try:
-            session = ServedSession(sid, name, scene, loop, self.gate, self.pool, self.render_slots, preset=self.preset,
-                                    size=self.size, pace=self.pace, jpeg_quality=self.jpeg_quality)
-        except BaseException:
-            with self._lock:
-                del self.sessions[sid]
-            raise
-        with self._lock:
-            self.sessions[sid] = session
-        return session
-
-    def get(self, sid: str) -> ServedSession | None:
-        return self.sessions.get(sid) if isinstance(sid, str) else None
-
-    def delete(self, sid: str) -> None:
-        with self._lock:
-            session = self.sessions.pop(sid, None)
-        if session is not None:
-            session.close()
-
-    def close(self) -> None:
-        for sid in list(self.sessions):
-            if self.sessions.get(sid) is not None:
-                self.delete(sid)
-        self.pool.shutdown(wait=False, cancel_futures=True)

@@ -22,9 +22,9 @@ from server.protocol import (
     RewindMsg,
     parse_client,
 )
-from server.sessions import ServedSession
+from server.sessions import ServedSession, TurnError
 from server.streaming import Outbox
-from server.turns import TurnError, home_pitch
+from server.view import home_pitch
 
 log = logging.getLogger("callosum.server")
 

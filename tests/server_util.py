@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import socket
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 
@@ -38,6 +40,12 @@ class LiveServer:
 
 @contextmanager
 def live_server(**overrides):
+    """A served app; its session database is `db=` or a fresh one in a temporary folder."""
+    if "db" not in overrides:
+        with tempfile.TemporaryDirectory(prefix="callosum-serve-") as tmp, \
+                live_server(db=Path(tmp) / "sessions.db", **overrides) as live:
+            yield live
+        return
     import uvicorn
 
     from server.app import ServerConfig, create_app

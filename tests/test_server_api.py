@@ -132,14 +132,16 @@ def test_turn_narrates_streams_frames_and_rewinds(srv, sess):
 
         video = srv.http.get(f"/api/sessions/{sess['session']}/video.mp4", headers=bearer(sess["spectator_token"]))
         assert video.status_code == 200 and video.headers["content-type"] == "video/mp4"
-        assert int(video.headers["x-frame-count"]) == 1 + 12  # start frame + 0.5 s at 24 fps
+        assert int(video.headers["x-frame-count"]) == 12  # the recorded turn: 0.5 s at 24 fps
         import imageio.v3 as iio
 
-        assert iio.imread(video.content, extension=".mp4", index=None).shape[0] == 13
+        assert iio.imread(video.content, extension=".mp4", index=None).shape[0] == 12
 
         ws.send(json.dumps({"type": "rewind", "step": 0}))
         st = recv_json(ws, "state")
         assert st["steps"] == 0 and st["state"]["entities"]["ball"]["position"] == start
+        video = srv.http.get(f"/api/sessions/{sess['session']}/video.mp4", headers=bearer(sess["spectator_token"]))
+        assert video.status_code == 409 and video.json()["error"]["code"] == "no_turns"  # rewound: no turns left
         ws.send(json.dumps({"type": "rewind", "step": 3}))
         err = recv_json(ws, "error")
         assert err["code"] == "bad_step" and err["field"] == "step" and "0 to 0" in err["message"]
@@ -327,3 +329,117 @@ def _stall(srv, sess):
         assert slow.stats.frames_sent - sent_before <= 2 and slow.stats.frames_dropped > 10, slow.stats
         assert len(slow.messages) <= MAX_PENDING_MESSAGES  # one frame slot, a bounded message queue
     stalled.close()
+
+
+# ---- sessions are saved: restart, reopen ------------------------------------------------------
+
+
+def _settled_state(ws, steps: int) -> dict:
+    deadline = time.monotonic() + 15
+    while True:  # states supersede each other: wait for the one after the turn or rewind
+        st = recv_json(ws, "state", timeout=deadline - time.monotonic())
+        if st["steps"] == steps and not st["busy"]:
+            return st
+
+
+def test_a_session_survives_a_server_restart(tmp_path):
+    from agent.replay import replay
+    from agent.sessions import SessionDB
+
+    db = tmp_path / "sessions.db"
+    with live_server(db=db) as srv:
+        r = srv.http.post("/api/sessions", json={"scene": "ball-off-table", "name": "kept"}, headers=srv.admin())
+        assert r.status_code == 201, r.text
+        old = r.json()
+        assert old["session"] == "kept"
+        again = srv.http.post("/api/sessions", json={"scene": "ball-off-table", "name": "kept"}, headers=srv.admin())
+        assert again.status_code == 409 and "/api/sessions/kept/open" in again.json()["error"]["message"]
+        bad = srv.http.post("/api/sessions", json={"scene": "ball-off-table", "name": "../x"}, headers=srv.admin())
+        assert bad.status_code == 400 and bad.json()["error"]["field"] == "name"
+        with connect(srv.ws_base + old["ws_url"]) as ws:
+            auth(ws, old["player_token"])
+            ws.send(json.dumps({"type": "action", "text": "flick", "events": FLICK, "duration": 0.5}))
+            _settled_state(ws, 1)
+        before = srv.http.get("/api/sessions/kept/state", headers=bearer(old["player_token"])).json()
+        assert before["steps"] == 1 and len(before["snapshot_sha"]) == 64
+
+    with live_server(db=db) as srv:
+        listing = srv.http.get("/api/sessions", headers=srv.admin()).json()
+        assert listing["sessions"] == []
+        assert {"session": "kept", "scene": "ball-off-table", "step": 1, "open": False}.items() <= \
+            next(s for s in listing["saved"] if s["session"] == "kept").items()
+        for token in (old["player_token"], old["spectator_token"]):  # tokens die with the server
+            assert srv.http.get("/api/sessions/kept/state", headers=bearer(token)).status_code == 403
+            assert srv.http.post("/api/sessions/kept/open", headers=bearer(token)).status_code == 403
+        missing = srv.http.post("/api/sessions/nope/open", headers=srv.admin())
+        assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+
+        r = srv.http.post("/api/sessions/kept/open", headers=srv.admin())
+        assert r.status_code == 200, r.text
+        new = r.json()
+        assert new["session"] == "kept" and {new["player_token"], new["spectator_token"]}.isdisjoint(
+            {old["player_token"], old["spectator_token"]})
+        assert srv.http.post("/api/sessions/kept/open", headers=srv.admin()).json()["error"]["code"] == "already_open"
+        after = srv.http.get("/api/sessions/kept/state", headers=bearer(new["spectator_token"])).json()
+        assert after["snapshot_sha"] == before["snapshot_sha"] and after["state"] == before["state"]
+
+        with connect(srv.ws_base + new["ws_url"]) as ws:
+            assert auth(ws, new["player_token"])["step"] == 1
+            ws.send(json.dumps({"type": "action", "text": "wait", "duration": 0.25}))
+            _settled_state(ws, 2)
+            ws.send(json.dumps({"type": "rewind", "step": 1}))
+            st = _settled_state(ws, 1)
+        assert st["state"] == before["state"]
+        assert srv.http.get("/api/sessions/kept/state", headers=bearer(new["player_token"])).json()[
+            "snapshot_sha"] == before["snapshot_sha"]
+
+    raw = db.read_bytes()
+    for token in (old["player_token"], old["spectator_token"], new["player_token"], new["spectator_token"]):
+        assert token.encode() not in raw  # tokens are never written down
+    with SessionDB(db, create=False) as d:
+        assert [t["action"] for t in d.turns("kept")] == ["flick"]
+        assert replay(d, "kept").identical  # what the server recorded replays bit for bit
+
+
+class SlowPlanner:
+    """A stand-in model that thinks for a while, then flicks the ball."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self.calls = seconds, []
+
+    def plan_turn(self, state, action, history, feedback=None):
+        from types import SimpleNamespace
+
+        from agent.plan import TurnPlan
+
+        time.sleep(self.seconds)
+        self.calls.append(action)
+        plan = TurnPlan(narration=f"planned: {action}", events=FLICK, caption="a ball rolls")
+        return SimpleNamespace(plan=plan, record={"model": "slow"})
+
+
+def test_the_view_stays_live_while_the_planner_thinks():
+    planner = SlowPlanner(1.5)
+    with live_server(planner=planner) as srv:
+        sess = srv.create()
+        with connect(srv.ws_base + sess["ws_url"]) as ws:
+            auth(ws, sess["player_token"])
+            start = recv_json(ws, "state")["state"]["entities"]["ball"]["position"]
+            ws.send(json.dumps({"type": "action", "text": "nudge it", "duration": 0.5}))
+            assert recv_json(ws, "state")["busy"]
+            t0 = time.monotonic()
+            yaws = [0.1, 0.2, 0.3]
+            for yaw in yaws:  # look around while the planner thinks: each pose gets its own frame
+                ws.send(json.dumps({"type": "pose", "orientation": [0, np.sin(yaw), 0, np.cos(yaw)], "stereo": False}))
+                header, _ = recv_frame(ws, where=lambda h, y=yaw: h.pose is not None
+                                       and h.pose.orientation[1] > np.sin(y) - 1e-6)
+                assert not header.turn and header.step == 0
+            assert time.monotonic() - t0 < 1.2 and not planner.calls  # all of that before the plan came back
+            assert recv_json(ws, "narration")["text"] == "planned: nudge it"
+            header, _ = recv_frame(ws, where=lambda h: h.turn)
+            assert header.step == 1 and header.pose.orientation[1] == pytest.approx(np.sin(0.3))
+            st = _settled_state(ws, 1)
+        assert st["state"]["entities"]["ball"]["position"][0] > start[0] + 0.05
+        assert planner.calls == ["nudge it"]
+        turn = srv.app.state.manager.db.turns(sess["session"])[0]
+        assert turn["plan_record"] == {"model": "slow"} and not turn["pinned"]

@@ -1,0 +1,147 @@
+"""All sessions of one server: the session database, the scenes they are made from, the live ones."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from agent.sessions import SessionDB, SessionDBError, SessionError, check_name
+from server.sessions import PlannerGate, ServedSession
+from simulator.loader import SceneError, load_scene
+
+SCENE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+class SessionLookupError(LookupError):
+    """A refused create or open; ``status`` and ``code`` are the HTTP answer."""
+
+    def __init__(self, status: int, message: str, field: str, value, code: str = "bad_scene"):
+        super().__init__(message)
+        self.status, self.field, self.value, self.code = status, field, value, code
+
+
+class SessionManager:
+    """Sessions live in ``db`` (they outlive the server); ``sessions`` holds the open ones."""
+
+    def __init__(self, scenes_dir: Path, db_path: Path, *, planner=None, preset: str = "fast",
+                 size: tuple[int, int] | None = None, max_sessions: int = 64, pace: bool = True,
+                 jpeg_quality: int = 80):
+        self.scenes_dir = Path(scenes_dir).resolve()
+        self.db = SessionDB(db_path)
+        self.gate = PlannerGate(planner)
+        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="planner")
+        self.render_slots = threading.Semaphore(max(1, os.cpu_count() or 1))
+        self.preset, self.size, self.pace, self.jpeg_quality = preset, size, pace, jpeg_quality
+        self.max_sessions = max_sessions
+        self.sessions: dict[str, ServedSession | None] = {}
+        self._lock = threading.Lock()
+
+    def scene_names(self) -> list[str]:
+        return sorted(p.stem for p in self.scenes_dir.glob("*.yaml") if SCENE_NAME.match(p.stem))
+
+    def scene_path(self, name) -> Path:
+        if not isinstance(name, str) or not SCENE_NAME.match(name):
+            raise SessionLookupError(400, f"scene {str(name)[:80]!r} is not a scene name: use the bare name of a "
+                                     "scene in the scenes folder (lowercase letters, digits, '-' or '_'), "
+                                     f"e.g. {', '.join(self.scene_names()[:3])}", "scene", str(name)[:80])
+        path = self.scenes_dir / f"{name}.yaml"
+        if not path.is_file() or path.resolve().parent != self.scenes_dir:
+            raise SessionLookupError(404, f"scene {name!r} is not in the scenes folder; available: "
+                                     f"{', '.join(self.scene_names())}", "scene", name)
+        return path
+
+    def saved(self) -> list[dict]:
+        """Every session in the database, open or not (no tokens: those exist only while open)."""
+        out = []
+        for name in self.db.names():
+            try:
+                info = self.db.info(name)
+            except SessionError:  # another schema version: not ours to open
+                continue
+            head = self.db.head(name).values
+            out.append({"session": name, "scene": Path(info.scene_path).stem or info.scene.name,
+                        "step": head.get("step", 0), "created": info.created, "open": name in self.sessions})
+        return out
+
+    def create(self, scene_name: str, loop: asyncio.AbstractEventLoop, name: str | None = None) -> ServedSession:
+        path = self.scene_path(scene_name)
+        try:
+            scene = load_scene(path)
+        except SceneError as exc:
+            raise SessionLookupError(422, f"scene {scene_name!r} does not load: {exc}", "scene", scene_name) from None
+        with self._lock:
+            self._check_room("scene", scene_name)
+            if name is None:
+                name = self.db.unique_name(scene_name)
+            self._check_name(name)
+            if self.db.exists(name):
+                raise SessionLookupError(409, f"session {name!r} already exists in the session database; "
+                                         f"open it with POST /api/sessions/{name}/open, or choose another name",
+                                         "name", name, "exists")
+            self.db.create(name, scene, str(path), self.preset)
+            self.sessions[name] = None  # reserve the slot while the render thread starts
+        return self._start(name, loop)
+
+    def open(self, name: str, loop: asyncio.AbstractEventLoop) -> ServedSession:
+        """Serve a saved session again, with fresh tokens."""
+        self._check_name(name)
+        with self._lock:
+            if name in self.sessions:
+                raise SessionLookupError(409, f"session {name!r} is already open; use the tokens it was opened "
+                                         "with, or close it (DELETE /api/sessions/{id}) and open it again for "
+                                         "new ones", "session", name, "already_open")
+            if not self.db.exists(name):
+                raise SessionLookupError(404, f"no saved session {name!r}; saved sessions are listed by "
+                                         "GET /api/sessions under 'saved'", "session", name, "not_found")
+            self._check_room("session", name)
+            self.sessions[name] = None
+        return self._start(name, loop)
+
+    def _check_name(self, name) -> None:
+        try:
+            check_name(name)
+        except SessionError as exc:
+            raise SessionLookupError(400, str(exc), "name", str(name)[:80], "bad_name") from None
+
+    def _check_room(self, field: str, value) -> None:
+        if len(self.sessions) >= self.max_sessions:
+            raise SessionLookupError(429, f"this server already runs {len(self.sessions)} sessions (the limit); "
+                                     "close one first (DELETE /api/sessions/{id})", field, value,
+                                     "too_many_sessions")
+
+    def _start(self, name: str, loop: asyncio.AbstractEventLoop) -> ServedSession:
+        try:
+            session = ServedSession(name, self.db, loop, self.gate, self.pool, self.render_slots,
+                                    preset=self.preset, size=self.size, pace=self.pace,
+                                    jpeg_quality=self.jpeg_quality)
+        except BaseException as exc:
+            with self._lock:
+                del self.sessions[name]
+            if isinstance(exc, (SessionError, SessionDBError)):
+                raise SessionLookupError(422, f"session {name!r} cannot be served: {exc}", "session", name,
+                                         "bad_session") from None
+            raise
+        with self._lock:
+            self.sessions[name] = session
+        return session
+
+    def get(self, sid: str) -> ServedSession | None:
+        return self.sessions.get(sid) if isinstance(sid, str) else None
+
+    def delete(self, sid: str) -> None:
+        """Stop serving a session; its recording stays in the database and can be opened again."""
+        with self._lock:
+            session = self.sessions.pop(sid, None)
+        if session is not None:
+            session.close()
+
+    def close(self) -> None:
+        for sid in list(self.sessions):
+            if self.sessions.get(sid) is not None:
+                self.delete(sid)
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.db.close()
