@@ -115,6 +115,15 @@ def _bound(node: Any, key: str = "") -> None:
             node["maxLength"] = min(node.get("maxLength", DECODE_TEXT_MAX), DECODE_TEXT_MAX)
     if node.get("type") == "array" and "prefixItems" not in node and key == "size":
         node["minItems"], node["maxItems"] = 1, 3
+    for name, sub in node.get("properties", {}).items():
+        options = sub.get("anyOf", [])
+        if name not in node.get("required", []) and {"type": "null"} in options:
+            # An optional field is either left out or given a value: a model that may write null
+            # writes every field, each one a chance to change something the action never mentioned.
+            rest = [o for o in options if o != {"type": "null"}]
+            sub.pop("anyOf")
+            sub.pop("default", None)
+            sub.update(rest[0] if len(rest) == 1 else {"anyOf": rest})
     for k, v in node.items():
         if k == "properties":
             for name, sub in v.items():

@@ -4,9 +4,10 @@ A prompt version is a system text, worked examples (user turns and the model's J
 layout of the user turn, and the retry text. Add a new version rather than changing one: plan
 records carry the version, so runs made with different prompts can be told apart.
 
-- ``v1``: long system text and one worked example (an impulse), which small models tend to copy.
-- ``v2`` (default): short system text and seven short examples, one per kind of event plus one
-  with no events, in a world whose ids appear in no scene; the action comes last and is restated.
+- ``v1`` (default): long system text and one worked example (an impulse), which small models copy.
+- ``v2``: short system text and seven short examples, one per kind of event plus one with no
+  events, in a world whose ids appear in no scene; the action comes last and is restated. Small
+  models copy the first example's event type instead (docs/planner.md has the measurements).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from agent.describe import world_text
 from simulator.state import WorldState
 
-PROMPT_VERSION = "v2"
+PROMPT_VERSION = "v1"
 HISTORY_TURNS = 3
 
 SYSTEM_V1 = """\
