@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
 
-import imageio.v2 as imageio
 import numpy as np
 from langgraph.graph import StateGraph
 from langgraph.runtime import Runtime
@@ -29,6 +28,7 @@ from langgraph.types import interrupt
 
 from agent.backends.scripted import pinned_plan
 from agent.plan import TurnPlan
+from agent.playback import open_mp4
 from agent.store import BlobStore
 from simulator._mujoco import mujoco
 from simulator.scene import Scene, StepSpec
@@ -332,8 +332,7 @@ def _mp4_blob(store: BlobStore, frames: list[np.ndarray], fps: int) -> str:
 
 def write_mp4(path: Path, frames, fps: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with imageio.get_writer(path, fps=fps, codec="libx264", quality=8, pixelformat="yuv420p",
-                            macro_block_size=2, ffmpeg_log_level="error") as writer:
+    with open_mp4(path, fps) as writer:
         for rgb in frames:
             writer.append_data(rgb)
 

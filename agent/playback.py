@@ -63,6 +63,12 @@ def total_frames(scene: Scene) -> int:
     return sum(max(1, round(s.duration * scene.render.fps)) for s in scene.steps)
 
 
+def open_mp4(path: Path, fps: int):
+    """An imageio writer for H.264 MP4 that any player opens (yuv420p, even sizes)."""
+    return imageio.get_writer(path, fps=fps, codec="libx264", quality=8, pixelformat="yuv420p",
+                              macro_block_size=2, ffmpeg_log_level="error")
+
+
 class _Sinks:
     """The MP4, the state JSONL and the PNG folder, opened together and closed together."""
 
@@ -74,10 +80,7 @@ class _Sinks:
         self.count = 0
         if out is not None:
             out.parent.mkdir(parents=True, exist_ok=True)
-            self.video = imageio.get_writer(
-                out, fps=self.fps, codec="libx264", quality=8, pixelformat="yuv420p", macro_block_size=2,
-                ffmpeg_log_level="error",
-            )
+            self.video = open_mp4(out, self.fps)
         if state_out is not None:
             state_out.parent.mkdir(parents=True, exist_ok=True)
             self.states = state_out.open("w", encoding="utf-8")
