@@ -20,10 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agent.backends import make_backend  # noqa: E402
-from agent.plan import TurnPlan  # noqa: E402
-from agent.planner import DEFAULT_TEMPERATURE, Planner  # noqa: E402
-from agent.prompts import PROMPT_VERSION, PROMPTS  # noqa: E402
+from agent.planner.backends import make_backend  # noqa: E402
+from agent.planner.plan import TurnPlan  # noqa: E402
+from agent.planner.planner import DEFAULT_TEMPERATURE, Planner  # noqa: E402
+from agent.planner.prompts import PROMPT_VERSION, PROMPTS  # noqa: E402
 from bench.intent import EXPECT  # noqa: E402
 from simulator.loader import load_scene  # noqa: E402
 from simulator.world import World  # noqa: E402

@@ -23,7 +23,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agent.sessions import Session, SessionDB  # noqa: E402
+from agent.turns.sessions import Session, SessionDB  # noqa: E402
+from agent.turns.turn import TurnRequest  # noqa: E402
 from simulator.loader import load_scene  # noqa: E402
 
 KICK = {"type": "apply_impulse", "entity": "ball", "impulse": [0.05, 0.0, 0.0]}
@@ -43,8 +44,8 @@ def main() -> None:
 
     planner = None
     if a.planner != "scripted":
-        from agent.backends import make_backend
-        from agent.planner import Planner
+        from agent.planner.backends import make_backend
+        from agent.planner.planner import Planner
 
         planner = Planner(make_backend(a.planner, seed=0))
     scene = load_scene(a.scene)
@@ -59,7 +60,7 @@ def main() -> None:
                 db.saver.writes.clear()
                 pinned = [KICK] if planner is None and i % 4 == 1 else None
                 t0 = time.perf_counter()
-                s.turn(ACTIONS[i % len(ACTIONS)], events=pinned, duration=a.duration)
+                s.turn(TurnRequest(action=ACTIONS[i % len(ACTIONS)], events=pinned, duration=a.duration))
                 wall = time.perf_counter() - t0
                 nodes = defaultdict(float)
                 for name, dt in s.ctx.timings:

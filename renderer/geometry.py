@@ -102,10 +102,6 @@ class GeometryFrame:
         )
 
 
-class GLUnavailableError(RuntimeError):
-    """No headless OpenGL could be started."""
-
-
 class GeometryRenderer:
     """Renders a :class:`World` from the scene camera or any :class:`Pose`.
 

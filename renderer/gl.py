@@ -13,10 +13,12 @@ APT_HINT = (
 )
 
 
+class GLUnavailableError(RuntimeError):
+    """No headless OpenGL could be started."""
+
+
 def gl_context(width: int, height: int):
     """A current offscreen GL context of at least width × height."""
-    from renderer.geometry import GLUnavailableError
-
     backend = os.environ.get("MUJOCO_GL", "")
     try:
         with warnings.catch_warnings():

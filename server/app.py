@@ -22,8 +22,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from agent.replay import export
-from agent.sessions import SessionError, default_db_path
+from agent.turns.replay import export
+from agent.turns.sessions import SessionError, default_db_path
 from server.manager import SessionLookupError, SessionManager
 from server.protocol import SCHEMA_VERSION, protocol_schema
 from server.ws import Limits, serve_socket

@@ -9,8 +9,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from agent.sessions import SessionDB, SessionDBError, SessionError, check_name
-from server.sessions import PlannerGate, ServedSession
+from agent.turns.sessions import SessionDB, SessionDBError, SessionError, check_name
+from server.live import PlannerGate, ServedSession
 from simulator.loader import SceneError, load_scene
 
 SCENE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")

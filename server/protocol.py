@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
+from agent.turns.turn import TurnRequest
 from simulator.scene import Event
 
 SCHEMA_VERSION = 1
@@ -53,6 +54,10 @@ class ActionMsg(Message):
     """Optional pinned simulator events, played as written instead of asking the planner."""
     duration: float = Field(default=1.0, ge=0.05, le=10.0)
     """Seconds of world time the turn simulates (0.05 to 10)."""
+
+    def to_request(self) -> TurnRequest:
+        """The turn engine's typed request (checked here, at the edge, and nowhere again)."""
+        return TurnRequest(action=self.text, events=self.events, duration=self.duration)
 
 
 class PoseMsg(Message):

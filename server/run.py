@@ -46,7 +46,7 @@ def serve(host: str, port: int, scenes_dir: Path, *, db: Path | None = None, pla
           size: tuple[int, int] | None = None, echo=print) -> None:
     import uvicorn
 
-    from agent.sessions import default_db_path
+    from agent.turns.sessions import default_db_path
 
     config = ServerConfig(scenes_dir=scenes_dir, db=db or default_db_path(), planner=planner, preset=preset, size=size)
     app = create_app(config)

@@ -22,7 +22,7 @@ from server.protocol import (
     RewindMsg,
     parse_client,
 )
-from server.sessions import ServedSession, TurnError
+from server.live import ServedSession, TurnError
 from server.streaming import Outbox
 from server.view import home_pitch
 
@@ -188,6 +188,6 @@ async def _read(ws: WebSocket, session: ServedSession, outbox: Outbox, limits: L
         elif isinstance(msg, (ActionMsg, RewindMsg)):
             try:
                 session.submit("action" if isinstance(msg, ActionMsg) else "rewind",
-                               msg if isinstance(msg, ActionMsg) else msg.step, outbox)
+                               msg.to_request() if isinstance(msg, ActionMsg) else msg.step, outbox)
             except TurnError as exc:
                 error(exc.code, str(exc), exc.field, exc.value)

@@ -7,7 +7,7 @@ import typing
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from simulator.scene import EVENT_TYPES, Scene, SpawnEvent, StepSpec
 from simulator.scene import Event as _Event
@@ -146,7 +146,3 @@ def _format_path(loc: tuple) -> str:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
-
-def event_adapter() -> TypeAdapter:
-    """Validates one event dict (used by plans and clients)."""
-    return TypeAdapter(_Event)

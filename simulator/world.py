@@ -73,7 +73,7 @@ class World:
 
     def __init__(self, scene: Scene):
         self.scene = scene
-        self.step_index = 0
+        self._step = 0
         self.model_version = 0
         self.entities: dict[str, EntitySpec] = {e.id: e for e in scene.entities}
         self._forces: dict[str, tuple[np.ndarray, int]] = {}
@@ -199,11 +199,19 @@ class World:
                 apply_to_registry(ev, fixed)
         return problems
 
-    def apply(self, events: Sequence[Event]) -> None:
-        """Apply `events` in order at the current instant: all of them, or none (EventError)."""
+    @property
+    def step_index(self) -> int:
+        """The turn being played (set by :meth:`apply`; restored by :meth:`restore`)."""
+        return self._step
+
+    def apply(self, events: Sequence[Event], *, step: int | None = None) -> None:
+        """Start turn `step` (when given) and apply `events` in order at the current instant: all of
+        them, or none (EventError)."""
         problems = self.check(events)
         if problems:
             raise EventError("; ".join(problems))
+        if step is not None:
+            self._step = int(step)
         for ev in events:
             self._apply_one(ev)
         mujoco.mj_forward(self.model, self.data)
@@ -321,14 +329,33 @@ class World:
                 angular_velocity=_r(ang), mass=round(self.mass(eid), 6), color=e.color, fixed=e.fixed,
                 description=e.description,
             )
-        return WorldState(step=self.step_index, time=round(float(self.data.time), 9), entities=entities)
+        return WorldState(step=self._step, time=round(float(self.data.time), 9), entities=entities)
+
+    def integration_state(self) -> np.ndarray:
+        """A copy of the integration state (time, positions, velocities, activations, ...) of the
+        current model: what :meth:`set_integration_state` takes back to show a recorded frame."""
+        out = np.empty(mujoco.mj_stateSize(self.model, _STATE_SIG))
+        mujoco.mj_getState(self.model, self.data, out, _STATE_SIG)
+        return out
+
+    def set_integration_state(self, state: np.ndarray, *, forward: bool = False) -> None:
+        """Put the world at an integration state taken by :meth:`integration_state` on the same model.
+
+        Positions are updated for rendering (kinematics); ``forward=True`` also recomputes every
+        derived quantity, as needed before integrating on from there."""
+        state = np.asarray(state, dtype=np.float64)
+        if state.shape != (mujoco.mj_stateSize(self.model, _STATE_SIG),):
+            raise SnapshotError(f"integration state has shape {state.shape}; this model needs "
+                                f"({mujoco.mj_stateSize(self.model, _STATE_SIG)},)")
+        mujoco.mj_setState(self.model, self.data, state, _STATE_SIG)
+        (mujoco.mj_forward if forward else mujoco.mj_kinematics)(self.model, self.data)
 
     def snapshot(self) -> bytes:
         """The full physics state (model structure, integration state, active forces) as bytes."""
         header = {
             "version": SNAPSHOT_VERSION,
             "scene": self.scene.name,
-            "step": self.step_index,
+            "step": self._step,
             "entities": [e.model_dump(mode="json") for e in self.entities.values()],
             "quats": {eid: list(map(float, q)) for eid, q in self._quat_override.items()},
             "forces": {eid: [list(map(float, f)), left] for eid, (f, left) in self._forces.items()},
@@ -361,7 +388,7 @@ class World:
             raise SnapshotError("snapshot state size does not match its model; the file is truncated")
         mujoco.mj_setState(self.model, self.data, state, _STATE_SIG)
         self._forces = {eid: (np.asarray(f), left) for eid, (f, left) in header["forces"].items()}
-        self.step_index = header["step"]
+        self._step = header["step"]
         self.model_version += 1
         mujoco.mj_forward(self.model, self.data)
 

@@ -1,34 +1,110 @@
-"""Imports point one way: server -> agent -> simulator, renderer; renderer -> simulator."""
+"""The architecture's rules, enforced: imports point one way, no circles, no private names shared.
+
+``server -> agent -> simulator, renderer`` and ``renderer -> simulator``. MuJoCo stays inside
+``simulator/`` and ``renderer/``. docs/architecture.md explains each rule.
+"""
 
 import ast
+from collections import defaultdict
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
 
+PACKAGES = ("agent", "simulator", "renderer", "server")
 FORBIDDEN = {
     "simulator": {"agent", "renderer", "server", "torch", "diffusers", "openai", "llama_cpp", "langgraph"},
     "renderer": {"agent", "server", "openai", "llama_cpp", "langgraph"},
-    "agent": {"server"},
+    "agent": {"server", "mujoco"},
+    "server": {"mujoco"},
 }
+MAX_FUNCTION_LINES = 60
 
 
-def imported_packages(path):
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
+def sources(package: str) -> list[Path]:
+    return sorted((ROOT / package).rglob("*.py"))
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports(path: Path):
+    """(module imported, names taken from it) for every absolute import in `path`."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
-            yield from (alias.name.split(".")[0] for alias in node.names)
+            for alias in node.names:
+                yield alias.name, []
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            yield node.module.split(".")[0]
+            yield node.module, [a.name for a in node.names]
 
 
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
 def test_imports_point_one_way(package):
     offenders = []
-    for path in sorted((ROOT / package).rglob("*.py")):
-        if package == "agent" and path.name == "cli.py":
-            continue  # the CLI is the composition root; it imports `server` lazily for `callosum serve`
-        bad = set(imported_packages(path)) & FORBIDDEN[package]
+    for path in sources(package):
+        bad = {m.split(".")[0] for m, _ in imports(path)} & FORBIDDEN[package]
+        if package in ("agent", "server") and any(m == "simulator._mujoco" for m, _ in imports(path)):
+            bad.add("simulator._mujoco")
         if bad:
             offenders.append(f"{path.relative_to(ROOT)} imports {sorted(bad)}")
     assert not offenders, "\n".join(offenders)
+
+
+def _graph() -> dict[str, set[str]]:
+    """Module -> project modules it imports (a name imported from a package counts as its submodule)."""
+    known = {module_name(p) for pkg in PACKAGES for p in sources(pkg)}
+    graph = defaultdict(set)
+    for pkg in PACKAGES:
+        for path in sources(pkg):
+            me = module_name(path)
+            for mod, names in imports(path):
+                for target in [f"{mod}.{n}" for n in names] + [mod]:
+                    if target in known and target != me:
+                        graph[me].add(target)
+                        break
+    return graph
+
+
+def test_no_import_circles():
+    graph = _graph()
+    cycles, state = [], {}
+
+    def visit(node, stack):
+        state[node] = "open"
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == "open":
+                cycles.append(" -> ".join(stack[stack.index(nxt):] + [nxt]))
+            elif nxt not in state:
+                visit(nxt, stack + [nxt])
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+    assert not cycles, "import circles:\n" + "\n".join(cycles)
+
+
+def test_no_private_names_imported_across_modules():
+    offenders = []
+    for pkg in PACKAGES:
+        for path in sources(pkg):
+            for mod, names in imports(path):
+                private = [n for n in names if n.startswith("_") and not n.startswith("__")]
+                if mod.split(".")[0] in PACKAGES and private and mod != "simulator._mujoco":
+                    offenders.append(f"{path.relative_to(ROOT)} takes {private} from {mod}")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_functions_stay_short():
+    long = []
+    for pkg in PACKAGES:
+        for path in sources(pkg):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    n = node.end_lineno - node.lineno + 1
+                    if n > MAX_FUNCTION_LINES:
+                        long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} is {n} lines")
+    assert not long, "\n".join(long)

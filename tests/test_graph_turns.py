@@ -5,11 +5,16 @@ import sqlite3
 
 import pytest
 
-from agent.graph import plan_problems
-from agent.plan import TurnPlan
-from agent.sessions import Session, SessionDB, SessionError
+from pydantic import ValidationError
+
+from agent.planner.backends.base import Backend, Completion, PlanRequest
+from agent.planner.plan import TurnPlan
+from agent.planner.planner import Planner
+from agent.turns.episode import TurnRejected
+from agent.turns.graph import plan_problems
+from agent.turns.sessions import Session, SessionDB
 from simulator.world import World
-from tests._sessions_util import KICK, scene
+from tests._sessions_util import KICK, req, scene
 
 
 class ListPlanner:
@@ -45,15 +50,16 @@ def db(tmp_path):
 
 def test_turn_commits_plan_snapshot_and_frame_refs(db):
     with Session(db, "t") as s:
-        state = s.turn("flick", events=KICK, duration=0.25)
-        turn = state["last_turn"]
-        assert state["step"] == 1 and turn["step"] == 0
-        assert turn["plan"]["events"][0]["entity"] == "ball"
-        assert hashlib.sha256(state["snapshot"]).hexdigest() == turn["snapshot_sha"] == state["snapshot_sha"]
-        manifest = db.store.get_json(turn["segment"])
-        assert len(manifest["frames"]) == turn["frames"] == 6
+        turn = s.turn(req("flick", events=KICK, duration=0.25))
+        state = s.state
+        assert state["step"] == 1 and turn.step == 0 and turn.pinned
+        assert turn.plan.events[0].entity == "ball"
+        assert hashlib.sha256(state["snapshot"]).hexdigest() == turn.snapshot_sha == state["snapshot_sha"]
+        manifest = db.store.get_json(turn.segment)
+        assert len(manifest["frames"]) == turn.frames == 6
         assert db.store.get_png(manifest["frames"][-1]).shape == (240, 320, 3)
         assert db.store.path(manifest["mp4"]).stat().st_size > 0
+        assert s.episode.trajectory(turn).shape[0] == 6  # the record carries everything a consumer needs
         world = World(s.scene)
         world.restore(state["snapshot"])
         assert world.state().entities["ball"].velocity[0] > 1.0
@@ -63,7 +69,7 @@ def test_turn_commits_plan_snapshot_and_frame_refs(db):
 def test_no_pixels_in_checkpoints(db):
     with Session(db, "t") as s:
         for _ in range(3):
-            s.turn("wait", duration=0.5)
+            s.turn(req("wait", duration=0.5))
     sizes = [len(r[0]) for r in sqlite3.connect(db.path).execute("SELECT checkpoint FROM checkpoints")]
     assert max(sizes) < 40_000, sizes  # one 320x240 frame alone is 230 kB
 
@@ -71,46 +77,65 @@ def test_no_pixels_in_checkpoints(db):
 def test_rejected_pinned_events_commit_nothing(db):
     with Session(db, "t") as s:
         before = s.state["snapshot_sha"]
-        state = s.turn("kick", events=[{"type": "apply_impulse", "entity": "ghost", "impulse": [1, 0, 0]}])
-        assert "ghost" in state["error"] and state["step"] == 0 and state["snapshot_sha"] == before
-        assert s.turn("wait", duration=0.25)["step"] == 1  # the session goes on
+        with pytest.raises(TurnRejected, match="ghost"):
+            s.turn(req("kick", events=[{"type": "apply_impulse", "entity": "ghost", "impulse": [1, 0, 0]}]))
+        assert s.state["step"] == 0 and s.state["snapshot_sha"] == before
+        assert s.turn(req("wait", duration=0.25)).step == 0 and s.state["step"] == 1  # the session goes on
 
 
-def test_validate_loops_back_to_plan_with_feedback(db):
-    planner = ListPlanner([BAD, GOOD])
+def test_planned_turn_applies_the_planners_plan_and_record(db):
+    planner = ListPlanner([GOOD])
     with Session(db, "t", planner=planner) as s:
-        state = s.turn("flick the ball", duration=0.25)
-    assert len(planner.calls) == 2
-    assert "ghost" in planner.calls[1][0]  # the feedback reached the second attempt
-    assert state["last_turn"]["plan"]["events"] == [dict(KICK[0])]
-    assert state["last_turn"]["plan_record"]["raw"]["narration"] == "the ball is flicked"
+        turn = s.turn(req("flick the ball", duration=0.25))
+    assert planner.calls == [("flick the ball", [])]
+    assert [e.model_dump(mode="json", exclude_none=True) for e in turn.plan.events] == KICK
+    assert turn.plan_record["raw"]["narration"] == "the ball is flicked" and not turn.pinned
 
 
-def test_validate_loop_is_bounded_and_drops_events(db):
-    planner = ListPlanner([BAD, BAD, BAD, GOOD])
+class BadReplies(Backend):
+    """A backend whose every reply names an entity that is not there (tests our retry and fallback)."""
+
+    name = model = "bad"
+
+    def __init__(self):
+        self.calls = 0
+
+    def complete(self, request: PlanRequest) -> Completion:
+        self.calls += 1
+        return Completion(text=BAD.model_dump_json(), finish_reason="stop")
+
+
+def test_retries_happen_once_in_the_planner_and_the_turn_keeps_the_words(db):
+    backend = BadReplies()
+    with Session(db, "t", planner=Planner(backend, max_retries=2)) as s:
+        turn = s.turn(req("kick the ghost", duration=0.25))
+    assert backend.calls == 3  # one loop: 1 + 2 retries, no second loop in the graph
+    assert turn.plan.events == [] and turn.plan.narration == "kick a ghost"
+    assert any("ghost" in p for p in turn.problems) and "events dropped" in turn.problems[-1]
+
+
+def test_a_request_with_no_action_never_reaches_the_planner(db):
+    planner = ListPlanner([])
     with Session(db, "t", planner=planner) as s:
-        state = s.turn("kick the ghost", duration=0.25)
-    assert len(planner.calls) == 3
-    turn = state["last_turn"]
-    assert turn["plan"]["events"] == [] and turn["plan"]["narration"] == "kick a ghost"
-    assert turn["problems"][-1] == "events dropped after the last attempt"
+        s.turn(req("", duration=0.25))
+        s.turn(req("nothing to plan", events=[], duration=0.25))
+    assert planner.calls == []
 
 
 def test_planner_gets_recent_narration(db):
     planner = ListPlanner([GOOD, TurnPlan(narration="it rolls")])
     with Session(db, "t", planner=planner) as s:
-        s.turn("flick", duration=0.25)
-        s.turn("watch", duration=0.25)
+        s.turn(req("flick", duration=0.25))
+        s.turn(req("watch", duration=0.25))
     assert planner.calls[1][1] == ["the ball is flicked"]
 
 
-def test_plan_problems_uses_world_check():
+def test_plan_problems_uses_the_validator():
     world = World(scene())
     assert plan_problems(world, GOOD.model_dump(mode="json")) == []
     assert any("ghost" in p for p in plan_problems(world, BAD.model_dump(mode="json")))
 
 
-def test_bad_turn_request_is_named(db):
-    with Session(db, "t") as s:
-        with pytest.raises(SessionError, match="duration"):
-            s.turn("wait", duration=-1)
+def test_bad_turn_request_is_named():
+    with pytest.raises(ValidationError, match="duration"):
+        req("wait", duration=-1)

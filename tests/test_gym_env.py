@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-import agent.gym_env  # noqa: F401  (registers callosum/World-v0)
+import agent.turns.gym_env  # noqa: F401  (registers callosum/World-v0)
 from tests._sessions_util import KICK, SCENE_PATH
 
 

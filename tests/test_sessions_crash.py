@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from agent.sessions import Session, SessionDB, SessionDBError
-from tests._sessions_util import ROOT, SCENE_PATH
+from agent.turns.sessions import Session, SessionDB, SessionDBError
+from tests._sessions_util import ROOT, SCENE_PATH, req
 
 
 def _env(tmp_path):
@@ -63,13 +63,13 @@ def test_kill_9_mid_turn_resumes_at_last_commit(tmp_path):
     with SessionDB(tmp_path / "sessions.db", create=False) as db:
         assert db.head("crash").next != ("observe",)  # the kill did land mid-turn, after a checkpoint
         turns = db.turns("crash")
-        assert [t["action"] for t in turns] == ["wait a moment", "flick"]  # nothing committed was lost
+        assert [t.action for t in turns] == ["wait a moment", "flick"]  # nothing committed was lost
         with Session(db, "crash") as s:
             assert "a long wait" in s.recovered
             assert s.state["step"] == 2 and s.state["snapshot_sha"].startswith(short_sha)
             s.world_state()
             assert hashlib.sha256(s.ctx.world.snapshot()).hexdigest() == turns[-1]["snapshot_sha"]
-            assert s.turn("after the crash", duration=0.25)["step"] == 3
+            assert s.turn(req("after the crash", duration=0.25)).step == 2 and s.state["step"] == 3
 
 
 def test_interact_through_a_pipe(tmp_path):

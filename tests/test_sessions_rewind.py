@@ -5,9 +5,9 @@ import json
 import imageio.v2 as imageio
 import pytest
 
-from agent.replay import export, replay
-from agent.sessions import Session, SessionDB, SessionError, check_name
-from tests._sessions_util import KICK, scene
+from agent.turns.replay import export, replay
+from agent.turns.sessions import Session, SessionDB, SessionError, check_name
+from tests._sessions_util import KICK, req, scene
 
 
 @pytest.fixture
@@ -16,23 +16,23 @@ def played(tmp_path):
     db = SessionDB(tmp_path / "s.db")
     db.create("a", scene(), "ball-off-table.yaml")
     with Session(db, "a") as s:
-        s.turn("wait", duration=0.25)
-        s.turn("flick", events=KICK, duration=0.5)
-        s.turn("watch", duration=0.25)
+        s.turn(req("wait", duration=0.25))
+        s.turn(req("flick", events=KICK, duration=0.5))
+        s.turn(req("watch", duration=0.25))
     yield db
     db.close()
 
 
 def test_rewind_and_branch_a_different_future(played):
     db = played
-    shas = [t["snapshot_sha"] for t in db.turns("a")]
+    shas = [t.snapshot_sha for t in db.turns("a")]
     with Session(db, "a") as s:
         s.rewind(1)
         assert s.state["step"] == 1 and s.state["snapshot_sha"] == shas[0]
-        s.turn("nothing happens", duration=0.5)
+        s.turn(req("nothing happens", duration=0.5))
         turns = db.turns("a")
-        assert [t["action"] for t in turns] == ["wait", "nothing happens"]
-        assert turns[1]["snapshot_sha"] != shas[1]  # no kick this time
+        assert [t.action for t in turns] == ["wait", "nothing happens"]
+        assert turns[1].snapshot_sha != shas[1]  # no kick this time
         assert s.world_state().entities["ball"].velocity[0] == pytest.approx(0, abs=1e-3)
         s.undo()
         assert s.state["step"] == 1
@@ -52,11 +52,11 @@ def test_fork_is_independent_and_self_contained(played):
     db = played
     db.fork("a", "b", 2)
     assert db.info("b").parent == "a" and db.info("b").parent_step == 2
-    assert [t["action"] for t in db.turns("b")] == ["wait", "flick"]
+    assert [t.action for t in db.turns("b")] == ["wait", "flick"]
     db.rewind("a", 0)  # the parent moving does not touch the fork
     with Session(db, "b") as s:
-        s.turn("later", duration=0.25)
-    assert [t["action"] for t in db.turns("b")] == ["wait", "flick", "later"]
+        s.turn(req("later", duration=0.25))
+    assert [t.action for t in db.turns("b")] == ["wait", "flick", "later"]
     assert db.turns("a") == []
     with pytest.raises(SessionError, match="already exists"):
         db.fork("a", "b")

@@ -7,7 +7,7 @@ from PIL import Image
 
 pytest.importorskip("diffusers")
 
-from agent.playback import play, total_frames  # noqa: E402
+from agent.turns.playback import play, total_frames  # noqa: E402
 from renderer.video import load_video_renderer  # noqa: E402
 from renderer.video.testing import save_tiny  # noqa: E402
 from simulator import load_scene  # noqa: E402
@@ -38,12 +38,12 @@ def test_play_renders_one_chained_segment_per_step(tiny_ltx, tmp_path):
     vr.pipe.video_processor.preprocess = spy
     result = play(scene, out=tmp_path / "v.mp4", preset="fast", video=vr)
     fps = scene.render.fps
-    assert [len(s.frames) for s in result.segments] == [round(st.duration * fps) for st in scene.steps]
-    assert result.frames == total_frames(scene) == sum(len(s.frames) for s in result.segments)
+    assert [len(s.frames) for s in vr.segments] == [round(st.duration * fps) for st in scene.steps]
+    assert result.frames == total_frames(scene) == sum(len(s.frames) for s in vr.segments)
     assert len(anchors) == len(scene.steps)
-    for prev, anchor in zip(result.segments, anchors[1:]):
+    for prev, anchor in zip(vr.segments, anchors[1:]):
         assert np.array_equal(anchor, prev.frames[-1])
-    assert all(s.seam_psnr is not None for s in result.segments[1:])
+    assert all(s.seam_psnr is not None for s in vr.segments[1:])
     assert iio.imread(tmp_path / "v.mp4").shape == (result.frames, 64, 64, 3)
 
 

@@ -23,8 +23,7 @@ entities:
 
 def play_all(world: World) -> None:
     for i, step in enumerate(world.scene.steps):
-        world.step_index = i
-        world.apply(step.events or [])
+        world.apply(step.events or [], step=i)
         world.advance(step.duration, world.scene.render.fps)
 
 

@@ -19,7 +19,7 @@ import os
 import time
 from typing import Any, Literal
 
-from agent.backends.base import (
+from agent.planner.backends.base import (
     Backend,
     BackendError,
     BackendUnavailable,

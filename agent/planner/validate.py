@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from agent.describe import Box, bounding_box, colour_name, entity_box, euler_quat
-from agent.plan import MAX_EVENTS, PLAN_SCHEMA_VERSION, TurnPlan
+from agent.planner.describe import Box, bounding_box, colour_name, entity_box, euler_quat
+from agent.planner.plan import MAX_EVENTS, PLAN_SCHEMA_VERSION, TurnPlan
 from simulator.scene import EVENT_TYPES, Event, SpawnEvent
 from simulator.state import WorldState
 

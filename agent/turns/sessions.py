@@ -18,17 +18,18 @@ from pathlib import Path
 from typing import Any
 
 from langgraph.checkpoint.sqlite import SqliteSaver
-from langgraph.types import Command
 
-from agent.graph import TurnContext, build_graph, initial_state
-from agent.store import BlobStore
+from agent.turns.episode import COMMITTED, Episode
+from agent.turns.graph import build_graph, initial_state
+from agent.turns.store import BlobStore
+from agent.turns.turn import TurnRecord, TurnRequest
 from simulator.scene import Scene
+from simulator.state import WorldState
 from simulator.world import World
 
 SESSION_SCHEMA_VERSION = 1
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 LOCK_TIMEOUT_S = 2.0
-COMMITTED = ("observe",)
 
 
 class SessionError(ValueError):
@@ -253,8 +254,9 @@ class SessionDB:
         action = head.values.get("action")
         return f"an unfinished turn ({action!r}) was discarded; the session is at step {last.values['step']}"
 
-    def turns(self, name: str) -> list[dict]:
-        return [s.values["last_turn"] for s in self.chain(name)[1:]]
+    def turns(self, name: str) -> list[TurnRecord]:
+        """The committed turns on the head's branch, in order."""
+        return [TurnRecord.model_validate(s.values["last_turn"]) for s in self.chain(name)[1:]]
 
 
 def db_error(path: Path, exc: sqlite3.Error) -> SessionDBError:
@@ -270,33 +272,31 @@ def db_error(path: Path, exc: sqlite3.Error) -> SessionDBError:
 
 
 class Session:
-    """A live session: the graph, its context (world, renderer, store, planner) and its name."""
+    """A live session: the session's thread of the turn graph, driven through an :class:`Episode`."""
 
     def __init__(self, db: SessionDB, name: str, *, planner=None, video=None, segment_mp4: bool = True,
                  on_node=None, durability: str = "sync", geometry=None):
         """``geometry``: a renderer of this scene at its own size and preset, made on this thread, to
         share instead of making one (the caller keeps ownership)."""
-        from renderer.geometry import GeometryRenderer
-
-        if durability not in ("sync", "exit"):
-            raise SessionError(f"durability must be 'sync' (a checkpoint per node) or 'exit' (one per turn), "
-                               f"got {durability!r}")
-        self.durability = durability
         self.db = db
         self.name = check_name(name)
         self.info = db.info(name)
         self.scene = self.info.scene
         self.recovered = db.recover(name)
-        self._owns_geometry = geometry is None
-        self.geometry = geometry if geometry is not None else GeometryRenderer(self.scene, preset=self.info.preset)
-        if video is not None:
-            video.start(self.scene.seed, self.scene.render.fps)
-        self.ctx = TurnContext(scene=self.scene, world=World(self.scene), geometry=self.geometry, store=db.store,
-                               planner=planner, video=video, segment_mp4=segment_mp4, on_node=on_node)
+        try:
+            self.episode = Episode(self.scene, db.store, checkpointer=db.saver, thread=self.name, geometry=geometry,
+                                   preset=self.info.preset, planner=planner, video=video, segment_mp4=segment_mp4,
+                                   durability=durability, on_node=on_node)
+        except ValueError as exc:
+            raise SessionError(str(exc)) from None
+
+    @property
+    def ctx(self):
+        """The engine's context (world, renderers, store)."""
+        return self.episode.ctx
 
     def close(self) -> None:
-        if self._owns_geometry:
-            self.geometry.close()
+        self.episode.close()
 
     def __enter__(self) -> Session:
         return self
@@ -308,27 +308,12 @@ class Session:
     def state(self) -> dict:
         return self.db.head(self.name).values
 
-    def _invoke(self, payload) -> dict:
+    def turn(self, request: TurnRequest) -> TurnRecord:
+        """Play and commit one turn; raises :class:`TurnRejected` when its events cannot apply."""
         try:
-            return self.db.graph.invoke(payload, self.db.config(self.name), context=self.ctx, durability=self.durability)
+            return self.episode.turn(request)
         except sqlite3.Error as exc:
             raise db_error(self.db.path, exc) from None
-
-    def turn(self, action: str = "", events: list[dict] | None = None, duration: float = 1.0) -> dict:
-        """Play one turn; returns the new head state (``error`` set when the turn was rejected)."""
-        from agent.graph import parse_request
-
-        request = {"action": action, "events": events, "duration": duration}
-        try:
-            parse_request(request)
-        except ValueError as exc:
-            raise SessionError(f"turn request is invalid: {exc}") from None
-        before = self.state["step"]
-        self._invoke(Command(resume=request))
-        state = self.state
-        if state["step"] == before and not state.get("error"):
-            raise SessionError("the turn did not run; the session head is not waiting for input")
-        return state
 
     def rewind(self, step: int) -> dict:
         return self.db.rewind(self.name, step)
@@ -339,10 +324,5 @@ class Session:
             raise SessionError("nothing to undo: the session is at step 0 (the scene's start)")
         return self.rewind(step - 1)
 
-    def world_state(self):
-        from agent.graph import _sync
-
-        s = self.state
-        _sync(self.ctx, s["snapshot"], s["snapshot_sha"])
-        return self.ctx.world.state().model_copy(update={"step": s["step"]})
-
+    def world_state(self) -> WorldState:
+        return self.episode.world_state()

@@ -20,11 +20,11 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.types import Command
+from pydantic import ValidationError
 
-from agent.graph import TurnContext, build_graph, initial_state, parse_request
-from agent.store import BlobStore
+from agent.turns.episode import Episode, TurnRejected
+from agent.turns.store import BlobStore
+from agent.turns.turn import TurnRequest
 from simulator.loader import load_scene
 from simulator.world import World
 
@@ -68,9 +68,8 @@ class WorldEnv(gym.Env):
             "state": spaces.Box(-STATE_BOUND, STATE_BOUND, (max_entities, STATE_FIELDS), np.float64),
         })
         self.action_space = spaces.Text(max_length=300, min_length=0, charset=ACTION_CHARSET)
-        self._graph = build_graph().compile(checkpointer=InMemorySaver())
         self._geometry = None
-        self._ctx: TurnContext | None = None
+        self._episode_engine: Episode | None = None
         self._episode = 0
         self._last_frame: np.ndarray | None = None
         self._turns = 0
@@ -94,15 +93,12 @@ class WorldEnv(gym.Env):
             from renderer.geometry import GeometryRenderer
 
             self._geometry = GeometryRenderer(self.scene, preset=self.preset)
-        world = World(self.scene)
-        self._ctx = TurnContext(scene=self.scene, world=world, geometry=self._geometry, store=self.store,
-                                planner=self._planner, segment_mp4=False)
         self._episode += 1
         self._turns = 0
-        self._config = {"configurable": {"thread_id": f"episode-{self._episode}"}}
-        state = initial_state(world)
-        self._ctx.world_sha = state["snapshot_sha"]
-        self._graph.update_state(self._config, state, as_node="commit")
+        self._episode_engine = Episode(self.scene, self.store, thread=f"episode-{self._episode}",
+                                       geometry=self._geometry, planner=self._planner, segment_mp4=False)
+        state = self._episode_engine.start()
+        world = self._episode_engine.ctx.world
         frame = self._geometry.render(world).rgb
         self._last_frame = frame
         obs = {"frame": frame.copy(), "frames": frame[None].copy(), "state": self._state_array(world)}
@@ -110,27 +106,21 @@ class WorldEnv(gym.Env):
                      "entities": list(world.entities)}
 
     def step(self, action: str):
-        if self._ctx is None:
+        if self._episode_engine is None:
             raise RuntimeError("call reset() before step()")
         request = _request(action, self.duration)
         try:
-            parse_request(request)
-        except ValueError as exc:
-            raise ValueError(f"action {action!r} is not a valid turn: {exc}") from None
-        self._graph.invoke(Command(resume=request), self._config, context=self._ctx)
-        values = self._graph.get_state(self._config).values
-        if values.get("error"):
-            raise ValueError(f"action {action!r} was rejected: {values['error']}")
-        turn = values["last_turn"]
-        manifest = self.store.get_json(turn["segment"])
-        frames = np.stack([self.store.get_png(ref) for ref in manifest["frames"]])
+            turn = self._episode_engine.turn(request)
+        except TurnRejected as exc:
+            raise ValueError(f"action {action!r} was rejected: {exc}") from None
+        frames = np.stack(self._episode_engine.frames(turn))
         self._last_frame = frames[-1]
         self._turns += 1
-        world = self._ctx.world
+        world = self._episode_engine.ctx.world
         obs = {"frame": frames[-1].copy(), "frames": frames, "state": self._state_array(world)}
         truncated = self.max_turns is not None and self._turns >= self.max_turns
-        info = {"plan": turn["plan"], "narration": turn["plan"].get("narration", ""), "step": values["step"],
-                "time": turn["time"], "snapshot_sha": turn["snapshot_sha"], "problems": turn["problems"],
+        info = {"plan": turn.plan.model_dump(mode="json"), "narration": turn.narration, "step": turn.step + 1,
+                "time": turn.time, "snapshot_sha": turn.snapshot_sha, "problems": turn.problems,
                 "entities": list(world.entities)}
         return obs, 0.0, False, truncated, info
 
@@ -158,18 +148,23 @@ class WorldEnv(gym.Env):
         return np.clip(out, -STATE_BOUND, STATE_BOUND)
 
 
-def _request(action: str, duration: float) -> dict:
+def _request(action: str, duration: float) -> TurnRequest:
+    """The gym's text action as a checked :class:`TurnRequest` (JSON text may pin events)."""
     if not isinstance(action, str):
         raise ValueError(f"the action must be text (str), got {type(action).__name__}")
+    payload = {"action": action, "events": None}
     text = action.strip()
     if text.startswith("{"):
         try:
-            payload = json.loads(text)
+            parsed = json.loads(text)
         except ValueError:
-            payload = None
-        if isinstance(payload, dict) and set(payload) <= {"action", "events"}:
-            return {"action": payload.get("action", ""), "events": payload.get("events"), "duration": duration}
-    return {"action": action, "events": None, "duration": duration}
+            parsed = None
+        if isinstance(parsed, dict) and set(parsed) <= {"action", "events"}:
+            payload = {"action": parsed.get("action", ""), "events": parsed.get("events")}
+    try:
+        return TurnRequest(action=payload["action"] or None, events=payload["events"], duration=duration)
+    except ValidationError as exc:
+        raise ValueError(f"action {action!r} is not a valid turn: {exc}") from None
 
 
 def _make_planner(planner):
@@ -177,11 +172,11 @@ def _make_planner(planner):
         return None
     if not isinstance(planner, str):
         return planner
-    from agent.backends import make_backend
-    from agent.planner import Planner
+    from agent.planner.backends import make_backend
+    from agent.planner.planner import Planner
 
     return Planner(make_backend(planner))
 
 
 if ENV_ID not in gym.registry:
-    gym.register(id=ENV_ID, entry_point="agent.gym_env:WorldEnv")
+    gym.register(id=ENV_ID, entry_point="agent.turns.gym_env:WorldEnv")

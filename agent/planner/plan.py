@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent.planner.describe import caption_for
 from simulator.scene import Event
+from simulator.state import WorldState
 
 PLAN_SCHEMA_VERSION = 1
 MAX_EVENTS = 4
@@ -39,6 +42,13 @@ class TurnPlan(BaseModel):
     caption: str = Field(default="", max_length=CAPTION_MAX)
     """A detailed visual description of the coming segment for the video renderer: each visible
     entity's appearance, its motion, and the camera."""
+
+
+def pinned_plan(state: WorldState, action: str, events: Sequence[Event | dict]) -> TurnPlan:
+    """The plan for events given by the user (or a scene file), played as written: the action
+    (bounded) is the narration, and the caption describes the world."""
+    action = action[:NARRATION_MAX]
+    return TurnPlan(narration=action, events=list(events), caption=caption_for(state, action))
 
 
 def plan_json_schema(entity_ids: list[str] | None = None, free_ids: list[str] | None = None) -> dict[str, Any]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from agent import cli_options as opts
-
 import sys
 from pathlib import Path
 from typing import Optional
@@ -14,63 +12,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from agent.cli import options as opts
 from simulator.loader import SceneError, load_scene
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Callosum: an agentic world simulator.")
-console = Console(stderr=True)
-PLANNERS = opts.PLANNERS
-
-
-def _fail(message: str, code: int = 2) -> None:
-    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def _load(path: Path):
-    try:
-        return load_scene(path)
-    except SceneError as exc:
-        _fail(str(exc))
-
-
-def _planner(name: Optional[str], base_url, model, api_key, seed: int, structured: Optional[str] = None):
-    """Resolve --planner to a turn planner, or None for pinned events only."""
-    from agent.backends import default_planner
-
-    if name is None:
-        name, hint = default_planner()
-        if hint:
-            console.print(f"[dim]{hint}[/]")
-    if name not in PLANNERS:
-        _fail(f"--planner {name!r} is not known; choose one of: {', '.join(PLANNERS)}")
-    if name == "scripted":
-        return None
-    from agent.backends import make_backend
-    from agent.planner import Planner
-
-    try:
-        extra = {"structured": structured} if name == "openai" and structured else {}
-        backend = make_backend(name, base_url=base_url, model=model, api_key=api_key, seed=seed, **extra)
-    except (ImportError, RuntimeError, ValueError) as exc:
-        _fail(f"planner {name!r} is unavailable: {exc}", code=1)
-    return Planner(backend)
-
-
-def _video(path: Optional[Path], steps, size, device, dtype, strength, offload):
-    if path is None:
-        return None
-    try:
-        from diffusers.utils import logging as diffusers_logging
-
-        from renderer.video import load_video_renderer, parse_size
-    except ImportError as exc:
-        _fail(f"--video-model needs the diffusion extra (pip install 'callosum[diffusion]'): {exc}", code=1)
-    diffusers_logging.set_verbosity_error()  # per-call scheduler notices would drown the progress bars
-    try:
-        return load_video_renderer(path, device=device, dtype=dtype, offload=offload, steps=steps, size=parse_size(size),
-                                   strength=strength)
-    except (OSError, ValueError, RuntimeError) as exc:
-        _fail(f"--video-model {str(path)!r}: {exc}")
+console = opts.console
 
 
 @app.command()
@@ -96,19 +42,19 @@ def play(
     offload: bool = typer.Option(False, help="CPU-offload video model components between uses."),
 ) -> None:
     """Play a scene to an MP4."""
-    from agent.playback import Progress as Hooks
-    from agent.playback import play as run_play
-    from agent.backends import BackendError
-    from agent.playback import total_frames
-    from renderer.geometry import GLUnavailableError
+    from agent.planner.backends import BackendError
+    from agent.turns.playback import PlaybackError, total_frames
+    from agent.turns.playback import Progress as Hooks
+    from agent.turns.playback import play as run_play
+    from renderer.gl import GLUnavailableError
 
-    scene = _load(scene_path)
+    scene = opts.load(scene_path)
     if preset not in ("fast", "quality"):
-        _fail(f"--preset must be fast or quality, got {preset!r}")
+        opts.fail(f"--preset must be fast or quality, got {preset!r}")
     out = out or Path("out") / f"{scene.name}.mp4"
     needs_planner = any(step.events is None and step.action for step in scene.steps)
-    turn_planner = _planner(planner, base_url, model, api_key, scene.seed, structured) if needs_planner else None
-    video = _video(video_model, video_steps, video_size, device, dtype, strength, offload)
+    turn_planner = opts.make_planner(planner, base_url, model, api_key, scene.seed, structured) if needs_planner else None
+    video = opts.make_video(video_model, video_steps, video_size, device, dtype, strength, offload)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as bars:
         frames_task = bars.add_task(f"[cyan]{scene.name}", total=total_frames(scene))
@@ -131,9 +77,11 @@ def play(
             result = run_play(scene, out=out, state_out=state_out, frames_dir=frames_dir, stereo=stereo,
                               preset=preset, planner=turn_planner, video=video, progress=hooks)
         except GLUnavailableError as exc:
-            _fail(str(exc), code=1)
+            opts.fail(str(exc), code=1)
+        except PlaybackError as exc:
+            opts.fail(f"{scene_path}: {exc}")
         except BackendError as exc:
-            _fail(f"planner failed: {exc} (the frames rendered so far are in {out})", code=1)
+            opts.fail(f"planner failed: {exc} (the frames rendered so far are in {out})", code=1)
     console.print(f"wrote [green]{out}[/] ({result.frames} frames at {scene.render.fps} fps)")
     if video is not None:
         _print_video_summary(video.summary())
@@ -180,16 +128,16 @@ def plan(
     """Plan one turn from the scene's initial world and print the plan and its record as JSON."""
     import json
 
-    from agent.backends import BackendError, make_backend
-    from agent.planner import Planner
+    from agent.planner.backends import BackendError, make_backend
+    from agent.planner.planner import Planner
     from simulator.world import World
 
-    scene = _load(scene_path)
-    turn_planner = _planner(planner, base_url, model, api_key, scene.seed, structured) or Planner(make_backend("scripted"))
+    scene = opts.load(scene_path)
+    turn_planner = opts.make_planner(planner, base_url, model, api_key, scene.seed, structured) or Planner(make_backend("scripted"))
     try:
         outcome = turn_planner.plan_turn(World(scene).state(), action, [])
     except BackendError as exc:
-        _fail(str(exc), code=1)
+        opts.fail(str(exc), code=1)
     typer.echo(json.dumps({"plan": outcome.plan.model_dump(mode="json"), "record": outcome.record}, indent=2))
 
 
@@ -208,43 +156,19 @@ def check(scene_paths: list[Path] = typer.Argument(..., metavar="SCENE...", help
         raise typer.Exit(2)
 
 
-@app.command()
-def serve(
-    host: str = typer.Option("127.0.0.1", help="Address to bind (loopback by default)."),
-    port: int = typer.Option(8000, help="TCP port."),
-    scenes_dir: Path = typer.Option(Path("scenes"), help="Folder of scene YAML files sessions may use."),
-    db: Optional[Path] = typer.Option(None, "--db", help="Session database; sessions are saved there and can be "
-                                      "reopened after a restart (default: $CALLOSUM_HOME/sessions.db or the "
-                                      "user data dir, as for interact)."),
-    preset: str = typer.Option("fast", help="Geometry render preset for streamed frames: fast or quality."),
-    planner: Optional[str] = opts.PLANNER,
-    base_url: Optional[str] = opts.BASE_URL,
-    model: Optional[str] = opts.MODEL,
-    api_key: Optional[str] = opts.API_KEY,
-    structured: Optional[str] = opts.STRUCTURED,
-) -> None:
-    """Serve sessions to browsers and WebXR headsets; prints the URL to open."""
-    try:
-        from server.run import serve as run_server
-    except ImportError as exc:
-        _fail(f"serve needs the server extra (pip install 'callosum\\[server]'): {exc}", code=1)
-    if not scenes_dir.is_dir():
-        _fail(f"--scenes-dir {str(scenes_dir)!r} is not a folder of scene YAML files")
-    if preset not in ("fast", "quality"):
-        _fail(f"--preset must be fast or quality, got {preset!r}")
-    from agent.sessions import SessionDBError
+def _register_commands() -> None:
+    """The session commands, and commands other packages add through the ``callosum.commands``
+    entry-point group (``callosum serve`` comes from ``server``, which the agent never imports)."""
+    from importlib.metadata import entry_points
 
-    turn_planner = _planner(planner, base_url, model, api_key, 0, structured)
-    try:
-        run_server(host, port, scenes_dir, db=db, planner=turn_planner, preset=preset,
-                   echo=lambda s: console.print(s, highlight=False, markup=False, soft_wrap=True))
-    except SessionDBError as exc:
-        _fail(str(exc), code=1)
+    from agent.cli import sessions
+
+    sessions.register(app)
+    for ep in entry_points(group="callosum.commands"):
+        ep.load()(app)
 
 
-from agent.cli_sessions import register as _register_sessions  # noqa: E402
-
-_register_sessions(app)
+_register_commands()
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""A served session: an ``agent.sessions.Session`` on its own render thread, with tokens and clients.
+"""A served session: an ``agent.turns.sessions.Session`` on its own render thread, with tokens and clients.
 
 The render thread owns the session's GL contexts (a context is bound to the thread that made it),
 so it runs every turn and rewind through the checkpointed turn graph, and between them re-renders
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import inspect
 import io
 import logging
 import secrets
@@ -23,16 +22,17 @@ from typing import Any
 
 from PIL import Image
 
-from agent.sessions import Session, SessionDB, SessionError
+from agent.turns.episode import TurnRejected
+from agent.turns.graph import TurnPlanner
+from agent.turns.sessions import Session, SessionDB, SessionError
+from agent.turns.turn import TurnRecord, TurnRequest
 from renderer.geometry import GeometryRenderer
-from server.protocol import ActionMsg, ErrorMsg, FrameHeader, NarrationMsg, PlanMsg, PoseMsg, StateMsg, pack_frame
+from server.protocol import ErrorMsg, FrameHeader, NarrationMsg, PlanMsg, PoseMsg, StateMsg, pack_frame
 from server.streaming import Broadcaster, Outbox
 from server.view import head_pose
-from simulator._mujoco import mujoco
 
 log = logging.getLogger("callosum.server")
 MAX_QUEUED_JOBS = 2
-_INTEGRATION = mujoco.mjtState.mjSTATE_INTEGRATION
 
 
 class TurnError(ValueError):
@@ -50,19 +50,13 @@ class SessionClosing(RuntimeError):
 class PlannerGate:
     """The server's one planner, called one turn at a time (a local model is not thread-safe)."""
 
-    def __init__(self, planner=None):
+    def __init__(self, planner: TurnPlanner | None = None):
         self.planner = planner
         self._lock = threading.Lock()
-        self._feedback = planner is not None and "feedback" in inspect.signature(planner.plan_turn).parameters
 
-    def plan_turn(self, world_state, action: str, history: list[str], feedback: list[str] | None):
-        kwargs = {}
-        if feedback and self._feedback:
-            kwargs["feedback"] = feedback
-        elif feedback:
-            action = f"{action}\n(An earlier plan was rejected: {'; '.join(feedback)})"
+    def plan_turn(self, world_state, action: str, history: list[str]):
         with self._lock:
-            return self.planner.plan_turn(world_state, action, history, **kwargs)
+            return self.planner.plan_turn(world_state, action, history)
 
 
 class LivePlanner:
@@ -71,9 +65,9 @@ class LivePlanner:
     def __init__(self, served: ServedSession):
         self.served = served
 
-    def plan_turn(self, world_state, action: str, history: list[str], feedback: list[str] | None = None):
+    def plan_turn(self, world_state, action: str, history: list[str]):
         s = self.served
-        future = s.pool.submit(s.gate.plan_turn, world_state, action, history, feedback)
+        future = s.pool.submit(s.gate.plan_turn, world_state, action, history)
         future.add_done_callback(lambda _: s.wake())
         s.look_around_until(future.done)
         if not future.done():
@@ -118,7 +112,6 @@ class ServedSession:
         self.recovered: str | None = None
         self.session: Session | None = None
         self._state: dict | None = None
-        self._trajectory: str | None = None
         self._cv = threading.Condition()
         self._jobs: collections.deque[Job] = collections.deque()
         self._pose_dirty = True
@@ -199,8 +192,7 @@ class ServedSession:
                   and self.preset == self.record_preset)
         try:
             self.session = Session(self.db, self.id, planner=LivePlanner(self) if self.gate.planner else None,
-                                   geometry=self.renderer if shared else None, segment_mp4=False,
-                                   on_node=self._on_node)
+                                   geometry=self.renderer if shared else None, segment_mp4=False)
         except BaseException:
             self.renderer.close()
             raise
@@ -246,10 +238,6 @@ class ServedSession:
                     return
             self._render(turn=False)
 
-    def _on_node(self, node: str, state: dict) -> None:
-        if node == "commit":
-            self._trajectory = state.get("trajectory")
-
     def _sync(self) -> None:
         """Bring the live world to the session's head and remember its state."""
         world_state = self.session.world_state()
@@ -270,15 +258,17 @@ class ServedSession:
         self._pose_dirty = True
 
     def _turn(self, job: Job) -> None:
-        action: ActionMsg = job.payload
-        events = None if action.events is None else [e.model_dump(mode="json", exclude_none=True)
-                                                     for e in action.events]
+        request: TurnRequest = job.payload
         self.busy = True
         self._publish_state()
-        self._trajectory = None
         try:
-            state = self.session.turn(action.text, events=events, duration=action.duration)
+            turn = self.session.turn(request)
         except SessionClosing:
+            return
+        except TurnRejected as exc:
+            entities = ", ".join(sorted(self.session.ctx.world.entities))
+            self._error(job.origin, TurnError("bad_events", f"action.{exc}. Entities here: {entities}", "events"))
+            self._end_turn()
             return
         except Exception as exc:  # a planner failure must not end the session
             log.exception("turn failed in session %s", self.id)
@@ -287,19 +277,13 @@ class ServedSession:
                                               "the world is unchanged, try the action again"))
             self._end_turn()
             return
-        if state.get("error"):
-            entities = ", ".join(sorted(self.session.ctx.world.entities))
-            self._error(job.origin, TurnError("bad_events", f"action.{state['error']}. Entities here: {entities}",
-                                              "events"))
-            self._end_turn()
-            return
-        turn = state["last_turn"]
-        self.step = state["step"]
-        self._post(self.broadcaster.message, NarrationMsg(step=self.step, text=turn["plan"].get("narration", ""),
-                                                          action=action.text).model_dump_json())
-        self._post(self.broadcaster.message, PlanMsg(step=self.step, plan=turn["plan"]).model_dump_json())
-        if self._trajectory is not None:
-            self._play(self._trajectory)
+        self.step = turn.step + 1
+        self._post(self.broadcaster.message, NarrationMsg(step=self.step, text=turn.narration,
+                                                          action=request.text).model_dump_json())
+        self._post(self.broadcaster.message, PlanMsg(step=self.step, plan=turn.plan.model_dump(mode="json"))
+                   .model_dump_json())
+        if turn.trajectory is not None:
+            self._play(turn)
         self._end_turn()
 
     def _end_turn(self) -> None:
@@ -307,15 +291,14 @@ class ServedSession:
         self._sync()
         self._publish_state()
 
-    def _play(self, trajectory_ref: str) -> None:
+    def _play(self, turn: TurnRecord) -> None:
         """Stream the committed turn at real time, each frame from the latest head pose."""
         world = self.session.ctx.world
-        trajectory = self.db.store.get_array(trajectory_ref)
+        trajectory = self.session.episode.trajectory(turn)
         fps = self.scene.render.fps
         t0 = time.perf_counter()
         for k, s in enumerate(trajectory):
-            mujoco.mj_setState(world.model, world.data, s, _INTEGRATION)
-            mujoco.mj_kinematics(world.model, world.data)
+            world.set_integration_state(s)
             self.time = float(world.data.time)
             self._render(turn=True)
             if self.pace:
@@ -326,8 +309,7 @@ class ServedSession:
                             self._cv.wait(delay)
             if self._stop:
                 break
-        mujoco.mj_setState(world.model, world.data, trajectory[-1], _INTEGRATION)
-        mujoco.mj_forward(world.model, world.data)
+        world.set_integration_state(trajectory[-1], forward=True)
 
     def _publish_state(self) -> None:
         self.last_state = StateMsg(state=self._state, busy=self.busy, steps=self.step).model_dump_json()

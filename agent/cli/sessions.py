@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent import cli_options as opts
+from agent.cli import options as opts
 
 import json
 from pathlib import Path
@@ -12,32 +12,26 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agent.sessions import SessionDB, SessionDBError, SessionError, check_name, default_db_path
+from agent.turns.sessions import SessionDB, SessionDBError, SessionError, check_name, default_db_path
 
 sessions_app = typer.Typer(no_args_is_help=True, help="Saved sessions: list, show, export, rewind, fork.")
 DB_HELP = "Session database (default: $CALLOSUM_HOME/sessions.db or the user data dir)."
-
-
-def _cli():
-    from agent import cli
-
-    return cli
 
 
 def _open_db(db: Optional[Path], create: bool) -> SessionDB:
     try:
         return SessionDB(db or default_db_path(), create=create)
     except SessionDBError as exc:
-        _cli()._fail(str(exc), code=1)
+        opts.fail(str(exc), code=1)
 
 
 def _guard(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
     except SessionError as exc:
-        _cli()._fail(str(exc))
+        opts.fail(str(exc))
     except SessionDBError as exc:
-        _cli()._fail(str(exc), code=1)
+        opts.fail(str(exc), code=1)
 
 
 def interact(
@@ -53,30 +47,29 @@ def interact(
     duration: float = typer.Option(1.0, help="Seconds simulated per turn."),
 ) -> None:
     """Step a world interactively; every turn is checkpointed, so the session survives restarts."""
-    cli = _cli()
-    from agent.interact import Repl
-    from renderer.geometry import GLUnavailableError
+    from agent.cli.repl import Repl
+    from renderer.gl import GLUnavailableError
 
     if scene_path is None and session is None:
-        cli._fail("give a SCENE to start a session, or --session NAME to resume one (see `callosum sessions list`)")
+        opts.fail("give a SCENE to start a session, or --session NAME to resume one (see `callosum sessions list`)")
     if preset not in ("fast", "quality"):
-        cli._fail(f"--preset must be fast or quality, got {preset!r}")
+        opts.fail(f"--preset must be fast or quality, got {preset!r}")
     if not 0 < duration <= 120:
-        cli._fail(f"--duration must be above 0 and at most 120 seconds, got {duration}")
+        opts.fail(f"--duration must be above 0 and at most 120 seconds, got {duration}")
     database = _open_db(db, create=True)
     if session is not None:
         _guard(check_name, session, "--session")
-    scene = cli._load(scene_path) if scene_path is not None else None
+    scene = opts.load(scene_path) if scene_path is not None else None
     if session is None or not database.exists(session):
         if scene is None:
-            cli._fail(f"--session {session!r} does not exist in {database.path}; give a SCENE to start it")
+            opts.fail(f"--session {session!r} does not exist in {database.path}; give a SCENE to start it")
         session = session or database.unique_name(scene.name)
         _guard(database.create, session, scene, str(scene_path), preset)
     elif scene is not None and _guard(database.info, session).scene.name != scene.name:
-        cli._fail(f"--session {session!r} plays scene {database.info(session).scene.name!r}, not {scene.name!r}; "
+        opts.fail(f"--session {session!r} plays scene {database.info(session).scene.name!r}, not {scene.name!r}; "
                   f"drop SCENE to resume it, or pick a new --session name")
     seed = _guard(database.info, session).scene.seed
-    turn_planner = cli._planner(planner, base_url, model, api_key, seed, structured)
+    turn_planner = opts.make_planner(planner, base_url, model, api_key, seed, structured)
     try:
         import readline  # noqa: F401  (line editing and history in a real terminal)
     except ImportError:
@@ -85,11 +78,11 @@ def interact(
     try:
         repl = _guard(Repl, database, session, out, planner=turn_planner, duration=duration)
     except GLUnavailableError as exc:
-        cli._fail(str(exc), code=1)
+        opts.fail(str(exc), code=1)
     try:
         repl.run()
     except SessionDBError as exc:
-        cli._fail(str(exc), code=1)
+        opts.fail(str(exc), code=1)
     finally:
         repl.close()
         database.close()
@@ -121,14 +114,15 @@ def show(name: str = typer.Argument(..., help="Session name."),
     head = database.head(name).values
     if as_json:
         print(json.dumps({"name": name, "scene": info.scene.name, "step": head["step"], "time": head["time"],
-                          "snapshot_sha": head["snapshot_sha"], "turns": turns}, indent=2))
+                          "snapshot_sha": head["snapshot_sha"], "turns": [t.model_dump(mode="json") for t in turns]},
+                         indent=2))
         return
     table = Table(title=f"{name} (scene {info.scene.name}) at step {head['step']}, t = {head['time']:.3f} s")
     for col in ("step", "t (s)", "action", "narration", "events", "snapshot"):
         table.add_column(col)
     for t in turns:
-        table.add_row(str(t["step"]), f"{t['time']:.3f}", t["action"], t["plan"].get("narration", ""),
-                      str(len(t["plan"].get("events", []))), t["snapshot_sha"][:12])
+        table.add_row(str(t.step), f"{t.time:.3f}", t.action, t.narration, str(len(t.plan.events)),
+                      t.snapshot_sha[:12])
     Console().print(table)
 
 
@@ -138,13 +132,13 @@ def export(name: str = typer.Argument(..., help="Session name."),
            state_out: Optional[Path] = typer.Option(None, help="State JSONL (default out/<session>.jsonl)."),
            db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """Write a session's full MP4 and state JSONL."""
-    from agent.replay import export as run_export
+    from agent.turns.replay import export as run_export
 
     database = _open_db(db, create=False)
     out = out or Path("out") / f"{name}.mp4"
     state_out = state_out or out.with_suffix(".jsonl")
     frames = _guard(run_export, database, name, out=out, state_out=state_out)
-    _cli().console.print(f"wrote [green]{out}[/] ({frames} frames) and [green]{state_out}[/]")
+    opts.console.print(f"wrote [green]{out}[/] ({frames} frames) and [green]{state_out}[/]")
 
 
 @sessions_app.command()
@@ -154,7 +148,7 @@ def rewind(name: str = typer.Argument(..., help="Session name."),
     """Return a session's head to an earlier step (later turns stay in the file, off the branch)."""
     database = _open_db(db, create=False)
     values = _guard(database.rewind, name, step)
-    _cli().console.print(f"{name} is at step {values['step']}, t = {values['time']:.3f} s")
+    opts.console.print(f"{name} is at step {values['step']}, t = {values['time']:.3f} s")
 
 
 @sessions_app.command()
@@ -165,7 +159,7 @@ def fork(name: str = typer.Argument(..., help="Session to branch from."),
     """Branch a new session from a saved one."""
     database = _open_db(db, create=False)
     _guard(database.fork, name, new_name, step)
-    _cli().console.print(f"forked {new_name} from {name} at step {database.head(new_name).values['step']}")
+    opts.console.print(f"forked {new_name} from {name} at step {database.head(new_name).values['step']}")
 
 
 def replay(
@@ -180,32 +174,30 @@ def replay(
     structured: Optional[str] = opts.STRUCTURED,
 ) -> None:
     """Re-simulate a session from its recorded plans (no model calls) and check it is bit-identical."""
-    from agent.replay import replan
-    from agent.replay import replay as run_replay
+    from agent.turns.replay import replan
+    from agent.turns.replay import replay as run_replay
 
-    cli = _cli()
     database = _open_db(db, create=False)
     if replan_from is not None:
         if not into:
-            cli._fail("--replan-from needs --into NEW_NAME for the re-planned fork")
+            opts.fail("--replan-from needs --into NEW_NAME for the re-planned fork")
         seed = _guard(database.info, name).scene.seed
-        turn_planner = cli._planner(planner, base_url, model, api_key, seed, structured)
+        turn_planner = opts.make_planner(planner, base_url, model, api_key, seed, structured)
         states = _guard(replan, database, name, into, replan_from, turn_planner,
-                        on_turn=lambda s: cli.console.print(f"step {s['step'] - 1}: "
-                                                            f"{(s.get('last_turn') or {}).get('plan', {}).get('narration', '')}"))
-        cli.console.print(f"re-planned {len(states)} turns into {into}")
+                        on_turn=lambda t: opts.console.print(f"turn {t.step}: {t.narration}", highlight=False))
+        opts.console.print(f"re-planned {len(states)} turns into {into}")
         return
 
     def on_step(check) -> None:
         mark = "[green]same[/]" if check.ok else "[bold red]DIFFERENT[/]"
-        cli.console.print(f"step {check.step}: snapshot {check.replayed_sha[:12]} {mark} "
+        opts.console.print(f"step {check.step}: snapshot {check.replayed_sha[:12]} {mark} "
                           f"({check.frames} frames {'identical' if check.frames_equal else 'differ'})")
 
     report = _guard(run_replay, database, name, on_step=on_step)
     if report.identical:
-        cli.console.print(f"[green]replay of {name} is bit-identical[/] ({len(report.steps)} steps)")
+        opts.console.print(f"[green]replay of {name} is bit-identical[/] ({len(report.steps)} steps)")
         return
-    cli.console.print(f"[bold red]replay of {name} differs from the recording[/]")
+    opts.console.print(f"[bold red]replay of {name} differs from the recording[/]")
     raise typer.Exit(1)
 
 

@@ -12,13 +12,12 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.types import Command
-
-from agent.graph import TurnContext, build_graph, initial_state, write_mp4
-from agent.sessions import Session, SessionDB, SessionError
+from agent.turns.episode import Episode, TurnRejected
+from agent.turns.graph import initial_state
+from agent.turns.sessions import Session, SessionDB, SessionError
+from agent.turns.turn import TurnRecord
+from renderer.media import write_mp4
 from simulator.state import STATE_SCHEMA_VERSION
-from simulator.world import World
 
 
 @dataclass
@@ -51,39 +50,32 @@ class ReplayReport:
 
 def replay(db: SessionDB, name: str, *, on_step=None) -> ReplayReport:
     """Re-simulate and re-render `name` from its recorded plans, comparing hashes step by step."""
-    from renderer.geometry import GeometryRenderer
-
     info = db.info(name)
     chain = db.chain(name)
-    turns = [s.values["last_turn"] for s in chain[1:]]
+    turns = [TurnRecord.model_validate(s.values["last_turn"]) for s in chain[1:]]
     scene = info.scene
-    world = World(scene)
-    start = initial_state(world)
-    report = ReplayReport(name, start_equal=start["snapshot_sha"] == chain[0].values["snapshot_sha"])
-    graph = build_graph().compile(checkpointer=InMemorySaver())
-    config = {"configurable": {"thread_id": f"replay-{name}"}}
-    graph.update_state(config, chain[0].values, as_node="commit")
-    with GeometryRenderer(scene, preset=info.preset) as geometry:
-        ctx = TurnContext(scene=scene, world=world, geometry=geometry, store=db.store, segment_mp4=False,
-                          recorded={t["step"]: t["plan"] for t in turns})
+    recorded = {t.step: t.plan.model_dump(mode="json") for t in turns}
+    with Episode(scene, db.store, thread=f"replay-{name}", preset=info.preset, recorded=recorded,
+                 segment_mp4=False) as episode:
+        start = initial_state(episode.ctx.world)
+        report = ReplayReport(name, start_equal=start["snapshot_sha"] == chain[0].values["snapshot_sha"])
+        episode.start(chain[0].values)
         for turn in turns:
-            graph.invoke(Command(resume={"action": turn["action"], "duration": turn["duration"]}), config,
-                         context=ctx)
-            values = graph.get_state(config).values
-            if values.get("error"):
-                raise SessionError(f"replay of {name!r} step {turn['step']} was rejected: {values['error']}")
-            got = values["last_turn"]
-            recorded_frames = db.store.get_json(turn["segment"])["geometry"]
-            replayed_frames = db.store.get_json(got["segment"])["geometry"]
-            check = StepCheck(turn["step"], turn["snapshot_sha"], got["snapshot_sha"],
-                              recorded_frames == replayed_frames, len(replayed_frames))
+            try:
+                got = episode.turn(turn.request)
+            except TurnRejected as exc:
+                raise SessionError(f"replay of {name!r} step {turn.step} was rejected: {exc}") from None
+            recorded_frames = db.store.get_json(turn.segment)["geometry"]
+            replayed_frames = db.store.get_json(got.segment)["geometry"]
+            check = StepCheck(turn.step, turn.snapshot_sha, got.snapshot_sha, recorded_frames == replayed_frames,
+                              len(replayed_frames))
             report.steps.append(check)
             if on_step:
                 on_step(check)
     return report
 
 
-def replan(db: SessionDB, name: str, new_name: str, from_step: int, planner, *, on_turn=None) -> list[dict]:
+def replan(db: SessionDB, name: str, new_name: str, from_step: int, planner, *, on_turn=None) -> list[TurnRecord]:
     """Fork `name` at `from_step` into `new_name` and plan every later recorded action afresh."""
     turns = db.turns(name)
     if not 0 <= from_step <= len(turns):
@@ -93,11 +85,10 @@ def replan(db: SessionDB, name: str, new_name: str, from_step: int, planner, *, 
     out = []
     with Session(db, new_name, planner=planner) as session:
         for turn in turns[from_step:]:
-            events = turn["plan"]["events"] if turn["pinned"] else None
-            state = session.turn(turn["action"], events=events, duration=turn["duration"])
-            out.append(state)
+            record = session.turn(turn.request)
+            out.append(record)
             if on_turn:
-                on_turn(state)
+                on_turn(record)
     return out
 
 
@@ -108,16 +99,10 @@ def export(db: SessionDB, name: str, *, out: Path | None = None, state_out: Path
     scene = info.scene
     frames = 0
     if out is not None:
-        def every_frame():
-            for t in turns:
-                for ref in db.store.get_json(t["segment"])["frames"]:
-                    yield db.store.get_png(ref)
-
-        all_frames = list(every_frame())
-        if not all_frames:
+        if not turns:
             raise SessionError(f"session {name!r} has no turns yet; play one before exporting a video")
-        write_mp4(out, all_frames, scene.render.fps)
-        frames = len(all_frames)
+        refs = [ref for t in turns for ref in db.store.get_json(t.segment)["frames"]]
+        frames = write_mp4(out, (db.store.get_png(ref) for ref in refs), scene.render.fps)
     if state_out is not None:
         state_out.parent.mkdir(parents=True, exist_ok=True)
         with state_out.open("w", encoding="utf-8") as f:
@@ -125,6 +110,7 @@ def export(db: SessionDB, name: str, *, out: Path | None = None, state_out: Path
                       "fps": scene.render.fps, "session": name}
             f.write(json.dumps(header) + "\n")
             for t in turns:
-                f.write(json.dumps({"step": t["step"], "plan": t["plan_record"] or t["plan"]}) + "\n")
-                f.write(db.store.get_text(t["states"]))
+                plan = t.plan_record or t.plan.model_dump(mode="json")
+                f.write(json.dumps({"step": t.step, "plan": plan}) + "\n")
+                f.write(db.store.get_text(t.states))
     return frames

@@ -15,20 +15,14 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+
+from renderer.media import png_bytes, read_png
 
 REF_PATTERN = re.compile(r"^[0-9a-f]{64}\.[a-z0-9]{1,8}$")
 
 
 class StoreError(ValueError):
     """A reference that is malformed or names a blob that is missing or damaged."""
-
-
-def png_bytes(rgb: np.ndarray) -> bytes:
-    """Deterministic PNG encoding of an (H, W, 3) uint8 image."""
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgb)).save(buf, format="PNG", compress_level=1)
-    return buf.getvalue()
 
 
 class BlobStore:
@@ -73,7 +67,7 @@ class BlobStore:
         return self.put(png_bytes(rgb), "png")
 
     def get_png(self, ref: str) -> np.ndarray:
-        return np.asarray(Image.open(io.BytesIO(self.get(ref))).convert("RGB"))
+        return read_png(self.get(ref))
 
     def put_json(self, value) -> str:
         return self.put(json.dumps(value, sort_keys=True, separators=(",", ":")).encode(), "json")

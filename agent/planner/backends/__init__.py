@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from agent.backends.base import (
+from agent.planner.backends.base import (
     Backend,
     BackendError,
     BackendUnavailable,
     Completion,
     ModelNotFound,
-    PlanParseError,
     PlanRequest,
     RetryingBackend,
 )
@@ -17,7 +16,7 @@ BACKENDS = ("llamacpp", "openai", "vllm", "scripted")
 
 __all__ = [
     "BACKENDS", "Backend", "BackendError", "BackendUnavailable", "Completion", "ModelNotFound",
-    "PlanParseError", "PlanRequest", "RetryingBackend", "default_planner", "make_backend",
+    "PlanRequest", "RetryingBackend", "default_planner", "make_backend",
 ]
 
 
@@ -32,22 +31,22 @@ def make_backend(
 ) -> Backend:
     """Build a backend by name: llamacpp, openai, vllm or scripted. `seed` is the scene seed."""
     if name == "llamacpp":
-        from agent.backends.llamacpp import LlamaCppBackend
+        from agent.planner.backends.llamacpp import LlamaCppBackend
 
         return LlamaCppBackend(model, seed=seed, **kw)
     if name == "openai":
-        from agent.backends.openai_compat import OpenAICompatBackend
+        from agent.planner.backends.openai_compat import OpenAICompatBackend
 
         retries = kw.pop("retries", 3)
         backoff_s = kw.pop("backoff_s", 0.5)
         inner = OpenAICompatBackend(base_url, model, api_key, seed=seed, **kw)
         return RetryingBackend(inner, retries=retries, backoff_s=backoff_s)
     if name == "vllm":
-        from agent.backends.vllm_inproc import VllmBackend
+        from agent.planner.backends.vllm_inproc import VllmBackend
 
         return VllmBackend(model, seed=seed, **kw)
     if name == "scripted":
-        from agent.backends.scripted import ScriptedBackend
+        from agent.planner.backends.scripted import ScriptedBackend
 
         return ScriptedBackend(seed=seed)
     raise BackendError(f"unknown planner {name!r}; choose one of {', '.join(BACKENDS)}")
@@ -55,7 +54,7 @@ def make_backend(
 
 def default_planner() -> tuple[str, str | None]:
     """(backend name, one-line hint): the embedded model when installed, else scripted."""
-    from agent.backends.llamacpp import LLM_EXTRA_HINT, available
+    from agent.planner.backends.llamacpp import LLM_EXTRA_HINT, available
 
     if available():
         return "llamacpp", None

@@ -9,7 +9,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from agent.sessions import Session, SessionDB, SessionError
+from pydantic import ValidationError
+
+from agent.turns.episode import TurnRejected
+from agent.turns.sessions import Session, SessionDB, SessionError
+from agent.turns.turn import TurnRecord, TurnRequest
 
 HELP = """\
 Type what happens next, e.g. [bold]someone flicks the ball toward the edge[/].
@@ -51,7 +55,7 @@ class Repl:
     def _progress(self, node: str, state: dict) -> None:
         word = _NODE_WORDS.get(node, node)
         if node == "simulate":
-            word += f" {state['duration']:g} s"
+            word += f" {state['request']['duration']:g} s"
         self.console.print(f"[dim]· {word}[/]", highlight=False)
 
     def close(self) -> None:
@@ -78,7 +82,7 @@ class Repl:
     def handle(self, line: str) -> bool:
         """Run one line; False means quit."""
         if not line.startswith(":"):
-            self._turn(line, None, self.duration)
+            self._turn({"action": line, "duration": self.duration})
             return True
         cmd, _, arg = line[1:].partition(" ")
         arg = arg.strip()
@@ -116,7 +120,7 @@ class Repl:
             self.console.print(f"turns now simulate {value:g} s")
         elif cmd == "history":
             for t in self.db.turns(self.session.name):
-                self.console.print(f"{t['step']:>4}  t={t['time']:.3f}  {t['action']}", highlight=False)
+                self.console.print(f"{t.step + 1:>4}  t={t.time:.3f}  {t.action}", highlight=False)
         else:
             raise SessionError(f"unknown command :{cmd}; type :help for the list")
         return True
@@ -135,31 +139,34 @@ class Repl:
         if unknown:
             raise SessionError(f":do got unknown key(s) {', '.join(unknown)}; use action, events and duration, "
                                f'e.g. :do {{"action": "kick", "events": [{{"type": "apply_impulse", ...}}]}}')
-        self._turn(request.get("action", ""), request.get("events"), request.get("duration", self.duration))
+        self._turn({"duration": self.duration, **request})
 
-    def _turn(self, action: str, events, duration) -> None:
-        state = self.session.turn(action, events=events, duration=duration)
-        if state.get("error"):
-            self.console.print(f"[bold red]rejected:[/] {state['error']}", highlight=False)
+    def _turn(self, fields: dict) -> None:
+        """Check the request here, at the edge, then play it as a typed :class:`TurnRequest`."""
+        try:
+            request = TurnRequest.model_validate(fields)
+        except ValidationError as exc:
+            raise SessionError(f"the turn is not valid: {_first_error(exc)}") from None
+        try:
+            record = self.session.turn(request)
+        except TurnRejected as exc:
+            self.console.print(f"[bold red]rejected:[/] {escape(str(exc))}", highlight=False)
             return
-        t = state["last_turn"]
-        plan = t["plan"]
+        self._print_turn(record)
+
+    def _print_turn(self, t: TurnRecord) -> None:
         c = self.console
-        c.print(f"[bold]step {t['step']}[/] {plan.get('narration') or '(nothing said)'}", highlight=False)
-        for ev in plan.get("events", []):
-            c.print(f"  [cyan]event[/] {json.dumps(ev)}", highlight=False)
-        if not plan.get("events"):
+        c.print(f"[bold]turn {t.step + 1}[/] {escape(t.narration) or '(nothing said)'}", highlight=False)
+        for ev in t.plan.events:
+            c.print(f"  [cyan]event[/] {escape(ev.model_dump_json(exclude_none=True))}", highlight=False)
+        if not t.plan.events:
             c.print("  [dim]no events: time passes[/]")
-        for p in t["problems"]:
-            c.print(f"  [yellow]note[/] {p}", highlight=False)
-        manifest = self.db.store.get_json(t["segment"])
+        for p in t.problems:
+            c.print(f"  [yellow]note[/] {escape(p)}", highlight=False)
+        manifest = self.db.store.get_json(t.segment)
         if manifest.get("mp4"):
             c.print(f"  segment mp4: {self.db.store.path(manifest['mp4'])}", highlight=False, soft_wrap=True)
-        first = self.db.store.path(manifest["frames"][0])
-        c.print(f"  {t['frames']} frames under {first.parent.parent} (first {first.name})", highlight=False,
-                soft_wrap=True)
-        c.print(f"  committed step {state['step']}  t = {t['time']:.3f} s  snapshot {t['snapshot_sha'][:12]}",
-                highlight=False)
+        c.print(f"  {t.frames} frames, t = {t.time:.3f} s, snapshot {t.snapshot_sha[:12]}", highlight=False)
 
     def _state(self) -> None:
         ws = self.session.world_state()
@@ -175,6 +182,12 @@ class Repl:
 
 def _vec(v) -> str:
     return "[" + ", ".join(f"{x:+.3f}" for x in v) + "]"
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "request"
+    return f"{where}: {err['msg']} (got {err.get('input')!r:.80})"
 
 
 def _int(text: str, usage: str) -> int:

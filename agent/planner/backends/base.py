@@ -7,7 +7,6 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.plan import TurnPlan
 
 
 class BackendError(RuntimeError):
@@ -20,14 +19,6 @@ class BackendUnavailable(BackendError):
 
 class ModelNotFound(BackendError):
     """The server runs, but does not serve the requested model."""
-
-
-class PlanParseError(ValueError):
-    """The model's reply is not a TurnPlan; `raw` holds the reply."""
-
-    def __init__(self, message: str, raw: str):
-        super().__init__(message)
-        self.raw = raw
 
 
 @dataclass(frozen=True)
@@ -76,14 +67,6 @@ class Backend(ABC):
     @abstractmethod
     def complete(self, request: PlanRequest) -> Completion:
         """The model's raw reply; raises :class:`BackendError` when no reply can be had."""
-
-    def plan(self, request: PlanRequest) -> TurnPlan:
-        """The reply parsed as a TurnPlan; raises :class:`PlanParseError` when it is not one."""
-        reply = self.complete(request)
-        try:
-            return TurnPlan.model_validate_json(reply.text)
-        except ValueError as exc:
-            raise PlanParseError(f"{self.name} reply is not a plan: {exc}", reply.text) from None
 
     def seed_for(self, request: PlanRequest) -> int:
         return self.seed if request.seed is None else request.seed

@@ -161,10 +161,6 @@ def _beside(a: str, ba: Box, b: str, bb: Box) -> str | None:
     return text + (", touching" if gap <= TOUCH_GAP else f", {gap:.2f} m apart")
 
 
-def _still(e: EntityState) -> bool:
-    return math.hypot(*e.velocity) < 0.02
-
-
 def _overlap_xy(a: Box, b: Box) -> bool:
     return all(a.lo[i] < b.hi[i] and b.lo[i] < a.hi[i] for i in (0, 1))
 

@@ -1,0 +1,1 @@
+"""The `callosum` command line."""

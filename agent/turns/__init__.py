@@ -1,0 +1,1 @@
+"""The one turn engine: the LangGraph turn loop, durable sessions, replay, playback and the Gymnasium facade."""

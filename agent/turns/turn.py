@@ -1,0 +1,83 @@
+"""What a turn is asked to do (:class:`TurnRequest`) and what it committed (:class:`TurnRecord`).
+
+A request is checked once, where it enters (the CLI, the REPL, the server, the Gymnasium facade),
+and travels as this typed object after that. A record is what every consumer of a turn reads:
+the plan and its narration, the blob references of its frames, states and trajectory.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent.planner.plan import TurnPlan
+from simulator.scene import StepSpec
+
+TURN_RECORD_SCHEMA_VERSION = 2
+
+
+class TurnRequest(StepSpec):
+    """One turn as asked for: an action in words, optional pinned events, and seconds to simulate.
+
+    A scene file's step is one. ``events`` given (even ``[]``) play as written; a request with no
+    action and no events is a pause: time passes and no planner is asked.
+    """
+
+    @property
+    def pinned(self) -> bool:
+        """True when no planner is asked: the events are given, or there is nothing to plan."""
+        return self.events is not None or not (self.action or "").strip()
+
+    @property
+    def text(self) -> str:
+        """The action, '' when there is none."""
+        return self.action or ""
+
+
+class TurnRecord(BaseModel):
+    """One committed turn, as kept in the commit checkpoint: references only, no pixels."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = TURN_RECORD_SCHEMA_VERSION
+    """Version of this record's layout."""
+    step: int
+    """Turn index (0-based); the world's step index while it played."""
+    action: str
+    """What the user asked for ('' for a pause)."""
+    pinned: bool
+    """True when the events were given (by the user or the scene file) and played as written."""
+    duration: float
+    """Seconds simulated."""
+    plan: TurnPlan
+    """The applied plan."""
+    plan_record: dict[str, Any] | None = None
+    """The planner's own record of the call (model, attempts, raw output), when a model planned."""
+    problems: list[str] = Field(default_factory=list)
+    """Validation problems of rejected attempts, and events dropped when attempts ran out."""
+    outcome: dict[str, Any] | None = None
+    """What the physics did, from the state before and after (moved, appeared, vanished, ...)."""
+    snapshot_sha: str
+    """sha256 of the physics snapshot after the turn."""
+    time: float
+    """Simulated time after the turn (s)."""
+    segment: str
+    """Blob reference of the segment manifest (frame references, MP4 reference, fps)."""
+    states: str
+    """Blob reference of the per-frame state JSONL (``{"step","time","entities"}`` lines)."""
+    trajectory: str | None = None
+    """Blob reference of the per-frame integration states (float64 array), to re-render the turn."""
+    frames: int
+    """Frames in the segment."""
+
+    @property
+    def narration(self) -> str:
+        """What the turn says happened."""
+        return self.plan.narration
+
+    @property
+    def request(self) -> TurnRequest:
+        """The request this turn answered (events only when they were pinned)."""
+        events = list(self.plan.events) if self.pinned else None
+        return TurnRequest(action=self.action or None, events=events, duration=self.duration)

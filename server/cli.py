@@ -1,0 +1,49 @@
+"""``callosum serve``: registered into the `callosum` command line through the ``callosum.commands``
+entry-point group, so the agent's CLI never imports the server (imports point one way)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from agent.cli import options as opts
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to bind (loopback by default)."),
+    port: int = typer.Option(8000, help="TCP port."),
+    scenes_dir: Path = typer.Option(Path("scenes"), help="Folder of scene YAML files sessions may use."),
+    db: Optional[Path] = typer.Option(None, "--db", help="Session database; sessions are saved there and can be "
+                                      "reopened after a restart (default: $CALLOSUM_HOME/sessions.db or the "
+                                      "user data dir, as for interact)."),
+    preset: str = typer.Option("fast", help="Geometry render preset for streamed frames: fast or quality."),
+    planner: Optional[str] = opts.PLANNER,
+    base_url: Optional[str] = opts.BASE_URL,
+    model: Optional[str] = opts.MODEL,
+    api_key: Optional[str] = opts.API_KEY,
+    structured: Optional[str] = opts.STRUCTURED,
+) -> None:
+    """Serve sessions to browsers and WebXR headsets; prints the URL to open."""
+    try:
+        from server.run import serve as run_server
+    except ImportError as exc:
+        opts.fail(f"serve needs the server extra (pip install 'callosum\\[server]'): {exc}", code=1)
+    if not scenes_dir.is_dir():
+        opts.fail(f"--scenes-dir {str(scenes_dir)!r} is not a folder of scene YAML files")
+    if preset not in ("fast", "quality"):
+        opts.fail(f"--preset must be fast or quality, got {preset!r}")
+    from agent.turns.sessions import SessionDBError
+
+    turn_planner = opts.make_planner(planner, base_url, model, api_key, 0, structured)
+    try:
+        run_server(host, port, scenes_dir, db=db, planner=turn_planner, preset=preset,
+                   echo=lambda s: opts.console.print(s, highlight=False, markup=False, soft_wrap=True))
+    except SessionDBError as exc:
+        opts.fail(str(exc), code=1)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` to the `callosum` app (the ``callosum.commands`` entry point)."""
+    app.command()(serve)
