@@ -44,7 +44,6 @@ def play(
     """Play a scene to an MP4."""
     from agent.planner.backends import BackendError
     from agent.turns.playback import PlaybackError, total_frames
-    from agent.turns.playback import Progress as Hooks
     from agent.turns.playback import play as run_play
     from renderer.gl import GLUnavailableError
 
@@ -57,25 +56,10 @@ def play(
     video = opts.make_video(video_model, video_steps, video_size, device, dtype, strength, offload)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as bars:
-        frames_task = bars.add_task(f"[cyan]{scene.name}", total=total_frames(scene))
-        denoise = {"task": None}
-
-        def on_denoise(i: int, n: int) -> None:
-            if denoise["task"] is None:
-                denoise["task"] = bars.add_task("[magenta]segment", total=n)
-            bars.update(denoise["task"], completed=i, total=n)
-
-        def on_step(i: int, plan) -> None:
-            if denoise["task"] is not None:
-                bars.remove_task(denoise["task"])
-                denoise["task"] = None
-            if plan.narration:
-                bars.console.print(f"[bold]step {i}[/] {plan.narration}", highlight=False)
-
-        hooks = Hooks(on_frame=lambda n: bars.advance(frames_task, n), on_step=on_step, on_denoise=on_denoise)
         try:
             result = run_play(scene, out=out, state_out=state_out, frames_dir=frames_dir, stereo=stereo,
-                              preset=preset, planner=turn_planner, video=video, progress=hooks)
+                              preset=preset, planner=turn_planner, video=video,
+                              progress=_play_progress(bars, total_frames(scene), scene.name))
         except GLUnavailableError as exc:
             opts.fail(str(exc), code=1)
         except PlaybackError as exc:
@@ -89,6 +73,28 @@ def play(
         console.print(f"wrote [green]{state_out}[/]")
     if summary:
         _print_state(result.final_state)
+
+
+def _play_progress(bars: Progress, total: int, title: str):
+    """Playback hooks that drive the frame bar, a denoising bar and one line per step."""
+    from agent.turns.playback import Progress as Hooks
+
+    frames_task = bars.add_task(f"[cyan]{title}", total=total)
+    denoise = {"task": None}
+
+    def on_denoise(i: int, n: int) -> None:
+        if denoise["task"] is None:
+            denoise["task"] = bars.add_task("[magenta]segment", total=n)
+        bars.update(denoise["task"], completed=i, total=n)
+
+    def on_step(i: int, plan) -> None:
+        if denoise["task"] is not None:
+            bars.remove_task(denoise["task"])
+            denoise["task"] = None
+        if plan.narration:
+            bars.console.print(f"[bold]step {i}[/] {escape(plan.narration)}", highlight=False)
+
+    return Hooks(on_frame=lambda n: bars.advance(frames_task, n), on_step=on_step, on_denoise=on_denoise)
 
 
 def _print_video_summary(s: dict) -> None:
