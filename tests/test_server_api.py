@@ -397,7 +397,7 @@ def test_a_session_survives_a_server_restart(tmp_path):
     for token in (old["player_token"], old["spectator_token"], new["player_token"], new["spectator_token"]):
         assert token.encode() not in raw  # tokens are never written down
     with SessionDB(db, create=False) as d:
-        assert [t["action"] for t in d.turns("kept")] == ["flick"]
+        assert [t.action for t in d.turns("kept")] == ["flick"]
         assert replay(d, "kept").identical  # what the server recorded replays bit for bit
 
 
@@ -442,4 +442,4 @@ def test_the_view_stays_live_while_the_planner_thinks():
         assert st["state"]["entities"]["ball"]["position"][0] > start[0] + 0.05
         assert planner.calls == ["nudge it"]
         turn = srv.app.state.manager.db.turns(sess["session"])[0]
-        assert turn["plan_record"] == {"model": "slow"} and not turn["pinned"]
+        assert turn.plan_record == {"model": "slow"} and not turn.pinned
