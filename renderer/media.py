@@ -37,9 +37,10 @@ def png_bytes(image: np.ndarray) -> bytes:
 
 
 def read_png(data: bytes) -> np.ndarray:
-    """Decode PNG bytes to an array (RGB uint8, or single-channel as stored)."""
+    """Decode PNG bytes to an array (RGB uint8, or single-channel values as stored: grey, 16-bit
+    depth, or a palette PNG's indices)."""
     image = Image.open(io.BytesIO(data))
-    if image.mode not in ("L", "I;16", "I"):
+    if image.mode not in ("L", "I;16", "I", "P"):  # single-channel values stay as stored
         image = image.convert("RGB")
     return np.asarray(image)
 
@@ -49,3 +50,70 @@ def write_png(path: str | Path, image: np.ndarray) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(png_bytes(image))
+
+
+# ---- depth and segmentation maps as files --------------------------------------------------
+
+DEPTH_MAX_MM = 65535
+"""The largest depth a 16-bit PNG holds, in millimetres (65.535 m)."""
+
+
+def depth_png_bytes(depth_m: np.ndarray, hit: np.ndarray | None = None) -> bytes:
+    """16-bit greyscale PNG of metric depth in millimetres (rounded, clipped to 1..65535).
+
+    0 means no surface: the pixels where ``hit`` is False (nothing but sky along that ray).
+    """
+    depth = np.asarray(depth_m, dtype=np.float64)
+    if depth.ndim != 2:
+        raise ValueError(f"depth must be an (H, W) array of metres, got shape {depth.shape}")
+    mm = np.clip(np.rint(depth * 1000.0), 1, DEPTH_MAX_MM)
+    mm = np.where(np.isfinite(depth), mm, 0)
+    if hit is not None:
+        mm = np.where(hit, mm, 0)
+    return png_bytes(mm.astype(np.uint16))
+
+
+def write_depth_png(path: str | Path, depth_m: np.ndarray, hit: np.ndarray | None = None) -> None:
+    """Write :func:`depth_png_bytes` to `path`, creating the folder."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(depth_png_bytes(depth_m, hit))
+
+
+def segmentation_png_bytes(segmentation: np.ndarray, labels: list[str]) -> bytes:
+    """Indexed PNG of a segmentation: pixel value 0 is nothing hit, value i + 1 is ``labels[i]``.
+
+    Up to 255 labels it is a palette PNG (8-bit values, shown in distinct colours by any image
+    viewer); beyond that a 16-bit greyscale PNG. Either way the array read back holds the values.
+    """
+    from renderer.views import palette
+
+    seg = np.asarray(segmentation)
+    if seg.ndim != 2:
+        raise ValueError(f"segmentation must be an (H, W) array of label indices, got shape {seg.shape}")
+    values = np.where((seg >= 0) & (seg < len(labels)), seg + 1, 0)
+    if len(labels) > 255:
+        return png_bytes(values.astype(np.uint16))
+    image = Image.fromarray(values.astype(np.uint8))  # "L"; putpalette makes it "P"
+    colours = np.vstack([np.zeros((1, 3), np.uint8), palette(len(labels))])
+    image.putpalette(colours.flatten().tolist())
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
+def segmentation_legend(labels: list[str]) -> dict:
+    """The legend that goes with :func:`segmentation_png_bytes`: pixel value → entity id."""
+    from renderer.views import hex_colour, palette
+
+    colours = palette(len(labels))
+    return {"schema_version": 1, "background": 0,
+            "values": {str(i + 1): label for i, label in enumerate(labels)},
+            "colors": {label: hex_colour(colours[i]) for i, label in enumerate(labels)}}
+
+
+def write_segmentation_png(path: str | Path, segmentation: np.ndarray, labels: list[str]) -> None:
+    """Write :func:`segmentation_png_bytes` to `path`, creating the folder."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(segmentation_png_bytes(segmentation, labels))

@@ -1,7 +1,8 @@
 """The wire protocol: typed JSON messages both ways over a session's WebSocket, plus binary frames.
 
-Client → server: ``auth`` (first message), ``action``, ``pose``, ``rewind``, ``ping``.
-Server → client: ``hello``, ``narration``, ``plan``, ``state``, ``error``, ``pong``, and frames.
+Client → server: ``auth`` (first message), ``action``, ``pose``, ``rewind``, ``cancel``, ``view``, ``ping``.
+Server → client: ``hello``, ``narration``, ``plan``, ``state``, ``progress``, ``rewound``, ``error``,
+``pong``, and frames.
 
 A frame is one *binary* WebSocket message: a 4-byte big-endian header length N, then N bytes of
 UTF-8 JSON (a :class:`FrameHeader`), then the JPEG bytes. Header and image travel together, so the
@@ -99,6 +100,24 @@ class RewindMsg(Message):
     """The step to return to."""
 
 
+class CancelMsg(Message):
+    """Stop the running turn (and drop the queued ones): nothing of it is committed."""
+
+    type: Literal["cancel"] = "cancel"
+
+
+ViewMode = Literal["rgb", "depth", "segmentation"]
+"""What frames show: colour, metric depth as grey (near is bright), or one flat colour per entity."""
+
+
+class ViewMsg(Message):
+    """Choose what the session's frames show; spectators see the player's choice."""
+
+    type: Literal["view"] = "view"
+    mode: ViewMode
+    """rgb, depth or segmentation."""
+
+
 class PingMsg(Message):
     """Liveness and clock check; answered with a ``pong`` echoing ``t``."""
 
@@ -107,12 +126,24 @@ class PingMsg(Message):
     """Any number the client wants echoed (e.g. its own clock in ms)."""
 
 
-ClientMessage = Annotated[Union[AuthMsg, ActionMsg, PoseMsg, RewindMsg, PingMsg], Field(discriminator="type")]
+ClientMessage = Annotated[Union[AuthMsg, ActionMsg, PoseMsg, RewindMsg, CancelMsg, ViewMsg, PingMsg],
+                          Field(discriminator="type")]
 _client_adapter: TypeAdapter = TypeAdapter(ClientMessage)
-CLIENT_TYPES = ("auth", "action", "pose", "rewind", "ping")
+CLIENT_TYPES = ("auth", "action", "pose", "rewind", "cancel", "view", "ping")
 
 
 # ---- server → client ----------------------------------------------------------------------
+
+
+class TurnSummary(Message):
+    """One committed turn as the narration log shows it."""
+
+    step: int
+    """The session's step after this turn (the turn's number, 1-based)."""
+    action: str
+    """What was asked ('' for a pause)."""
+    narration: str
+    """What the turn says happened."""
 
 
 class HelloMsg(Message):
@@ -138,6 +169,12 @@ class HelloMsg(Message):
     """The session's current step."""
     limits: dict[str, float]
     """The limits this socket runs under (message bytes, messages per second, ...)."""
+    description: str = ""
+    """The scene's description: what it shows and what happens in it."""
+    view: ViewMode = "rgb"
+    """What the session's frames show now."""
+    history: list[TurnSummary] = Field(default_factory=list)
+    """The committed turns on the session's branch (the newest 100), oldest first."""
 
 
 class NarrationMsg(Message):
@@ -174,13 +211,48 @@ class StateMsg(Message):
     """How many steps the session holds (``rewind`` accepts 0 to this)."""
 
 
+ProgressStage = Literal["queued", "plan", "validate", "simulate", "render", "commit", "play", "done", "cancelled",
+                        "failed"]
+
+
+class ProgressMsg(Message):
+    """Where the running turn is: sent as each stage starts, and once when the turn ends."""
+
+    type: Literal["progress"] = "progress"
+    step: int
+    """The turn's number: the session's step once it commits."""
+    stage: ProgressStage
+    """queued, plan, validate, simulate, render, commit, play (streaming the committed turn), then
+    done, cancelled (nothing committed) or failed."""
+    elapsed: float
+    """Seconds since the turn started running (0 while queued)."""
+    action: str = ""
+    """The turn's action."""
+    queued: int = 0
+    """Turns waiting behind this one."""
+
+
+class RewoundMsg(Message):
+    """An undo or rewind happened: where the session is now, and which turns left the branch."""
+
+    type: Literal["rewound"] = "rewound"
+    step: int
+    """The session's step now."""
+    from_step: int
+    """The step it was at before."""
+    time: float
+    """Simulated time now (s)."""
+    dropped: list[str] = Field(default_factory=list)
+    """The actions of the turns taken off the branch, oldest first."""
+
+
 class ErrorMsg(Message):
     """Something the client sent could not be used; nothing was changed by it."""
 
     type: Literal["error"] = "error"
     code: str
     """Machine-readable kind: bad_json, bad_message, unauthorized, forbidden, rate_limited, too_large,
-    busy, bad_events, bad_step, server_error."""
+    busy, bad_events, bad_step, not_running, server_error."""
     message: str
     """What was wrong and how to fix it."""
     field: str | None = None
@@ -225,9 +297,15 @@ class FrameHeader(Message):
     """Server wall clock when the render finished, ms since the epoch."""
     turn: bool = False
     """True when the frame is part of a turn's playback, False for a look-around re-render."""
+    view: ViewMode = "rgb"
+    """What the image shows: colour, depth (grey, near is bright) or segmentation (flat colours)."""
+    depth_range: tuple[float, float] | None = None
+    """For depth: the distances (m) drawn white and black; farther and empty pixels are black."""
+    legend: dict[str, str] | None = None
+    """For segmentation: entity id → the '#rrggbb' colour it is drawn in."""
 
 
-SERVER_MESSAGES = (HelloMsg, NarrationMsg, PlanMsg, StateMsg, ErrorMsg, PongMsg, FrameHeader)
+SERVER_MESSAGES = (HelloMsg, NarrationMsg, PlanMsg, StateMsg, ProgressMsg, RewoundMsg, ErrorMsg, PongMsg, FrameHeader)
 
 
 class ProtocolError(ValueError):
@@ -290,6 +368,6 @@ def protocol_schema() -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "frame_layout": "binary message: uint32 big-endian N, N bytes JSON FrameHeader, then JPEG bytes",
         "client_to_server": {m.model_fields["type"].default: m.model_json_schema()
-                             for m in (AuthMsg, ActionMsg, PoseMsg, RewindMsg, PingMsg)},
+                             for m in (AuthMsg, ActionMsg, PoseMsg, RewindMsg, CancelMsg, ViewMsg, PingMsg)},
         "server_to_client": {m.model_fields["type"].default: m.model_json_schema() for m in SERVER_MESSAGES},
     }
