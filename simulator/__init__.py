@@ -3,6 +3,10 @@
 from simulator.loader import SceneError, load_scene, parse_scene
 from simulator.scene import Event, Scene
 from simulator.state import WorldState
-from simulator.world import EventError, SnapshotError, World
+from simulator.limits import LIMITS, Limits, LimitError
+from simulator.world import DivergenceError, EventError, SnapshotError, World, WorldError
 
-__all__ = ["Event", "EventError", "Scene", "SceneError", "SnapshotError", "World", "WorldState", "load_scene", "parse_scene"]
+__all__ = [
+    "DivergenceError", "Event", "EventError", "LIMITS", "LimitError", "Limits", "Scene", "SceneError", "SnapshotError",
+    "World", "WorldError", "WorldState", "load_scene", "parse_scene",
+]

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal, NamedTuple, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from simulator.limits import LIMITS, capped_norm, default_mass, effect_problem, finite_vector, within_world
 
 SCENE_SCHEMA_VERSION = 1
 
@@ -34,10 +36,15 @@ class Strict(BaseModel):
 
 
 def _finite(v: tuple[float, ...]) -> tuple[float, ...]:
-    if not all(math.isfinite(x) for x in v):
-        raise ValueError(f"every component must be a finite number, got {list(v)}")
-    return v
+    return finite_vector(v)
 
+
+def _speed(v: tuple[float, ...]) -> tuple[float, ...]:
+    return capped_norm(v, LIMITS.max_speed, "velocity", "m/s")
+
+
+Mass = Annotated[float, Field(ge=LIMITS.min_mass, le=LIMITS.max_mass, allow_inf_nan=False)]
+Friction = Annotated[float, Field(ge=0, le=LIMITS.max_friction, allow_inf_nan=False)]
 
 Vec3 = Annotated[tuple[float, float, float], Field(description="[x, y, z]")]
 
@@ -63,18 +70,20 @@ class EntitySpec(Strict):
     """Euler angles about x, y, z in degrees (intrinsic xyz)."""
     velocity: Vec3 = (0.0, 0.0, 0.0)
     """Initial linear velocity (m/s); must stay zero for fixed bodies."""
-    mass: float | None = Field(default=None, gt=0)
+    mass: Mass | None = None
     """Mass in kg; by default computed from the shape's volume at 1000 kg/m³."""
     fixed: bool = False
     """A fixed body is held in place (static) until released with set_property fixed: false."""
     color: str = "#808080"
     """Display colour as '#rrggbb'."""
-    friction: float | None = Field(default=None, ge=0)
+    friction: Friction | None = None
     """Sliding friction coefficient; MuJoCo's default (1.0) when omitted."""
-    description: str = Field(default="", max_length=300)
+    description: str = Field(default="", max_length=LIMITS.max_text_chars)
     """What the thing looks like, in words; kept verbatim in captions."""
 
-    _check_vectors = field_validator("position", "orientation", "velocity")(lambda v: _finite(v))
+    _check_position = field_validator("position")(lambda v: within_world(v))
+    _check_orientation = field_validator("orientation")(lambda v: _finite(v))
+    _check_velocity = field_validator("velocity")(lambda v: _speed(v))
     _check_color = field_validator("color")(lambda v: check_color(v))
 
     @model_validator(mode="after")
@@ -85,8 +94,9 @@ class EntitySpec(Strict):
                 f"size for a {self.shape} needs {want} number(s), {SIZE_MEANING[self.shape]}; "
                 f"got {list(self.size)}"
             )
-        if not all(math.isfinite(s) and s > 0 for s in self.size):
-            raise ValueError(f"size values must be positive metres, got {list(self.size)}")
+        if not all(math.isfinite(s) and LIMITS.min_size <= s <= LIMITS.max_size for s in self.size):
+            raise ValueError(f"size values must lie between {LIMITS.min_size:g} and {LIMITS.max_size:g} metres, "
+                             f"got {list(self.size)}")
         if self.fixed and any(self.velocity):
             raise ValueError("a fixed entity cannot have a velocity; drop velocity or set fixed: false")
         return self
@@ -120,7 +130,7 @@ class ApplyImpulseEvent(Strict):
     impulse: Vec3
     """Impulse in N·s, world frame."""
 
-    _finite = field_validator("impulse")(lambda v: _finite(v))
+    _finite = field_validator("impulse")(lambda v: capped_norm(v, LIMITS.max_impulse, "impulse", "N*s"))
 
 
 class ApplyForceEvent(Strict):
@@ -132,10 +142,10 @@ class ApplyForceEvent(Strict):
     """Id of the free entity to push."""
     force: Vec3
     """Force in N, world frame."""
-    duration: float = Field(gt=0, le=60)
+    duration: float = Field(gt=0, le=LIMITS.max_turn_seconds, allow_inf_nan=False)
     """How long the force acts, in seconds (it may outlast the step)."""
 
-    _finite = field_validator("force")(lambda v: _finite(v))
+    _finite = field_validator("force")(lambda v: capped_norm(v, LIMITS.max_force, "force", "N"))
 
 
 class SetVelocityEvent(Strict):
@@ -148,7 +158,7 @@ class SetVelocityEvent(Strict):
     velocity: Vec3
     """New linear velocity in m/s, world frame."""
 
-    _finite = field_validator("velocity")(lambda v: _finite(v))
+    _finite = field_validator("velocity")(lambda v: _speed(v))
 
 
 class SetPropertyEvent(Strict):
@@ -160,13 +170,13 @@ class SetPropertyEvent(Strict):
     """Id of the entity to change."""
     color: str | None = None
     """New colour as '#rrggbb'."""
-    mass: float | None = Field(default=None, gt=0)
+    mass: Mass | None = None
     """New mass in kg."""
-    friction: float | None = Field(default=None, ge=0)
+    friction: Friction | None = None
     """New sliding friction coefficient."""
     fixed: bool | None = None
     """true holds the body where it is now; false releases it to fall."""
-    description: str | None = Field(default=None, max_length=300)
+    description: str | None = Field(default=None, max_length=LIMITS.max_text_chars)
     """New description in words."""
 
     _check_color = field_validator("color")(lambda v: v if v is None else check_color(v))
@@ -182,12 +192,12 @@ EVENT_TYPES = ("spawn", "remove", "apply_impulse", "apply_force", "set_velocity"
 class PhysicsSpec(Strict):
     """Integrator settings."""
 
-    timestep: float = Field(default=0.002, gt=0, le=0.05)
+    timestep: float = Field(default=0.002, ge=LIMITS.min_timestep, le=LIMITS.max_timestep)
     """Physics step in seconds."""
     gravity: Vec3 = (0.0, 0.0, -9.81)
     """Gravity vector in m/s²."""
 
-    _finite = field_validator("gravity")(lambda v: _finite(v))
+    _finite = field_validator("gravity")(lambda v: capped_norm(v, LIMITS.max_gravity, "gravity", "m/s^2"))
 
 
 class CameraSpec(Strict):
@@ -202,7 +212,7 @@ class CameraSpec(Strict):
 
     @model_validator(mode="after")
     def _distinct(self) -> CameraSpec:
-        _finite(self.position), _finite(self.look_at)
+        within_world(self.position), within_world(self.look_at)
         if self.position == self.look_at:
             raise ValueError("camera position and look_at must differ")
         return self
@@ -211,12 +221,19 @@ class CameraSpec(Strict):
 class RenderSpec(Strict):
     """Output video settings."""
 
-    width: int = Field(default=256, ge=16, le=4096)
+    width: int = Field(default=256, ge=LIMITS.min_render_side, le=LIMITS.max_render_side)
     """Frame width in pixels."""
-    height: int = Field(default=256, ge=16, le=4096)
+    height: int = Field(default=256, ge=LIMITS.min_render_side, le=LIMITS.max_render_side)
     """Frame height in pixels."""
-    fps: int = Field(default=24, ge=1, le=240)
+    fps: int = Field(default=24, ge=1, le=LIMITS.max_fps)
     """Frames per second of simulated time."""
+
+    @model_validator(mode="after")
+    def _area(self) -> RenderSpec:
+        if self.width * self.height > LIMITS.max_render_pixels:
+            raise ValueError(f"render size {self.width}x{self.height} has {self.width * self.height} pixels; the "
+                             f"limit is {LIMITS.max_render_pixels} (e.g. 1920x1080)")
+        return self
 
 
 class GroundSpec(Strict):
@@ -224,7 +241,7 @@ class GroundSpec(Strict):
 
     color: str = "#b8b2a7"
     """Floor colour as '#rrggbb'."""
-    friction: float = Field(default=1.0, ge=0)
+    friction: Friction = 1.0
     """Floor sliding friction."""
 
     _check_color = field_validator("color")(lambda v: check_color(v))
@@ -233,11 +250,11 @@ class GroundSpec(Strict):
 class StepSpec(Strict):
     """One turn: an action, optional pinned events, and how long to simulate afterwards."""
 
-    action: str | None = Field(default=None, max_length=2000)
+    action: str | None = Field(default=None, max_length=LIMITS.max_action_chars)
     """Free-text action for the planner (and the narration when no planner runs)."""
-    duration: float = Field(default=1.0, gt=0, le=120)
+    duration: float = Field(default=1.0, ge=LIMITS.min_turn_seconds, le=LIMITS.max_turn_seconds)
     """Seconds simulated and rendered after the events."""
-    events: list[Event] | None = None
+    events: list[Event] | None = Field(default=None, max_length=LIMITS.max_events_per_step)
     """Pinned events, played as written without the planner."""
 
 
@@ -248,7 +265,7 @@ class Scene(Strict):
     """Scene format version."""
     name: str = Field(pattern=ID_PATTERN, max_length=64)
     """Slug naming the scene."""
-    description: str = ""
+    description: str = Field(default="", max_length=4000)
     """What the scene is about."""
     seed: int = Field(default=0, ge=0, lt=2**32)
     """The one seed for physics, the planner and the video model."""
@@ -260,49 +277,73 @@ class Scene(Strict):
     """Frame size and rate."""
     ground: GroundSpec = GroundSpec()
     """Floor appearance and friction."""
-    entities: list[EntitySpec] = []
+    entities: list[EntitySpec] = Field(default=[], max_length=LIMITS.max_entities)
     """Bodies present at t = 0."""
-    steps: list[StepSpec] = []
+    steps: list[StepSpec] = Field(default=[], max_length=LIMITS.max_steps)
     """The turns to play, in order."""
 
     @model_validator(mode="after")
     def _check_references(self) -> Scene:
         if self.schema_version != SCENE_SCHEMA_VERSION:
             raise ValueError(f"schema_version {self.schema_version} is not supported; use {SCENE_SCHEMA_VERSION}")
-        fixed: dict[str, bool] = {}
+        registry: dict[str, Tracked] = {}
         for e in self.entities:
-            if e.id in fixed:
+            if e.id in registry:
                 raise ValueError(f"duplicate entity id {e.id!r}; ids must be unique")
-            fixed[e.id] = e.fixed
+            registry[e.id] = tracked(e)
+        seconds = sum(s.duration for s in self.steps)
+        if seconds > LIMITS.max_scene_seconds:
+            raise ValueError(f"the steps simulate {seconds:g} s in all; the limit is {LIMITS.max_scene_seconds:g} s")
+        frames = sum(max(1, round(s.duration * self.render.fps)) for s in self.steps)
+        if frames > LIMITS.max_total_frames:
+            raise ValueError(f"the steps render {frames} frames in all at {self.render.fps} fps; the limit is "
+                             f"{LIMITS.max_total_frames}")
         for i, step in enumerate(self.steps):
             for j, ev in enumerate(step.events or []):
                 where = f"steps[{i}].events[{j}]"
-                problem = event_problem(ev, fixed)
+                problem = event_problem(ev, registry)
                 if problem:
                     raise ValueError(f"{where}: {problem}")
-                apply_to_registry(ev, fixed)
+                apply_to_registry(ev, registry)
         return self
 
 
-def event_problem(ev: Event, fixed: dict[str, bool]) -> str | None:
-    """Why `ev` cannot apply to a world whose entities are `fixed` (id -> is fixed), or None."""
+class Tracked(NamedTuple):
+    """What the event checks need to know of an entity: whether it is fixed, and its mass (kg)."""
+
+    fixed: bool
+    mass: float
+
+
+def tracked(e: EntitySpec) -> Tracked:
+    return Tracked(e.fixed, e.mass if e.mass is not None else default_mass(e.shape, e.size))
+
+
+def event_problem(ev: Event, registry: dict[str, Tracked]) -> str | None:
+    """Why `ev` cannot apply to a world whose entities are `registry` (id -> fixed, mass), or None."""
     if isinstance(ev, SpawnEvent):
-        if ev.entity.id in fixed:
+        if ev.entity.id in registry:
             return f"spawn id {ev.entity.id!r} already exists; choose a new id"
+        if len(registry) >= LIMITS.max_entities:
+            return f"spawn {ev.entity.id!r} would make {len(registry) + 1} entities; the limit is {LIMITS.max_entities}"
         return None
-    if ev.entity not in fixed:
-        known = ", ".join(sorted(fixed)) or "none"
+    if ev.entity not in registry:
+        known = ", ".join(sorted(registry)) or "none"
         return f"unknown entity {ev.entity!r} in {ev.type}; known entities: {known}"
-    if isinstance(ev, (ApplyImpulseEvent, ApplyForceEvent, SetVelocityEvent)) and fixed[ev.entity]:
+    body = registry[ev.entity]
+    if isinstance(ev, (ApplyImpulseEvent, ApplyForceEvent, SetVelocityEvent)) and body.fixed:
         return f"{ev.type} on fixed entity {ev.entity!r}; release it first with set_property fixed: false"
-    return None
+    vector = getattr(ev, "impulse", None) or getattr(ev, "force", None) or getattr(ev, "velocity", None)
+    return effect_problem(ev.type, vector, body.mass, getattr(ev, "duration", None), ev.entity)
 
 
-def apply_to_registry(ev: Event, fixed: dict[str, bool]) -> None:
-    """Track which ids exist and which are fixed as events play."""
+def apply_to_registry(ev: Event, registry: dict[str, Tracked]) -> None:
+    """Track which ids exist, which are fixed and what they weigh as events play."""
     if isinstance(ev, SpawnEvent):
-        fixed[ev.entity.id] = ev.entity.fixed
+        registry[ev.entity.id] = tracked(ev.entity)
     elif isinstance(ev, RemoveEvent):
-        del fixed[ev.entity]
-    elif isinstance(ev, SetPropertyEvent) and ev.fixed is not None:
-        fixed[ev.entity] = ev.fixed
+        del registry[ev.entity]
+    elif isinstance(ev, SetPropertyEvent):
+        body = registry[ev.entity]
+        registry[ev.entity] = Tracked(body.fixed if ev.fixed is None else ev.fixed,
+                                      body.mass if ev.mass is None else ev.mass)

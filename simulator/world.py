@@ -19,9 +19,13 @@ from simulator.scene import (
     SetPropertyEvent,
     SetVelocityEvent,
     SpawnEvent,
+    Tracked,
     apply_to_registry,
     event_problem,
 )
+from simulator.build import GROUND_ID, base_spec, euler_to_quat, geom_size, hex_to_rgba
+from simulator.divergence import DivergenceError, WorldError, check_divergence, clear_warnings, one_line
+from simulator.limits import LIMITS
 from simulator.state import EntityState, WorldState
 
 SNAPSHOT_MAGIC = b"CLSM"
@@ -33,7 +37,7 @@ _GEOM_TYPES = {
     "cylinder": mujoco.mjtGeom.mjGEOM_CYLINDER,
     "capsule": mujoco.mjtGeom.mjGEOM_CAPSULE,
 }
-GROUND_ID = "ground"
+__all__ = ["DivergenceError", "EventError", "SnapshotError", "World", "WorldError"]
 
 
 class EventError(ValueError):
@@ -42,24 +46,6 @@ class EventError(ValueError):
 
 class SnapshotError(ValueError):
     """A snapshot that does not belong to this scene or is damaged."""
-
-
-def hex_to_rgba(color: str) -> list[float]:
-    return [int(color[i : i + 2], 16) / 255.0 for i in (1, 3, 5)] + [1.0]
-
-
-def euler_to_quat(degrees: Sequence[float]) -> np.ndarray:
-    quat = np.zeros(4)
-    mujoco.mju_euler2Quat(quat, np.deg2rad(np.asarray(degrees, dtype=float)), "xyz")
-    return quat
-
-
-def _geom_size(e: EntitySpec) -> list[float]:
-    if e.shape == "box":
-        return [s / 2 for s in e.size]
-    if e.shape == "sphere":
-        return [e.size[0], 0.0, 0.0]
-    return [e.size[0], e.size[1] / 2, 0.0]
 
 
 class World:
@@ -86,51 +72,15 @@ class World:
     # ---- building -------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.spec = self._base_spec()
+        self.spec = base_spec(self.scene)
         for e in self.entities.values():
             self._add_body(e, quat=self._quat_override.get(e.id))
-        self.model = self.spec.compile()
+        try:
+            self.model = self.spec.compile()
+        except ValueError as exc:
+            raise WorldError(f"scene {self.scene.name!r} does not compile in MuJoCo: {one_line(exc)}") from None
         self.data = mujoco.MjData(self.model)
         self._index()
-
-    def _base_spec(self) -> mujoco.MjSpec:
-        """Options, visuals, lights and the ground: everything but the entities."""
-        s = mujoco.MjSpec()
-        s.modelname = self.scene.name
-        s.option.timestep = self.scene.physics.timestep
-        s.option.gravity = list(self.scene.physics.gravity)
-        s.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
-        s.stat.extent = 4.0
-        s.stat.center = list(self.scene.camera.look_at)
-        s.visual.global_.fovy = self.scene.camera.fov
-        s.visual.global_.offwidth = max(self.scene.render.width, 640)
-        s.visual.global_.offheight = max(self.scene.render.height, 480)
-        s.visual.map.znear = 0.005
-        s.visual.map.zfar = 50.0
-        s.visual.headlight.ambient = [0.35, 0.35, 0.35]
-        s.visual.headlight.diffuse = [0.45, 0.45, 0.45]
-        s.visual.headlight.specular = [0.05, 0.05, 0.05]
-        ground = self.scene.ground
-        rgb1 = hex_to_rgba(ground.color)[:3]
-        s.add_texture(
-            name="ground", type=mujoco.mjtTexture.mjTEXTURE_2D, builtin=mujoco.mjtBuiltin.mjBUILTIN_CHECKER,
-            rgb1=rgb1, rgb2=[c * 0.85 for c in rgb1], width=256, height=256,
-        )
-        s.add_texture(
-            name="sky", type=mujoco.mjtTexture.mjTEXTURE_SKYBOX, builtin=mujoco.mjtBuiltin.mjBUILTIN_GRADIENT,
-            rgb1=[0.62, 0.74, 0.86], rgb2=[0.95, 0.96, 0.98], width=64, height=384,
-        )
-        mat = s.add_material(name="ground", texrepeat=[8, 8], reflectance=0.05)
-        mat.textures[mujoco.mjtTextureRole.mjTEXROLE_RGB] = "ground"
-        s.worldbody.add_light(
-            name="sun", pos=[1.5, -1.0, 6.0], dir=[-0.25, 0.15, -1.0], castshadow=True,
-            diffuse=[0.6, 0.6, 0.6], specular=[0.2, 0.2, 0.2],
-        )
-        s.worldbody.add_geom(
-            name=GROUND_ID, type=mujoco.mjtGeom.mjGEOM_PLANE, size=[20, 20, 0.1], material="ground",
-            friction=[ground.friction, 0.005, 0.0001],
-        )
-        return s
 
     def _add_body(self, e: EntitySpec, pos=None, quat=None) -> None:
         body = self.spec.worldbody.add_body(
@@ -141,7 +91,7 @@ class World:
         if not e.fixed:
             body.add_freejoint(name=e.id)
         geom = body.add_geom(
-            name=e.id, type=_GEOM_TYPES[e.shape], size=_geom_size(e), rgba=hex_to_rgba(e.color),
+            name=e.id, type=_GEOM_TYPES[e.shape], size=geom_size(e), rgba=hex_to_rgba(e.color),
         )
         if e.friction is not None:
             geom.friction = [e.friction, 0.005, 0.0001]
@@ -149,7 +99,10 @@ class World:
             geom.mass = e.mass
 
     def _recompile(self) -> None:
-        self.model, self.data = self.spec.recompile(self.model, self.data)
+        try:
+            self.model, self.data = self.spec.recompile(self.model, self.data)
+        except ValueError as exc:
+            raise WorldError(f"the world does not compile in MuJoCo after this step's events: {one_line(exc)}") from None
         self.model_version += 1
         self._index()
 
@@ -174,6 +127,10 @@ class World:
             names[g] = eid
         return names
 
+    def free_joints(self) -> dict[str, tuple[int, int]]:
+        """Entity id -> (qpos address, dof address) of every free (not fixed) body."""
+        return {eid: (self._qpos[eid], dof) for eid, dof in self._dof.items() if dof is not None}
+
     def mass(self, eid: str) -> float:
         return float(self.model.body_mass[self._body[eid]])
 
@@ -189,14 +146,16 @@ class World:
 
     def check(self, events: Sequence[Event]) -> list[str]:
         """Problems that would stop `events` applying in order, without touching the world."""
-        fixed = {eid: e.fixed for eid, e in self.entities.items()}
+        registry = {eid: Tracked(e.fixed, self.mass(eid)) for eid, e in self.entities.items()}
         problems = []
+        if len(events) > LIMITS.max_events_per_step:
+            problems.append(f"events: {len(events)} events; a step has at most {LIMITS.max_events_per_step}")
         for i, ev in enumerate(events):
-            problem = event_problem(ev, fixed)
+            problem = event_problem(ev, registry)
             if problem:
                 problems.append(f"events[{i}]: {problem}")
             else:
-                apply_to_registry(ev, fixed)
+                apply_to_registry(ev, registry)
         return problems
 
     @property
@@ -286,11 +245,13 @@ class World:
         n_frames = max(1, round(duration * fps))
         dt = self.model.opt.timestep
         done = 0
+        clear_warnings(self.data)
         for k in range(n_frames):
             target = round((k + 1) / (fps * dt))
             self._integrate(target - done)
             done = target
             mujoco.mj_kinematics(self.model, self.data)
+            check_divergence(self)
             yield k
 
     def _integrate(self, n: int) -> None:

@@ -63,7 +63,7 @@ def _bad(replace: str, by: str) -> str:
     [
         (_bad("shape: box", "shape: cube"), ["entities[0].shape", "'cube'", "'box'", "'capsule'"]),
         (_bad("id: ball", "id: table"), ["duplicate entity id 'table'"]),
-        (_bad("mass: 1.0", "mass: -2"), ["entities[0].mass", "greater than 0", "-2"]),
+        (_bad("mass: 1.0", "mass: -2"), ["entities[0].mass", "greater than or equal to 0.0001", "-2"]),
         (_bad("entity: ball", "entity: bal"), ["steps[0].events[0]", "unknown entity 'bal'", "known entities: ball, table"]),
         (_bad("position: [0, 0, 0.75]", "positon: [0, 0, 0.75]"), ["entities[0].positon", "did you mean 'position'"]),
         (_bad("size: [0.05]", "size: [0.05, 1]"), ["entities[1]", "sphere needs 1 number", "[0.05, 1.0]"]),

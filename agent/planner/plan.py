@@ -10,11 +10,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.planner.describe import caption_for
+from simulator.limits import LIMITS
 from simulator.scene import Event
 from simulator.state import WorldState
 
 PLAN_SCHEMA_VERSION = 1
-MAX_EVENTS = 4
+MAX_EVENTS = LIMITS.max_events_per_step
 NARRATION_MAX = 300
 CAPTION_MAX = 500
 

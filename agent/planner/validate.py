@@ -18,23 +18,25 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from agent.planner.describe import Box, bounding_box, colour_name, entity_box, euler_quat
 from agent.planner.plan import MAX_EVENTS, PLAN_SCHEMA_VERSION, TurnPlan
+from simulator.limits import LIMITS
 from simulator.scene import EVENT_TYPES, Event, SpawnEvent
 from simulator.state import WorldState
 
-MAX_SPEED = 20.0
+# The bounds are simulator.limits.LIMITS, the one set every entry point enforces.
+MAX_SPEED = LIMITS.max_speed
 """Largest speed (m/s) an event may give a body."""
-MAX_ACCEL = 100.0
+MAX_ACCEL = LIMITS.max_accel
 """Largest acceleration (m/s², about 10 g) a force may give a body."""
-MAX_SIZE = 5.0
+MAX_SIZE = LIMITS.max_size
 """Largest extent of a spawned body (m)."""
-MIN_SIZE = 0.005
+MIN_SIZE = LIMITS.min_size
 """Smallest extent of a spawned body (m)."""
-MAX_MASS = 10_000.0
+MAX_MASS = LIMITS.max_mass
 """Heaviest mass (kg) an event may set."""
-MAX_FRICTION = 10.0
+MAX_FRICTION = LIMITS.max_friction
 """Largest friction coefficient an event may set."""
-MAX_REACH = 50.0
-"""Farthest a spawn may be placed from the origin (m)."""
+MAX_REACH = LIMITS.world_extent
+"""Farthest a spawn may be placed from the origin on any axis (m)."""
 OVERLAP_TOLERANCE = 0.005
 """Spawns may interpenetrate existing bodies by at most this much (m)."""
 
@@ -185,8 +187,16 @@ def _from_pydantic(exc: ValidationError, base: str) -> list[PlanIssue]:
         msg = err["msg"]
         if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
             code, msg = "schema", f"event type must be one of {', '.join(EVENT_TYPES)}"
-        elif name == "mass" and err["type"] == "greater_than":
-            code, msg = "negative_mass", "mass must be a positive number of kg"
+        elif name == "mass" and err["type"] in ("greater_than", "greater_than_equal"):
+            code, msg = "negative_mass", f"mass must be at least {LIMITS.min_mass:g} kg"
+        elif name == "mass" and err["type"] == "less_than_equal":
+            code = "too_heavy"
+        elif name == "velocity" and "m/s" in msg:
+            code = "too_fast"
+        elif name in ("impulse", "force") and "the limit" in msg:
+            code = "too_strong"
+        elif name == "position" and "outside the world" in msg:
+            code = "too_far"
         elif name == "friction" and err["type"] == "greater_than_equal":
             code = "negative_friction"
         elif "finite" in msg:
@@ -271,7 +281,7 @@ def _check_effect(p: str, ev: Any, eid: str, body: _Body) -> list[PlanIssue]:
                               message=f"{p}.mass: {ev.mass} kg; keep masses under {MAX_MASS:g} kg")]
         if ev.friction is not None and ev.friction > MAX_FRICTION:
             return [PlanIssue(path=f"{p}.friction", code="too_large", value=ev.friction,
-                              message=f"{p}.friction: {ev.friction}; friction coefficients lie in 0 to 2")]
+                              message=f"{p}.friction: {ev.friction}; friction coefficients lie in 0 to {MAX_FRICTION:g}")]
     return []
 
 
