@@ -4,6 +4,10 @@ The render thread owns the session's GL contexts (a context is bound to the thre
 so it runs every turn and rewind through the checkpointed turn graph, and between them re-renders
 the session's world from the latest head pose whenever the pose changes. While a model plans, the
 call runs on a shared worker pool and the render thread keeps answering head poses.
+
+A running turn reports each stage as it starts (``progress``), and can be cancelled: the cancel is
+seen when the planner's answer is awaited, at the next stage boundary, or during playback, and in
+every case the session goes back to its last committed step before the turn (nothing committed).
 """
 
 from __future__ import annotations
@@ -27,12 +31,25 @@ from agent.turns.graph import TurnPlanner
 from agent.turns.sessions import Session, SessionDB, SessionError
 from agent.turns.turn import TurnRecord, TurnRequest
 from renderer.geometry import GeometryRenderer
-from server.protocol import ErrorMsg, FrameHeader, NarrationMsg, PlanMsg, PoseMsg, StateMsg, pack_frame
+from renderer.views import depth_rgb, segmentation_rgb
+from server.protocol import (
+    ErrorMsg,
+    FrameHeader,
+    NarrationMsg,
+    PlanMsg,
+    PoseMsg,
+    ProgressMsg,
+    RewoundMsg,
+    StateMsg,
+    TurnSummary,
+    pack_frame,
+)
 from server.streaming import Broadcaster, Outbox
 from server.view import head_pose
 
 log = logging.getLogger("callosum.server")
 MAX_QUEUED_JOBS = 2
+HISTORY_SENT = 100
 
 
 class TurnError(ValueError):
@@ -45,6 +62,10 @@ class TurnError(ValueError):
 
 class SessionClosing(RuntimeError):
     """Raised inside a turn when the session is closed while its planner is still thinking."""
+
+
+class TurnCancelled(RuntimeError):
+    """Raised inside a turn when the player pressed Stop; the turn is rolled back."""
 
 
 class PlannerGate:
@@ -69,7 +90,9 @@ class LivePlanner:
         s = self.served
         future = s.pool.submit(s.gate.plan_turn, world_state, action, history)
         future.add_done_callback(lambda _: s.wake())
-        s.look_around_until(future.done)
+        s.look_around_until(lambda: future.done() or s.cancelling.is_set())
+        if s.cancelling.is_set():  # the model finishes its call on the pool; its answer is dropped
+            raise TurnCancelled("the turn was cancelled while the planner was thinking")
         if not future.done():
             raise SessionClosing(f"session {s.id} closed while its planner was thinking")
         return future.result()
@@ -103,7 +126,12 @@ class ServedSession:
         self.preset, self.jpeg_quality, self.pace = preset, jpeg_quality, pace
         self.width, self.height = size or (self.scene.render.width, self.scene.render.height)
         self.pose: PoseMsg | None = None
+        self.view = "rgb"
         self.busy = False
+        self.cancelling = threading.Event()
+        self.history: list[TurnSummary] = []
+        self._turn_t0 = 0.0
+        self._turn_action = ""
         self.step = 0
         self.time = 0.0
         self.frames = 0
@@ -150,6 +178,30 @@ class ServedSession:
         with self._cv:
             self._cv.notify()
 
+    def set_view(self, mode: str) -> None:
+        """What frames show from now on: rgb, depth or segmentation (one choice per session)."""
+        with self._cv:
+            self.view = mode
+            self._pose_dirty = True
+            self._cv.notify()
+
+    def cancel(self) -> int:
+        """Stop the running turn and drop the queued actions; returns how many turns were stopped.
+
+        Raises TurnError('not_running') when no turn runs or waits."""
+        with self._cv:
+            queued = [j for j in self._jobs if j.kind == "action"]
+            if not self.busy and not queued:
+                raise TurnError("not_running", "no turn is running or waiting; there is nothing to stop")
+            for job in queued:
+                self._jobs.remove(job)
+            if self.busy:
+                self.cancelling.set()
+            self._cv.notify()
+        for job in queued:
+            self._progress(self.step + 1, "cancelled", job.payload.text, elapsed=0.0)
+        return len(queued) + (1 if self.busy else 0)
+
     def submit(self, kind: str, payload, origin: Outbox | None) -> None:
         """Queue an action or rewind; raises TurnError('busy') when the queue is full."""
         with self._cv:
@@ -157,7 +209,10 @@ class ServedSession:
                 raise TurnError("busy", f"{len(self._jobs)} turns are already waiting; wait for the "
                                 "next 'state' message before sending another action or rewind")
             self._jobs.append(Job(kind, payload, origin))
+            waiting = len(self._jobs)
             self._cv.notify()
+        if kind == "action" and (self.busy or waiting > 1):
+            self._progress(self.step + waiting, "queued", payload.text, elapsed=0.0, queued=waiting)
 
     def close(self) -> None:
         with self._cv:
@@ -192,11 +247,14 @@ class ServedSession:
                   and self.preset == self.record_preset)
         try:
             self.session = Session(self.db, self.id, planner=LivePlanner(self) if self.gate.planner else None,
-                                   geometry=self.renderer if shared else None, segment_mp4=False)
+                                   geometry=self.renderer if shared else None, segment_mp4=False,
+                                   on_node=self._on_node)
         except BaseException:
             self.renderer.close()
             raise
         self.recovered = self.session.recovered
+        self.history = [TurnSummary(step=t.step + 1, action=t.action, narration=t.narration)
+                        for t in self.db.turns(self.id)]
         self._sync()
 
     def _run(self) -> None:
@@ -216,6 +274,9 @@ class ServedSession:
                     if self._stop:
                         return
                     job = self._jobs.popleft() if self._jobs else None
+                    if job is not None and job.kind == "action":
+                        self.busy = True  # under the lock, so a cancel sees it
+                        self.cancelling.clear()
                 if job is not None and job.kind == "rewind":
                     self._rewind(job)
                 elif job is not None:
@@ -246,28 +307,51 @@ class ServedSession:
         self._state = world_state.model_dump(mode="json")
 
     def _rewind(self, job: Job) -> None:
+        before = self.step
         try:
             self.session.rewind(job.payload)
         except SessionError as exc:
             self._error(job.origin, TurnError("bad_step", str(exc), "step", job.payload))
             return
         self._sync()
-        self._post(self.broadcaster.message, NarrationMsg(step=self.step, text=f"rewound to step {self.step}",
-                                                          action="rewind").model_dump_json())
+        dropped = [t.action for t in self.history if t.step > self.step]
+        self.history = [t for t in self.history if t.step <= self.step]
+        self._post(self.broadcaster.message, RewoundMsg(step=self.step, from_step=before, time=self.time,
+                                                        dropped=dropped).model_dump_json())
         self._publish_state()
         self._pose_dirty = True
 
+    # ---- turns ------------------------------------------------------------------------------
+
+    def _progress(self, step: int, stage: str, action: str, elapsed: float | None = None, queued: int = 0) -> None:
+        if elapsed is None:
+            elapsed = time.perf_counter() - self._turn_t0
+        msg = ProgressMsg(step=step, stage=stage, elapsed=round(elapsed, 3), action=action, queued=queued)
+        self._post(self.broadcaster.message, msg.model_dump_json())
+
+    def _on_node(self, name: str, state: dict) -> None:
+        """The turn graph starts a node: stop here if cancelled, else tell the clients."""
+        if self.cancelling.is_set():
+            raise TurnCancelled(f"the turn was cancelled before {name}")
+        self._progress(state.get("step", self.step) + 1, name, self._turn_action, queued=len(self._jobs))
+
     def _turn(self, job: Job) -> None:
         request: TurnRequest = job.payload
-        self.busy = True
+        self._turn_t0, self._turn_action = time.perf_counter(), request.text
         self._publish_state()
         try:
             turn = self.session.turn(request)
         except SessionClosing:
             return
+        except TurnCancelled:
+            self.db.recover(self.id)  # back to the last committed step: nothing of the turn stays
+            self._progress(self.step + 1, "cancelled", request.text)
+            self._end_turn()
+            return
         except TurnRejected as exc:
             entities = ", ".join(sorted(self.session.ctx.world.entities))
             self._error(job.origin, TurnError("bad_events", f"action.{exc}. Entities here: {entities}", "events"))
+            self._progress(self.step + 1, "failed", request.text)
             self._end_turn()
             return
         except Exception as exc:  # a planner failure must not end the session
@@ -275,21 +359,37 @@ class ServedSession:
             self.db.recover(self.id)  # back to the last committed step, so the next turn can run
             self._error(job.origin, TurnError("server_error", f"the turn failed ({type(exc).__name__}); "
                                               "the world is unchanged, try the action again"))
+            self._progress(self.step + 1, "failed", request.text)
             self._end_turn()
             return
-        self.step = turn.step + 1
+        self._committed(turn, request)
+
+    def _committed(self, turn: TurnRecord, request: TurnRequest) -> None:
+        """Tell the clients, play the turn back, and roll it back if Stop came during playback."""
+        before, self.step = self.step, turn.step + 1
+        self.history.append(TurnSummary(step=self.step, action=request.text, narration=turn.narration))
         self._post(self.broadcaster.message, NarrationMsg(step=self.step, text=turn.narration,
                                                           action=request.text).model_dump_json())
         self._post(self.broadcaster.message, PlanMsg(step=self.step, plan=turn.plan.model_dump(mode="json"))
                    .model_dump_json())
         if turn.trajectory is not None:
+            self._progress(self.step, "play", request.text)
             self._play(turn)
+        if self.cancelling.is_set():
+            self.session.rewind(before)
+            self.history = [t for t in self.history if t.step <= before]
+            self._progress(self.step, "cancelled", request.text)
+        else:
+            self._progress(self.step, "done", request.text)
         self._end_turn()
 
     def _end_turn(self) -> None:
-        self.busy = False
+        with self._cv:
+            self.busy = False
+            self.cancelling.clear()
         self._sync()
         self._publish_state()
+        self._pose_dirty = True
 
     def _play(self, turn: TurnRecord) -> None:
         """Stream the committed turn at real time, each frame from the latest head pose."""
@@ -305,9 +405,9 @@ class ServedSession:
                 delay = t0 + (k + 1) / fps - time.perf_counter()
                 if delay > 0:
                     with self._cv:
-                        if not self._stop:
+                        if not (self._stop or self.cancelling.is_set()):
                             self._cv.wait(delay)
-            if self._stop:
+            if self._stop or self.cancelling.is_set():
                 break
         world.set_integration_state(trajectory[-1], forward=True)
 
@@ -315,21 +415,42 @@ class ServedSession:
         self.last_state = StateMsg(state=self._state, busy=self.busy, steps=self.step).model_dump_json()
         self._post(self.broadcaster.state, self.last_state)
 
+    def hello_history(self) -> list[TurnSummary]:
+        """The newest committed turns, for a client that joins."""
+        return list(self.history[-HISTORY_SENT:])
+
+    # ---- frames -----------------------------------------------------------------------------
+
+    def depth_range(self) -> tuple[float, float]:
+        """Distances drawn white and black in the depth view, from the scene camera's framing."""
+        cam = self.scene.camera
+        d = sum((a - b) ** 2 for a, b in zip(cam.position, cam.look_at)) ** 0.5
+        return round(0.4 * d, 3), round(2.0 * d, 3)
+
     def _render(self, turn: bool) -> None:
         with self._cv:
             self._pose_dirty = False
-            pose = self.pose
+            pose, view = self.pose, self.view
         if not self.broadcaster.clients:
             return
         world = self.session.ctx.world
         stereo = bool(pose and pose.stereo)
         cam = head_pose(self.scene, pose.position, pose.orientation) if pose else None
+        extra: dict = {}
         with self.render_slots:  # many sessions, few cores: take turns instead of thrashing
-            frame = self.renderer.render(world, pose=cam, stereo=stereo, ipd=pose.ipd if pose else 0.064)
+            frame = self.renderer.render(world, pose=cam, stereo=stereo, ipd=pose.ipd if pose else 0.064,
+                                         depth=view == "depth", segmentation=view != "rgb")
+            image = frame.rgb
+            if view == "depth":
+                near, far = extra["depth_range"] = self.depth_range()
+                image = depth_rgb(frame.depth, near, far, hit=frame.segmentation >= 0)
+            elif view == "segmentation":
+                image, extra["legend"] = segmentation_rgb(frame.segmentation, frame.labels)
             buf = io.BytesIO()
-            Image.fromarray(frame.rgb).save(buf, "JPEG", quality=self.jpeg_quality)
+            Image.fromarray(image).save(buf, "JPEG", quality=self.jpeg_quality)
         self.frames += 1
         header = FrameHeader(seq=self.frames, step=self.step, time=float(world.data.time), pose=pose,
-                             stereo=stereo, width=frame.rgb.shape[1], height=frame.rgb.shape[0],
-                             fov_y=self.scene.camera.fov, rendered_at=time.time() * 1000.0, turn=turn)
+                             stereo=stereo, width=image.shape[1], height=image.shape[0],
+                             fov_y=self.scene.camera.fov, rendered_at=time.time() * 1000.0, turn=turn, view=view,
+                             **extra)
         self._post(self.broadcaster.frame, pack_frame(header, buf.getvalue()))

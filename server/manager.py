@@ -14,6 +14,19 @@ from server.live import PlannerGate, ServedSession
 from simulator.loader import SceneError, load_scene
 
 SCENE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+MIN_SIDE, MAX_WIDTH, MAX_HEIGHT = 32, 1920, 1080
+"""Streamed frame size bounds (pixels per eye)."""
+
+
+def check_size(size: tuple[int, int] | None, field: str = "size") -> tuple[int, int] | None:
+    """A streamed frame size (width, height per eye), or ValueError naming the field, value and bounds."""
+    if size is None:
+        return None
+    w, h = size
+    if not (MIN_SIDE <= w <= MAX_WIDTH and MIN_SIDE <= h <= MAX_HEIGHT):
+        raise ValueError(f"{field} {w}x{h} is out of range: width {MIN_SIDE}-{MAX_WIDTH} and height "
+                         f"{MIN_SIDE}-{MAX_HEIGHT} pixels per eye (e.g. 960x720)")
+    return w, h
 
 
 class SessionLookupError(LookupError):
@@ -29,13 +42,16 @@ class SessionManager:
 
     def __init__(self, scenes_dir: Path, db_path: Path, *, planner=None, preset: str = "fast",
                  size: tuple[int, int] | None = None, max_sessions: int = 64, pace: bool = True,
-                 jpeg_quality: int = 80):
+                 jpeg_quality: int = 80, scale: int = 1):
+        """``size``: the streamed frame size of every session (per eye); None streams each session at
+        its scene's render size times ``scale`` (kept within the size bounds)."""
         self.scenes_dir = Path(scenes_dir).resolve()
         self.db = SessionDB(db_path)
         self.gate = PlannerGate(planner)
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="planner")
         self.render_slots = threading.Semaphore(max(1, os.cpu_count() or 1))
-        self.preset, self.size, self.pace, self.jpeg_quality = preset, size, pace, jpeg_quality
+        self.preset, self.size, self.pace, self.jpeg_quality = preset, check_size(size), pace, jpeg_quality
+        self.scale = scale
         self.max_sessions = max_sessions
         self.sessions: dict[str, ServedSession | None] = {}
         self._lock = threading.Lock()
@@ -67,7 +83,21 @@ class SessionManager:
                         "step": head.get("step", 0), "created": info.created, "open": name in self.sessions})
         return out
 
-    def create(self, scene_name: str, loop: asyncio.AbstractEventLoop, name: str | None = None) -> ServedSession:
+    def stream_size(self, scene, size: tuple[int, int] | None = None) -> tuple[int, int]:
+        """The size a session of `scene` streams at: `size`, else the server's, else the scene's × scale."""
+        if size is not None or self.size is not None:
+            return size or self.size
+        w, h = scene.render.width * self.scale, scene.render.height * self.scale
+        k = min(1.0, MAX_WIDTH / w, MAX_HEIGHT / h)
+        return max(MIN_SIDE, int(w * k)), max(MIN_SIDE, int(h * k))
+
+    def create(self, scene_name: str, loop: asyncio.AbstractEventLoop, name: str | None = None,
+               size: tuple[int, int] | None = None) -> ServedSession:
+        """Create and serve a session; `size` (width, height per eye) overrides the server's stream size."""
+        try:
+            size = check_size(size)
+        except ValueError as exc:
+            raise SessionLookupError(400, str(exc), "size", f"{size[0]}x{size[1]}", "bad_size") from None
         path = self.scene_path(scene_name)
         try:
             scene = load_scene(path)
@@ -84,7 +114,7 @@ class SessionManager:
                                          "name", name, "exists")
             self.db.create(name, scene, str(path), self.preset)
             self.sessions[name] = None  # reserve the slot while the render thread starts
-        return self._start(name, loop)
+        return self._start(name, loop, self.stream_size(scene, size))
 
     def open(self, name: str, loop: asyncio.AbstractEventLoop) -> ServedSession:
         """Serve a saved session again, with fresh tokens."""
@@ -99,7 +129,11 @@ class SessionManager:
                                          "GET /api/sessions under 'saved'", "session", name, "not_found")
             self._check_room("session", name)
             self.sessions[name] = None
-        return self._start(name, loop)
+        try:
+            scene = self.db.info(name).scene
+        except SessionError:
+            scene = None  # _start reports it
+        return self._start(name, loop, self.stream_size(scene) if scene is not None else self.size)
 
     def _check_name(self, name) -> None:
         try:
@@ -113,10 +147,10 @@ class SessionManager:
                                      "close one first (DELETE /api/sessions/{id})", field, value,
                                      "too_many_sessions")
 
-    def _start(self, name: str, loop: asyncio.AbstractEventLoop) -> ServedSession:
+    def _start(self, name: str, loop: asyncio.AbstractEventLoop, size: tuple[int, int] | None) -> ServedSession:
         try:
             session = ServedSession(name, self.db, loop, self.gate, self.pool, self.render_slots,
-                                    preset=self.preset, size=self.size, pace=self.pace,
+                                    preset=self.preset, size=size, pace=self.pace,
                                     jpeg_quality=self.jpeg_quality)
         except BaseException as exc:
             with self._lock:

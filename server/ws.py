@@ -13,6 +13,7 @@ from server.protocol import (
     SCHEMA_VERSION,
     ActionMsg,
     AuthMsg,
+    CancelMsg,
     ErrorMsg,
     HelloMsg,
     PingMsg,
@@ -20,6 +21,7 @@ from server.protocol import (
     PoseMsg,
     ProtocolError,
     RewindMsg,
+    ViewMsg,
     parse_client,
 )
 from server.live import ServedSession, TurnError
@@ -121,7 +123,9 @@ async def serve_socket(ws: WebSocket, session: ServedSession | None, limits: Lim
     outbox = Outbox(ws, role)
     hello = HelloMsg(session=session.id, scene=session.scene_name, role=role, width=session.width,
                      height=session.height, fov_y=session.scene.camera.fov, home_pitch=home_pitch(session.scene),
-                     step=session.step, limits={k: float(v) for k, v in asdict(limits).items()})
+                     step=session.step, limits={k: float(v) for k, v in asdict(limits).items()},
+                     description=session.scene.description or "", view=session.view,
+                     history=session.hello_history())
     outbox.put_message(hello.model_dump_json())
     if session.last_state:
         outbox.put_state(session.last_state)
@@ -185,6 +189,13 @@ async def _read(ws: WebSocket, session: ServedSession, outbox: Outbox, limits: L
                   "type", msg.type)
         elif isinstance(msg, PoseMsg):
             session.set_pose(msg)
+        elif isinstance(msg, ViewMsg):
+            session.set_view(msg.mode)
+        elif isinstance(msg, CancelMsg):
+            try:
+                session.cancel()
+            except TurnError as exc:
+                error(exc.code, str(exc), exc.field, exc.value)
         elif isinstance(msg, (ActionMsg, RewindMsg)):
             try:
                 session.submit("action" if isinstance(msg, ActionMsg) else "rewind",

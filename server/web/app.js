@@ -1,195 +1,60 @@
 // Callosum web client: plain WebGL, no libraries. See docs/server.md for the protocol.
 "use strict";
 
-const $ = (id) => document.getElementById(id);
+import { Reprojector, invert4, perspective, quatYawPitch } from "./reproject.js";
+import {
+  $, logLine, markUndone, note, renderBusy, renderControls, renderEntities, renderLegend, stageWord, turnLine,
+} from "./ui.js";
+
 const params = new URLSearchParams(location.hash.slice(1));
+const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 10000];
+const MAX_RECORDED = 600;
+
 const app = {
   key: params.get("key"), session: params.get("session"), token: params.get("token"),
-  ws: null, hello: null, role: null, steps: 0, busy: false,
+  ws: null, hello: null, role: null, steps: 0, busy: false, world: null, view: "rgb",
+  online: false, everConnected: false, attempt: 0, retryTimer: null, retryAt: 0, gaveUp: false,
   yaw: 0, pitch: 0, dragging: false, poseDirty: true,
-  frame: null,            // {header, bitmap} currently in the texture
+  live: null,             // {header, bitmap}: the newest server frame
   pending: null, decoding: false,
+  recording: null,        // {step, frames: [{header, blob}], done}: the last turn's frames
+  replay: null,           // {index, playing, timer} while showing recorded frames
+  progress: null,         // {step, stage, action, queued, t0}
   xr: null, xrSpace: null,
+  hooks: {},              // optional callbacks for benchmarks: xrDraw, poseSent, frameShown
   stats: { frames: 0, drawn: 0, fps: 0, ageMs: 0, reprojMs: 0, posesSent: 0, windowStart: performance.now(), windowFrames: 0 },
 };
 window.callosum = app;
 
-// ---- small maths: quaternions (x, y, z, w) and column-major matrices ------------------------
-
-function quatYawPitch(yaw, pitch) {
-  const cy = Math.cos(yaw / 2), sy = Math.sin(yaw / 2), cp = Math.cos(pitch / 2), sp = Math.sin(pitch / 2);
-  return [cy * sp, sy * cp, -sy * sp, cy * cp]; // q_yaw(about y) * q_pitch(about x)
-}
-
-function mat3FromQuat(q) {
-  const [x, y, z, w] = q;
-  return [
-    1 - 2 * (y * y + z * z), 2 * (x * y + z * w), 2 * (x * z - y * w),
-    2 * (x * y - z * w), 1 - 2 * (x * x + z * z), 2 * (y * z + x * w),
-    2 * (x * z + y * w), 2 * (y * z - x * w), 1 - 2 * (x * x + y * y),
-  ];
-}
-
-function mat3TransposeMul(a, b) { // a^T * b, both column-major
-  const out = new Array(9);
-  for (let c = 0; c < 3; c++) for (let r = 0; r < 3; r++) {
-    let s = 0;
-    for (let k = 0; k < 3; k++) s += a[r * 3 + k] * b[c * 3 + k];
-    out[c * 3 + r] = s;
-  }
-  return out;
-}
-
-function perspective(fovY, aspect, near, far) {
-  const f = 1 / Math.tan(fovY / 2), nf = 1 / (near - far);
-  return [f / aspect, 0, 0, 0, 0, f, 0, 0, 0, 0, (far + near) * nf, -1, 0, 0, 2 * far * near * nf, 0];
-}
-
-function invert4(m) {
-  const inv = new Array(16);
-  inv[0] = m[5] * m[10] * m[15] - m[5] * m[11] * m[14] - m[9] * m[6] * m[15] + m[9] * m[7] * m[14] + m[13] * m[6] * m[11] - m[13] * m[7] * m[10];
-  inv[4] = -m[4] * m[10] * m[15] + m[4] * m[11] * m[14] + m[8] * m[6] * m[15] - m[8] * m[7] * m[14] - m[12] * m[6] * m[11] + m[12] * m[7] * m[10];
-  inv[8] = m[4] * m[9] * m[15] - m[4] * m[11] * m[13] - m[8] * m[5] * m[15] + m[8] * m[7] * m[13] + m[12] * m[5] * m[11] - m[12] * m[7] * m[9];
-  inv[12] = -m[4] * m[9] * m[14] + m[4] * m[10] * m[13] + m[8] * m[5] * m[14] - m[8] * m[6] * m[13] - m[12] * m[5] * m[10] + m[12] * m[6] * m[9];
-  inv[1] = -m[1] * m[10] * m[15] + m[1] * m[11] * m[14] + m[9] * m[2] * m[15] - m[9] * m[3] * m[14] - m[13] * m[2] * m[11] + m[13] * m[3] * m[10];
-  inv[5] = m[0] * m[10] * m[15] - m[0] * m[11] * m[14] - m[8] * m[2] * m[15] + m[8] * m[3] * m[14] + m[12] * m[2] * m[11] - m[12] * m[3] * m[10];
-  inv[9] = -m[0] * m[9] * m[15] + m[0] * m[11] * m[13] + m[8] * m[1] * m[15] - m[8] * m[3] * m[13] - m[12] * m[1] * m[11] + m[12] * m[3] * m[9];
-  inv[13] = m[0] * m[9] * m[14] - m[0] * m[10] * m[13] - m[8] * m[1] * m[14] + m[8] * m[2] * m[13] + m[12] * m[1] * m[10] - m[12] * m[2] * m[9];
-  inv[2] = m[1] * m[6] * m[15] - m[1] * m[7] * m[14] - m[5] * m[2] * m[15] + m[5] * m[3] * m[14] + m[13] * m[2] * m[7] - m[13] * m[3] * m[6];
-  inv[6] = -m[0] * m[6] * m[15] + m[0] * m[7] * m[14] + m[4] * m[2] * m[15] - m[4] * m[3] * m[14] - m[12] * m[2] * m[7] + m[12] * m[3] * m[6];
-  inv[10] = m[0] * m[5] * m[15] - m[0] * m[7] * m[13] - m[4] * m[1] * m[15] + m[4] * m[3] * m[13] + m[12] * m[1] * m[7] - m[12] * m[3] * m[5];
-  inv[14] = -m[0] * m[5] * m[14] + m[0] * m[6] * m[13] + m[4] * m[1] * m[14] - m[4] * m[2] * m[13] - m[12] * m[1] * m[6] + m[12] * m[2] * m[5];
-  inv[3] = -m[1] * m[6] * m[11] + m[1] * m[7] * m[10] + m[5] * m[2] * m[11] - m[5] * m[3] * m[10] - m[9] * m[2] * m[7] + m[9] * m[3] * m[6];
-  inv[7] = m[0] * m[6] * m[11] - m[0] * m[7] * m[10] - m[4] * m[2] * m[11] + m[4] * m[3] * m[10] + m[8] * m[2] * m[7] - m[8] * m[3] * m[6];
-  inv[11] = -m[0] * m[5] * m[11] + m[0] * m[7] * m[9] + m[4] * m[1] * m[11] - m[4] * m[3] * m[9] - m[8] * m[1] * m[7] + m[8] * m[3] * m[5];
-  inv[15] = m[0] * m[5] * m[10] - m[0] * m[6] * m[9] - m[4] * m[1] * m[10] + m[4] * m[2] * m[9] + m[8] * m[1] * m[6] - m[8] * m[2] * m[5];
-  const det = m[0] * inv[0] + m[1] * inv[4] + m[2] * inv[8] + m[3] * inv[12];
-  return inv.map((v) => v / det);
-}
-
-// ---- WebGL: one full-screen pass that reprojects the last frame for the current eye ---------
-
-const VERT = `
-attribute vec2 aPos;
-varying vec2 vNdc;
-void main() { vNdc = aPos; gl_Position = vec4(aPos, 0.0, 1.0); }`;
-
-// For each pixel: its ray in the current eye, rotated into the camera the frame was rendered
-// for, projected with that camera's field of view onto the frame. Exact for head rotation.
-const FRAG = `
-precision highp float;
-uniform sampler2D uTex;
-uniform mat4 uInvProj;
-uniform mat3 uDelta;
-uniform vec2 uTan;
-uniform vec4 uRect;
-uniform float uHave;
-varying vec2 vNdc;
-void main() {
-  vec4 p = uInvProj * vec4(vNdc, -1.0, 1.0);
-  vec3 ray = normalize(p.xyz / p.w);
-  vec3 r = uDelta * ray;
-  vec3 bg = mix(vec3(0.035, 0.045, 0.06), vec3(0.07, 0.085, 0.11), clamp(ray.y * 0.5 + 0.5, 0.0, 1.0));
-  if (uHave < 0.5 || r.z > -1e-4) { gl_FragColor = vec4(bg, 1.0); return; }
-  vec2 s = vec2(r.x / (-r.z * uTan.x), r.y / (-r.z * uTan.y));
-  vec2 edge = vec2(1.0) - smoothstep(vec2(0.97), vec2(1.0), abs(s));
-  vec2 uv = vec2(0.5 + 0.5 * s.x, 0.5 - 0.5 * s.y);
-  vec3 img = texture2D(uTex, uRect.xy + clamp(uv, 0.0, 1.0) * uRect.zw).rgb;
-  gl_FragColor = vec4(mix(bg, img, edge.x * edge.y), 1.0);
-}`;
-
 const canvas = $("view");
-const gl = canvas.getContext("webgl", { antialias: false, preserveDrawingBuffer: true, xrCompatible: true });
-const glp = setupGL();
-
-function setupGL() {
-  if (!gl) return null;
-  const compile = (type, src) => {
-    const s = gl.createShader(type);
-    gl.shaderSource(s, src);
-    gl.compileShader(s);
-    if (!gl.getShaderParameter(s, gl.COMPILE_STATUS)) throw new Error(gl.getShaderInfoLog(s));
-    return s;
-  };
-  const prog = gl.createProgram();
-  gl.attachShader(prog, compile(gl.VERTEX_SHADER, VERT));
-  gl.attachShader(prog, compile(gl.FRAGMENT_SHADER, FRAG));
-  gl.linkProgram(prog);
-  const buf = gl.createBuffer();
-  gl.bindBuffer(gl.ARRAY_BUFFER, buf);
-  gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([-1, -1, 3, -1, -1, 3]), gl.STATIC_DRAW);
-  const tex = gl.createTexture();
-  gl.bindTexture(gl.TEXTURE_2D, tex);
-  for (const [k, v] of [[gl.TEXTURE_MIN_FILTER, gl.LINEAR], [gl.TEXTURE_MAG_FILTER, gl.LINEAR],
-                        [gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE], [gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE]]) {
-    gl.texParameteri(gl.TEXTURE_2D, k, v);
-  }
-  const u = (n) => gl.getUniformLocation(prog, n);
-  return { prog, buf, tex, aPos: gl.getAttribLocation(prog, "aPos"), uTex: u("uTex"), uInvProj: u("uInvProj"),
-           uDelta: u("uDelta"), uTan: u("uTan"), uRect: u("uRect"), uHave: u("uHave") };
-}
+const rp = new Reprojector(canvas);
 
 function homeQuat() { return quatYawPitch(0, app.hello ? app.hello.home_pitch : 0); }
 
-function frameQuat() {
-  const h = app.frame && app.frame.header;
-  return h && h.pose ? h.pose.orientation : homeQuat();
-}
-
-// Draw the current frame for one eye: `invProj` of that eye, its orientation, and which half.
-function drawEye(invProj, eyeQuat, eye) {
-  const h = app.frame && app.frame.header;
-  gl.useProgram(glp.prog);
-  gl.bindBuffer(gl.ARRAY_BUFFER, glp.buf);
-  gl.enableVertexAttribArray(glp.aPos);
-  gl.vertexAttribPointer(glp.aPos, 2, gl.FLOAT, false, 0, 0);
-  gl.activeTexture(gl.TEXTURE0);
-  gl.bindTexture(gl.TEXTURE_2D, glp.tex);
-  gl.uniform1i(glp.uTex, 0);
-  gl.uniform1f(glp.uHave, h ? 1 : 0);
-  gl.uniformMatrix4fv(glp.uInvProj, false, new Float32Array(invProj));
-  gl.uniformMatrix3fv(glp.uDelta, false, new Float32Array(mat3TransposeMul(mat3FromQuat(frameQuat()), mat3FromQuat(eyeQuat))));
-  if (h) {
-    const eyeW = h.stereo ? h.width / 2 : h.width;
-    const tanY = Math.tan((h.fov_y * Math.PI) / 360);
-    gl.uniform2f(glp.uTan, tanY * (eyeW / h.height), tanY);
-    gl.uniform4f(glp.uRect, h.stereo && eye === 1 ? 0.5 : 0, 0, h.stereo ? 0.5 : 1, 1);
-  }
-  gl.drawArrays(gl.TRIANGLES, 0, 3);
-}
-
-function resizeCanvas() {
-  const r = canvas.getBoundingClientRect();
-  const dpr = Math.min(window.devicePixelRatio || 1, 2);
-  const w = Math.max(64, Math.round(r.width * dpr)), h = Math.max(48, Math.round(r.height * dpr));
-  if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
-}
+// ---- drawing -------------------------------------------------------------------------------------
 
 function desktopFrame() {
   if (!app.xr) requestAnimationFrame(desktopFrame);
-  if (!glp || app.xr) return;
+  if (!rp.ok || app.xr) return;
   const t0 = performance.now();
-  resizeCanvas();
+  rp.resize();
+  const gl = rp.gl;
   gl.bindFramebuffer(gl.FRAMEBUFFER, null);
   gl.viewport(0, 0, canvas.width, canvas.height);
   const fov = ((app.hello ? app.hello.fov_y : 45) * Math.PI) / 180;
-  const q = app.role === "player" ? quatYawPitch(app.yaw, app.pitch) : frameQuat();
-  drawEye(invert4(perspective(fov, canvas.width / canvas.height, 0.05, 100)), q, 0);
-  if (app.role === "player" && app.poseDirty) {
-    sendPose([0, 0, 0], q, 0.064, false);
-  }
+  const q = app.role === "player" ? quatYawPitch(app.yaw, app.pitch) : rp.frameQuat(homeQuat());
+  rp.drawEye(invert4(perspective(fov, canvas.width / canvas.height, 0.05, 100)), q, 0, homeQuat());
+  if (app.role === "player" && app.poseDirty) sendPose([0, 0, 0], q, 0.064, false);
   app.stats.reprojMs = performance.now() - t0;
   app.stats.drawn++;
 }
-
-// ---- WebXR ------------------------------------------------------------------------------------
 
 async function enterVR() {
   if (app.xr) { app.xr.end(); return; }
   try {
     const session = await navigator.xr.requestSession("immersive-vr", { optionalFeatures: ["local"] });
-    if (gl.makeXRCompatible) await gl.makeXRCompatible();
-    session.updateRenderState({ baseLayer: new XRWebGLLayer(session, gl) });
+    if (rp.gl.makeXRCompatible) await rp.gl.makeXRCompatible();
+    session.updateRenderState({ baseLayer: new XRWebGLLayer(session, rp.gl) });
     app.xrSpace = await session.requestReferenceSpace("local");
     app.xr = session;
     $("enter-vr").textContent = "Exit VR";
@@ -201,7 +66,7 @@ async function enterVR() {
     });
     session.requestAnimationFrame(xrFrame);
   } catch (err) {
-    logLine("VR", `could not start VR: ${err.message || err}`, true);
+    logLine("error", "VR", `could not start VR: ${err.message || err}`);
   }
 }
 
@@ -211,15 +76,16 @@ function xrFrame(time, frame) {
   const pose = frame.getViewerPose(app.xrSpace);
   if (!pose) return;
   const t0 = performance.now();
-  const layer = session.renderState.baseLayer;
+  const gl = rp.gl, layer = session.renderState.baseLayer;
   gl.bindFramebuffer(gl.FRAMEBUFFER, layer.framebuffer);
-  pose.views.forEach((view) => {
+  const o = pose.transform.orientation, p = pose.transform.position;
+  for (const view of pose.views) {
     const vp = layer.getViewport(view);
     gl.viewport(vp.x, vp.y, vp.width, vp.height);
-    const o = view.transform.orientation;
-    drawEye(invert4(Array.from(view.projectionMatrix)), [o.x, o.y, o.z, o.w], view.eye === "right" ? 1 : 0);
-  });
-  const p = pose.transform.position, o = pose.transform.orientation;
+    const vo = view.transform.orientation;
+    rp.drawEye(invert4(Array.from(view.projectionMatrix)), [vo.x, vo.y, vo.z, vo.w], view.eye === "right" ? 1 : 0, homeQuat());
+  }
+  if (app.hooks.xrDraw) app.hooks.xrDraw(t0, [o.x, o.y, o.z, o.w], gl);
   let ipd = 0.064;
   if (pose.views.length === 2) {
     const a = pose.views[0].transform.position, b = pose.views[1].transform.position;
@@ -230,60 +96,7 @@ function xrFrame(time, frame) {
   app.stats.drawn++;
 }
 
-// ---- the socket -------------------------------------------------------------------------------
-
-function send(msg) {
-  if (app.ws && app.ws.readyState === WebSocket.OPEN) app.ws.send(JSON.stringify(msg));
-}
-
-function sendPose(position, orientation, ipd, stereo) {
-  if (!app.ws || app.ws.readyState !== WebSocket.OPEN || app.ws.bufferedAmount > 65536) return;
-  send({ type: "pose", position, orientation, ipd, stereo });
-  app.poseDirty = false;
-  app.stats.posesSent++;
-}
-
-function connect() {
-  const proto = location.protocol === "https:" ? "wss" : "ws";
-  const ws = new WebSocket(`${proto}://${location.host}/ws/${encodeURIComponent(app.session)}`);
-  ws.binaryType = "arraybuffer";
-  app.ws = ws;
-  ws.onopen = () => ws.send(JSON.stringify({ type: "auth", token: app.token, schema_version: 1 }));
-  ws.onmessage = (ev) => (typeof ev.data === "string" ? onMessage(JSON.parse(ev.data)) : onFrame(ev.data));
-  ws.onclose = (ev) => {
-    setOverlay(`Disconnected (${ev.code}${ev.reason ? ": " + ev.reason : ""}). Reconnecting…`);
-    $("role").textContent = "offline";
-    $("role").className = "pill";
-    if (ev.code !== 4401 && ev.code !== 4404) setTimeout(connect, 1500);
-  };
-}
-
-function onMessage(m) {
-  if (m.type === "hello") {
-    app.hello = m;
-    app.role = m.role;
-    app.pitch = m.home_pitch;
-    app.yaw = 0;
-    app.poseDirty = true;
-    $("scene-name").textContent = m.scene;
-    $("role").textContent = m.role;
-    $("role").className = `pill ${m.role}`;
-    const actor = m.role === "player";
-    for (const id of ["action", "send", "undo", "duration"]) $(id).disabled = !actor;
-    if (!actor) $("action").placeholder = "Spectating: watch only";
-    setOverlay("");
-  } else if (m.type === "narration") {
-    logLine(`step ${m.step}`, m.text || "(nothing happens)", false, m.action !== m.text ? m.action : "");
-  } else if (m.type === "state") {
-    app.steps = m.steps;
-    app.busy = m.busy;
-    app.world = m.state;
-    $("send").disabled = app.role !== "player";
-    $("send").textContent = m.busy ? "Running…" : "Send";
-  } else if (m.type === "error") {
-    logLine("error", m.message, true);
-  }
-}
+// ---- frames --------------------------------------------------------------------------------------
 
 function onFrame(buf) {
   app.pending = buf;
@@ -292,22 +105,25 @@ function onFrame(buf) {
   if (!app.decoding) decodeNext();
 }
 
+function splitFrame(buf) {
+  const n = new DataView(buf).getUint32(0);
+  const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, n)));
+  return { header, blob: new Blob([new Uint8Array(buf, 4 + n)], { type: "image/jpeg" }) };
+}
+
 async function decodeNext() {
   app.decoding = true;
   while (app.pending) {
-    const buf = app.pending;
+    const { header, blob } = splitFrame(app.pending);
     app.pending = null;
-    const n = new DataView(buf).getUint32(0);
-    const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, n)));
+    if (header.turn) record(header, blob);
     try {
-      const bitmap = await createImageBitmap(new Blob([new Uint8Array(buf, 4 + n)], { type: "image/jpeg" }));
-      if (glp) {
-        gl.bindTexture(gl.TEXTURE_2D, glp.tex);
-        gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGB, gl.RGB, gl.UNSIGNED_BYTE, bitmap);
-      }
-      if (app.frame && app.frame.bitmap) app.frame.bitmap.close();
-      app.frame = { header, bitmap };
+      const bitmap = await createImageBitmap(blob);
+      if (app.live && app.live.bitmap) app.live.bitmap.close();
+      app.live = { header, bitmap };
       app.stats.ageMs = Date.now() - header.rendered_at;
+      if (!app.replay) show(app.live);
+      if (app.hooks.frameShown) app.hooks.frameShown(header, performance.now());
     } catch (err) {
       console.warn("frame decode failed", err);
     }
@@ -315,60 +131,348 @@ async function decodeNext() {
   app.decoding = false;
 }
 
-// ---- UI ---------------------------------------------------------------------------------------
+function show(frame) {
+  rp.upload(frame.header, frame.bitmap);
+  if (frame.header.view !== app.shownView || frame.header.view !== "rgb") renderLegend(frame.header);
+  app.shownView = frame.header.view;
+  if (app.role !== "player") app.view = frame.header.view;
+}
+
+// Keep the frames of the turn being played, for replay and scrubbing afterwards.
+function record(header, blob) {
+  if (!app.recording || app.recording.step !== header.step || app.recording.done) {
+    app.recording = { step: header.step, frames: [], done: false };
+  }
+  if (app.recording.frames.length < MAX_RECORDED) app.recording.frames.push({ header, blob });
+  $("scrub").max = String(app.recording.frames.length - 1);
+  if (!app.replay) $("scrub").value = $("scrub").max;
+}
+
+async function showRecorded(index) {
+  const rec = app.recording;
+  if (!rec || !rec.frames.length) return;
+  index = Math.max(0, Math.min(rec.frames.length - 1, index));
+  const f = rec.frames[index];
+  const bitmap = await createImageBitmap(f.blob);
+  if (!app.replay) { bitmap.close(); return; }
+  if (app.replay.bitmap) app.replay.bitmap.close();
+  app.replay.bitmap = bitmap;
+  app.replay.index = index;
+  rp.upload(f.header, bitmap);
+  $("scrub").value = String(index);
+  const badge = $("replay-badge");
+  badge.hidden = false;
+  badge.textContent = `Replay · turn ${rec.step} · frame ${index + 1}/${rec.frames.length} · t ${f.header.time.toFixed(2)} s`;
+}
+
+function startReplay(play) {
+  if (!app.recording || !app.recording.frames.length) return;
+  stopReplayTimer();
+  if (!app.replay) app.replay = { index: 0, playing: false, timer: null, bitmap: null };
+  if (play) {
+    const frames = app.recording.frames, t0 = performance.now(), sim0 = frames[0].header.time;
+    app.replay.playing = true;
+    const tick = () => {
+      if (!app.replay || !app.replay.playing) return;
+      const simNow = sim0 + (performance.now() - t0) / 1000;
+      let i = app.replay.index;
+      while (i + 1 < frames.length && frames[i + 1].header.time <= simNow) i++;
+      showRecorded(i);
+      if (i >= frames.length - 1) { app.replay.playing = false; $("replay-play").textContent = "Replay"; return; }
+      app.replay.timer = setTimeout(tick, 15);
+    };
+    app.replay.index = 0;
+    $("replay-play").textContent = "Pause";
+    tick();
+  }
+  renderControls(app);
+}
+
+function stopReplayTimer() {
+  if (app.replay) { app.replay.playing = false; clearTimeout(app.replay.timer); }
+  $("replay-play").textContent = "Replay";
+}
+
+function goLive() {
+  stopReplayTimer();
+  if (app.replay && app.replay.bitmap) app.replay.bitmap.close();
+  app.replay = null;
+  $("replay-badge").hidden = true;
+  if (app.live) show(app.live);
+  if (app.recording) $("scrub").value = String(app.recording.frames.length - 1);
+  renderControls(app);
+}
+
+// ---- the socket ----------------------------------------------------------------------------------
+
+function send(msg) {
+  if (!app.ws || app.ws.readyState !== WebSocket.OPEN || !app.online) return false;
+  app.ws.send(JSON.stringify(msg));
+  return true;
+}
+
+function sendPose(position, orientation, ipd, stereo) {
+  if (!app.online || app.ws.bufferedAmount > 65536) return;
+  send({ type: "pose", position, orientation, ipd, stereo });
+  app.poseDirty = false;
+  app.stats.posesSent++;
+  if (app.hooks.poseSent) app.hooks.poseSent(orientation, performance.now());
+}
+
+function connect() {
+  clearTimeout(app.retryTimer);
+  app.retryTimer = null;
+  const proto = location.protocol === "https:" ? "wss" : "ws";
+  const ws = new WebSocket(`${proto}://${location.host}/ws/${encodeURIComponent(app.session)}`);
+  ws.binaryType = "arraybuffer";
+  app.ws = ws;
+  ws.onopen = () => ws.send(JSON.stringify({ type: "auth", token: app.token, schema_version: 1 }));
+  ws.onmessage = (ev) => (typeof ev.data === "string" ? onMessage(JSON.parse(ev.data)) : onFrame(ev.data));
+  ws.onclose = (ev) => { if (app.ws === ws) onClose(ev); };
+}
+
+async function onClose(ev) {
+  const wasOnline = app.online;
+  app.online = false;
+  app.busy = false;
+  renderControls(app);
+  renderBusy(app);
+  if (ev.code === 4401) {
+    // The token is not (or no longer) valid: after a server restart tokens are new. With the
+    // server key this page can open the saved session again and carry on.
+    if (app.key && await reopen()) return;
+    app.gaveUp = true;
+    setOverlay(app.key ? "This session cannot be opened again (see the log)."
+      : "This link's token no longer works (the server restarted or the session was closed). Ask for a new link.");
+    return;
+  }
+  if (wasOnline) logLine("info", "offline", "Lost the connection to the server; reconnecting…");
+  scheduleRetry();
+}
+
+function scheduleRetry() {
+  const delay = BACKOFF_MS[Math.min(app.attempt, BACKOFF_MS.length - 1)];
+  app.attempt++;
+  app.retryAt = performance.now() + delay;
+  app.retryTimer = setTimeout(connect, delay);
+  offlineOverlay();
+}
+
+function offlineOverlay() {
+  if (app.online || app.gaveUp || !app.retryTimer) return;
+  const secs = Math.max(0, (app.retryAt - performance.now()) / 1000);
+  setOverlay(`Offline: the server at ${location.host} does not answer. Your typed action is kept. ` +
+             `Retrying in ${secs.toFixed(0)} s (attempt ${app.attempt}).`);
+}
+
+async function reopen() {
+  try {
+    const r = await fetch(`/api/sessions/${encodeURIComponent(app.session)}/open`, {
+      method: "POST", headers: { Authorization: `Bearer ${app.key}` },
+    });
+    const body = await r.json().catch(() => ({}));
+    if (!r.ok) {
+      logLine("error", "error", `cannot reopen ${app.session}: ${body.error ? body.error.message : r.status}`);
+      return false;
+    }
+    app.token = body.player_token;
+    sessionStorage.setItem(`spectate:${body.session}`, body.spectator_token);
+    history.replaceState(null, "", `#key=${encodeURIComponent(app.key)}&session=${body.session}&token=${body.player_token}`);
+    showShare();
+    app.reopened = true;
+    connect();
+    return true;
+  } catch (err) {
+    scheduleRetry(); // the server is not up yet: try again later
+    return true;
+  }
+}
+
+function onMessage(m) {
+  const handler = HANDLERS[m.type];
+  if (handler) handler(m);
+  renderControls(app);
+  renderBusy(app);
+}
+
+const HANDLERS = {
+  hello(m) {
+    const first = !app.everConnected;
+    app.hello = m;
+    app.role = m.role;
+    app.view = m.view;
+    app.steps = m.step;
+    app.online = true;
+    app.everConnected = true;
+    app.attempt = 0;
+    app.gaveUp = false;
+    if (first) { app.pitch = m.home_pitch; app.yaw = 0; }
+    app.poseDirty = true;
+    $("viewport").style.setProperty("--aspect", String(m.width / m.height));
+    $("session-name").textContent = m.session;
+    $("session-name").title = `session ${m.session} of scene ${m.scene}`;
+    $("description").textContent = m.description;
+    followScene(m.scene);
+    $("role").hidden = false;
+    $("role").textContent = m.role;
+    $("role").className = `pill ${m.role}`;
+    $("hint").textContent = m.role === "player" ? "Drag the view to look around · double-click to reset"
+      : "Spectating: the view follows the player";
+    if (first || app.reopened) {
+      $("log").replaceChildren();
+      for (const t of m.history) turnLine(app, t.step, t.narration, t.action);
+    }
+    if (app.reopened) logLine("info", "server", `The server restarted; session ${m.session} was opened again at step ${m.step}.`);
+    else if (!first) logLine("info", "online", "Connected again.");
+    app.reopened = false;
+    setOverlay("");
+  },
+  narration(m) {
+    turnLine(app, m.step, m.text, m.action);
+  },
+  state(m) {
+    app.steps = m.steps;
+    app.busy = m.busy;
+    app.world = m.state;
+    renderEntities(m.state);
+    if (!m.busy) app.progress = null;
+  },
+  progress(m) {
+    const t0 = performance.now() - m.elapsed * 1000;
+    if (["done", "cancelled", "failed"].includes(m.stage)) {
+      if (app.recording && app.recording.step === m.step) app.recording.done = true;
+      if (m.stage === "cancelled") {
+        markUndone(m.step - 1, "stopped: nothing of this turn was kept");
+        logLine("stopped", "stopped", `Turn ${m.step} was stopped; nothing of it was kept.`, { action: m.action });
+        if (app.recording && app.recording.step === m.step) app.recording = null;
+      }
+      app.progress = null;
+      return;
+    }
+    if (m.stage === "queued") { note(`Queued behind the running turn: “${m.action}”`); return; }
+    app.progress = { step: m.step, stage: m.stage, action: m.action, queued: m.queued, t0 };
+    app.busy = true;
+  },
+  rewound(m) {
+    markUndone(m.step, "taken back");
+    const dropped = m.dropped.length ? ` Took back ${m.dropped.map((a) => `“${a || "pause"}”`).join(", ")}.` : "";
+    logLine("undo", m.from_step - m.step === 1 ? "undo" : "rewind",
+            `Back to step ${m.step} (t = ${m.time.toFixed(2)} s).${dropped}`);
+    app.recording = null;
+    if (app.replay) goLive();
+  },
+  error(m) {
+    logLine("error", "error", m.message);
+    if (m.code === "bad_message" || m.code === "busy") note(m.message, true);
+  },
+};
+
+// ---- UI ------------------------------------------------------------------------------------------
 
 function setOverlay(text) { $("overlay").textContent = text; }
 
-function logLine(tag, text, isError, action) {
-  const li = document.createElement("li");
-  if (isError) li.className = "err";
-  const step = document.createElement("span");
-  step.className = "step";
-  step.textContent = tag;
-  li.append(step, document.createTextNode(text));
-  if (action) {
-    const a = document.createElement("span");
-    a.className = "act";
-    a.textContent = `“${action}”`;
-    li.append(a);
-  }
-  $("log").append(li);
-  $("log").scrollTop = $("log").scrollHeight;
+function followScene(scene) {
+  const sel = $("scene-select");
+  if (![...sel.options].some((o) => o.value === scene)) sel.append(new Option(scene, scene));
+  sel.value = scene;
 }
 
-function status() {
-  const s = app.stats, now = performance.now();
-  if (now - s.windowStart > 1000) {
-    s.fps = (s.windowFrames * 1000) / (now - s.windowStart);
-    s.windowFrames = 0;
-    s.windowStart = now;
+app.rewind = (step) => {
+  if (!app.online || app.busy) return;
+  send({ type: "rewind", step });
+};
+
+function undo() {
+  if (app.steps === 0) { note("Nothing to undo: the session is at its start."); return; }
+  if (send({ type: "rewind", step: app.steps - 1 })) note("");
+}
+
+function submitAction(ev) {
+  ev.preventDefault();
+  const text = $("action").value.trim();
+  if (!text) { note("Type what happens next first."); return; }
+  if (app.busy) { note("A turn is running; wait for it or press Stop."); return; }
+  const duration = Math.min(10, Math.max(0.05, parseFloat($("duration").value) || 1));
+  if (!send({ type: "action", text, duration })) { note("Not sent: the page is offline. Your text is kept.", true); return; }
+  $("action").value = "";
+  note("");
+  app.busy = true;
+  app.progress = { step: app.steps + 1, stage: "queued", action: text, queued: 0, t0: performance.now() };
+  if (app.replay) goLive();
+  renderControls(app);
+  renderBusy(app);
+}
+
+function stop() { if (app.busy) send({ type: "cancel" }); }
+
+async function download() {
+  const btn = $("download");
+  btn.disabled = true;
+  btn.textContent = "Preparing…";
+  try {
+    const r = await fetch(`/api/sessions/${encodeURIComponent(app.session)}/video.mp4`,
+                          { headers: { Authorization: `Bearer ${app.token}` } });
+    if (!r.ok) {
+      const body = await r.json().catch(() => ({}));
+      logLine("error", "error", body.error ? body.error.message : `download failed (${r.status})`);
+      return;
+    }
+    const url = URL.createObjectURL(await r.blob());
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = `${app.hello ? app.hello.scene : "callosum"}-${app.session}.mp4`;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+    logLine("info", "mp4", `Downloaded ${r.headers.get("X-Frame-Count") || "the"} frames as ${a.download}.`);
+  } finally {
+    btn.textContent = "Download MP4";
+    renderControls(app);
   }
-  const h = app.frame && app.frame.header;
-  const conn = app.ws && app.ws.readyState === WebSocket.OPEN ? "connected" : "offline";
-  $("status").textContent = [
-    conn, app.role || "—", h ? `step ${h.step} · t ${h.time.toFixed(2)} s` : "no frame yet",
-    `${s.fps.toFixed(0)} frames/s`, `frame age ${s.ageMs.toFixed(0)} ms`, `reproject ${s.reprojMs.toFixed(1)} ms`,
-    app.busy ? "turn running" : "idle", app.xr ? "VR" : "desktop",
-  ].join("  ·  ");
+}
+
+function setupVrButton() {
+  const button = $("enter-vr"), wrap = $("vr-wrap");
+  const off = (why) => { button.disabled = true; wrap.title = why; button.title = why; wrap.classList.add("off"); };
+  if (!window.isSecureContext) { off("VR needs a secure page: open it over https, or as http://localhost (see docs/server.md)"); return; }
+  if (!navigator.xr || !navigator.xr.isSessionSupported) { off("This browser has no WebXR: open this page in a headset's browser (e.g. Quest Browser)"); return; }
+  off("Checking for a VR headset…");
+  navigator.xr.isSessionSupported("immersive-vr").then((ok) => {
+    if (!ok) { off("No VR headset found: connect one, or open this page in a headset's browser"); return; }
+    button.disabled = false;
+    wrap.classList.remove("off");
+    wrap.title = button.title = "Enter VR: stereo frames follow your head";
+  }).catch((err) => off(`WebXR is not available: ${err.message || err}`));
 }
 
 function bindUI() {
-  $("action-form").addEventListener("submit", (ev) => {
-    ev.preventDefault();
-    const text = $("action").value.trim();
-    if (!text) return;
-    const duration = Math.min(10, Math.max(0.05, parseFloat($("duration").value) || 1));
-    send({ type: "action", text, duration });
-    $("action").value = "";
-  });
+  $("action-form").addEventListener("submit", submitAction);
   $("action").addEventListener("keydown", (ev) => {
     if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); $("action-form").requestSubmit(); }
   });
-  $("undo").addEventListener("click", () => { if (app.steps > 0) send({ type: "rewind", step: app.steps - 1 }); });
+  document.addEventListener("keydown", (ev) => { if (ev.key === "Escape") stop(); });
+  $("undo").addEventListener("click", undo);
+  $("stop").addEventListener("click", stop);
+  $("stop-overlay").addEventListener("click", stop);
+  for (const b of document.querySelectorAll("[data-view]")) {
+    b.addEventListener("click", () => { app.view = b.dataset.view; send({ type: "view", mode: app.view }); renderControls(app); });
+  }
+  $("replay-play").addEventListener("click", () => {
+    if (app.replay && app.replay.playing) { stopReplayTimer(); return; }
+    startReplay(true);
+  });
+  $("scrub").addEventListener("input", () => {
+    startReplay(false);
+    stopReplayTimer();
+    showRecorded(Number($("scrub").value));
+  });
+  $("live").addEventListener("click", goLive);
+  $("download").addEventListener("click", download);
   canvas.addEventListener("pointerdown", (ev) => { app.dragging = true; canvas.setPointerCapture(ev.pointerId); });
   canvas.addEventListener("pointerup", () => { app.dragging = false; });
   canvas.addEventListener("pointermove", (ev) => {
-    if (!app.dragging) return;
+    if (!app.dragging || app.role !== "player") return;
     const k = (Math.PI / 3) / canvas.clientHeight;
     app.yaw -= ev.movementX * k;
     app.pitch = Math.max(-1.5, Math.min(1.5, app.pitch - ev.movementY * k));
@@ -378,15 +482,14 @@ function bindUI() {
   $("enter-vr").addEventListener("click", enterVR);
   $("create").addEventListener("click", createSession);
   $("copy").addEventListener("click", () => { $("spectator-link").select(); navigator.clipboard?.writeText($("spectator-link").value); });
-  if (navigator.xr && navigator.xr.isSessionSupported) {
-    navigator.xr.isSessionSupported("immersive-vr").then((ok) => { $("enter-vr").disabled = !ok; }).catch(() => {});
-  }
+  setupVrButton();
 }
 
 async function loadScenes() {
   const r = await fetch("/api/scenes");
   const { scenes } = await r.json();
   $("scene-select").replaceChildren(...scenes.map((s) => new Option(s, s)));
+  if (app.hello) followScene(app.hello.scene);
   $("picker").hidden = false;
 }
 
@@ -395,29 +498,52 @@ async function createSession() {
     method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${app.key}` },
     body: JSON.stringify({ scene: $("scene-select").value }),
   });
-  const body = await r.json();
-  if (!r.ok) { logLine("error", body.error ? body.error.message : r.statusText, true); return; }
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) { logLine("error", "error", body.error ? body.error.message : r.statusText); return; }
   sessionStorage.setItem(`spectate:${body.session}`, body.spectator_token);
   location.hash = `key=${encodeURIComponent(app.key)}&session=${body.session}&token=${body.player_token}`;
   location.reload();
 }
 
+function showShare() {
+  const spect = sessionStorage.getItem(`spectate:${app.session}`);
+  if (!spect) return;
+  $("spectator-link").value = `${location.origin}/#session=${app.session}&token=${spect}`;
+  $("share").hidden = false;
+}
+
+function status() {
+  const s = app.stats, now = performance.now();
+  if (now - s.windowStart > 1000) {
+    s.fps = (s.windowFrames * 1000) / (now - s.windowStart);
+    s.windowFrames = 0;
+    s.windowStart = now;
+  }
+  const h = app.live && app.live.header;
+  $("status").textContent = [
+    app.online ? "connected" : "offline", app.role || "—", h ? `step ${h.step} · t ${h.time.toFixed(2)} s` : "no frame yet",
+    `${s.fps.toFixed(0)} frames/s`, `frame age ${s.ageMs.toFixed(0)} ms`, `reproject ${s.reprojMs.toFixed(1)} ms`,
+    app.busy ? "turn running" : "idle", app.xr ? "VR" : "desktop",
+  ].join("  ·  ");
+  renderBusy(app);
+  offlineOverlay();
+}
+
 function main() {
   bindUI();
-  if (!glp) setOverlay("This browser has no WebGL.");
-  if (app.key) loadScenes().catch((e) => logLine("error", `cannot list scenes: ${e}`, true));
+  renderControls(app);
+  if (!rp.ok) setOverlay("This browser has no WebGL, so the view cannot be drawn.");
+  if (app.key) loadScenes().catch((e) => logLine("error", "error", `cannot list scenes: ${e}`));
   if (app.session && app.token) {
-    const spect = sessionStorage.getItem(`spectate:${app.session}`);
-    if (spect) {
-      $("spectator-link").value = `${location.origin}/#session=${app.session}&token=${spect}`;
-      $("share").hidden = false;
-    }
+    showShare();
     connect();
   } else {
-    setOverlay(app.key ? "Pick a scene and create a session." : "Open the link `callosum serve` printed, or a session link.");
+    setOverlay(app.key ? "Pick a scene and press New session."
+      : "No session here. Open the link that callosum serve printed, or a session link someone shared.");
+    $("conn").textContent = "no session";
   }
   requestAnimationFrame(desktopFrame);
-  setInterval(status, 250);
+  setInterval(status, 100);
 }
 
 main();
