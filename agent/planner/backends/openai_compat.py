@@ -104,6 +104,20 @@ class OpenAICompatBackend(Backend):
                                     "json_schema": {"name": "turn_plan", "schema": schema, "strict": True}}}
 
     def complete(self, request: PlanRequest) -> Completion:
+        """The reply; every failure (transport, HTTP, a body that is not JSON or not a chat completion)
+        is a :class:`BackendError`, so the turn falls back to a no-event plan and records why."""
+        try:
+            return self._complete(request)
+        except BackendError:
+            raise
+        except self._openai.OpenAIError as exc:
+            raise BackendError(f"the plan request to {self.base_url} failed ({type(exc).__name__}: {exc})") from None
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+            raise BackendError(f"{self.base_url} answered with something that is not a chat completion "
+                               f"({type(exc).__name__}: {str(exc)[:200]}); check that --base-url is an "
+                               "OpenAI-compatible /v1 endpoint") from None
+
+    def _complete(self, request: PlanRequest) -> Completion:
         self._ensure_model()
         mode = "json_schema" if self.structured == "auto" else self.structured
         try:
