@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import FileResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator, model_validator
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -54,6 +54,18 @@ class CreateSession(BaseModel):
     name: StrictStr | None = Field(default=None, max_length=64, description="Session name in the database "
                                    "(default: the scene name and a number, e.g. 'ball-off-table-1').")
     """Session name (default: the scene name and a number)."""
+    width: int | None = Field(default=None, ge=32, le=1920, description="Streamed frame width per eye in pixels "
+                              "(default: the server's --size); give height too.")
+    """Streamed frame width per eye (pixels)."""
+    height: int | None = Field(default=None, ge=32, le=1080, description="Streamed frame height in pixels "
+                               "(default: the server's --size); give width too.")
+    """Streamed frame height (pixels)."""
+
+    @model_validator(mode="after")
+    def _size(self) -> CreateSession:
+        if (self.width is None) != (self.height is None):
+            raise ValueError("give both width and height (pixels per eye, e.g. 960 and 720), or neither")
+        return self
 
     @field_validator("name")
     @classmethod
@@ -178,7 +190,8 @@ async def _serve(fn, *args) -> SessionCreated:
 @sessions.post("", status_code=201, response_model=SessionCreated,
                summary="Create a session from a scene name (needs the server key)")
 async def create(body: CreateSession, manager: Manager, _: Admin) -> SessionCreated:
-    return await _serve(manager.create, body.scene, asyncio.get_running_loop(), body.name)
+    size = (body.width, body.height) if body.width is not None else None
+    return await _serve(manager.create, body.scene, asyncio.get_running_loop(), body.name, size)
 
 
 @sessions.post("/{sid}/open", response_model=SessionCreated,
