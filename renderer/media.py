@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -86,7 +87,7 @@ def segmentation_png_bytes(segmentation: np.ndarray, labels: list[str]) -> bytes
     Up to 255 labels it is a palette PNG (8-bit values, shown in distinct colours by any image
     viewer); beyond that a 16-bit greyscale PNG. Either way the array read back holds the values.
     """
-    from renderer.views import palette
+    from renderer.views import label_colours
 
     seg = np.asarray(segmentation)
     if seg.ndim != 2:
@@ -95,7 +96,7 @@ def segmentation_png_bytes(segmentation: np.ndarray, labels: list[str]) -> bytes
     if len(labels) > 255:
         return png_bytes(values.astype(np.uint16))
     image = Image.fromarray(values.astype(np.uint8))  # "L"; putpalette makes it "P"
-    colours = np.vstack([np.zeros((1, 3), np.uint8), palette(len(labels))])
+    colours = np.vstack([np.zeros((1, 3), np.uint8), label_colours(labels)])
     image.putpalette(colours.flatten().tolist())
     buf = io.BytesIO()
     image.save(buf, format="PNG", compress_level=1)
@@ -104,9 +105,9 @@ def segmentation_png_bytes(segmentation: np.ndarray, labels: list[str]) -> bytes
 
 def segmentation_legend(labels: list[str]) -> dict:
     """The legend that goes with :func:`segmentation_png_bytes`: pixel value → entity id."""
-    from renderer.views import hex_colour, palette
+    from renderer.views import hex_colour, label_colours
 
-    colours = palette(len(labels))
+    colours = label_colours(labels)
     return {"schema_version": 1, "background": 0,
             "values": {str(i + 1): label for i, label in enumerate(labels)},
             "colors": {label: hex_colour(colours[i]) for i, label in enumerate(labels)}}
@@ -117,3 +118,37 @@ def write_segmentation_png(path: str | Path, segmentation: np.ndarray, labels: l
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(segmentation_png_bytes(segmentation, labels))
+
+
+class MapWriter:
+    """A run's depth and segmentation maps as numbered PNGs in two folders (either may be None).
+
+    Segmentation values stay the same for the whole run (an entity that appears later gets the next
+    value), so the one ``legend.json`` written by :meth:`close` holds for every frame.
+    """
+
+    def __init__(self, depth_dir: str | Path | None, seg_dir: str | Path | None):
+        self.depth_dir = Path(depth_dir) if depth_dir is not None else None
+        self.seg_dir = Path(seg_dir) if seg_dir is not None else None
+        self.count = 0
+        self.ids: dict[str, int] = {}
+
+    def write(self, depth: np.ndarray, segmentation: np.ndarray, labels: list[str]) -> None:
+        """One frame: metric depth (m), label indices (-1 nothing hit) and the labels they index."""
+        name = f"{self.count:06d}.png"
+        if self.depth_dir is not None:
+            write_depth_png(self.depth_dir / f"depth_{name}", depth, hit=segmentation >= 0)
+        if self.seg_dir is not None:
+            for label in labels:
+                self.ids.setdefault(label, len(self.ids))
+            remap = np.array([self.ids[label] for label in labels] + [-1], dtype=np.int64)
+            index = np.where((segmentation >= 0) & (segmentation < len(labels)), segmentation, len(labels))
+            write_segmentation_png(self.seg_dir / f"seg_{name}", remap[index], list(self.ids))
+        self.count += 1
+
+    def close(self) -> None:
+        """Write the segmentation legend (pixel value → entity id) for the whole run."""
+        if self.seg_dir is not None:
+            self.seg_dir.mkdir(parents=True, exist_ok=True)
+            legend = segmentation_legend(list(self.ids))
+            (self.seg_dir / "legend.json").write_text(json.dumps(legend, indent=2) + "\n", encoding="utf-8")

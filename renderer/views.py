@@ -15,19 +15,43 @@ BACKGROUND = (0, 0, 0)
 """Colour of pixels where nothing is hit, in both views."""
 
 
-def palette(n: int) -> np.ndarray:
-    """`n` distinct, saturated RGB colours (uint8, shape (n, 3)), the same for the same `n`.
+DISTINCT = ("#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0", "#f032e6", "#bcf60c",
+            "#fabebe", "#008080", "#e6beff", "#9a6324", "#fffac8", "#800000", "#aaffc3", "#808000", "#ffd8b1",
+            "#4b6cb7", "#ffffff")
+"""Twenty colours that stay tellable apart next to each other (after Trubetskoy's list)."""
+GROUND = "#5f6675"
+"""The floor plane's colour: a quiet grey, so the entities stand out."""
 
-    Hues step by the golden angle, so neighbouring label indices get far-apart colours, and the
-    lightness alternates so that even a long list stays tellable apart.
+
+def palette(n: int) -> np.ndarray:
+    """`n` distinct RGB colours (uint8, shape (n, 3)); colour i is the same whatever `n` is.
+
+    The first twenty come from :data:`DISTINCT`; beyond that hues step by the golden angle with
+    alternating lightness.
     """
     out = np.zeros((max(n, 0), 3), dtype=np.uint8)
     for i in range(max(n, 0)):
+        if i < len(DISTINCT):
+            out[i] = [int(DISTINCT[i][k:k + 2], 16) for k in (1, 3, 5)]
+            continue
         hue = (0.03 + i * 0.381966) % 1.0
-        light = (0.55, 0.42, 0.68)[i % 3]
-        r, g, b = colorsys.hls_to_rgb(hue, light, 0.75)
+        r, g, b = colorsys.hls_to_rgb(hue, (0.55, 0.42, 0.68)[i % 3], 0.75)
         out[i] = (round(r * 255), round(g * 255), round(b * 255))
     return out
+
+
+def label_colours(labels: list[str]) -> np.ndarray:
+    """The colour of each label: 'ground' is :data:`GROUND`, the others take the palette in order."""
+    colours = palette(len(labels))
+    ground = [int(GROUND[k:k + 2], 16) for k in (1, 3, 5)]
+    k = 0
+    for i, label in enumerate(labels):
+        if label == "ground":
+            colours[i] = ground
+        else:
+            colours[i] = palette(k + 1)[k]
+            k += 1
+    return colours
 
 
 def hex_colour(rgb) -> str:
@@ -38,7 +62,7 @@ def hex_colour(rgb) -> str:
 def segmentation_rgb(segmentation: np.ndarray, labels: list[str]) -> tuple[np.ndarray, dict[str, str]]:
     """(H, W, 3) uint8 image with each label index in its palette colour, and the legend
     {entity id: '#rrggbb'}. Index -1 (nothing hit) is black."""
-    colours = np.vstack([palette(len(labels)), np.array([BACKGROUND], dtype=np.uint8)])
+    colours = np.vstack([label_colours(labels), np.array([BACKGROUND], dtype=np.uint8)])
     index = np.where((segmentation >= 0) & (segmentation < len(labels)), segmentation, len(labels))
     legend = {label: hex_colour(colours[i]) for i, label in enumerate(labels)}
     return colours[index], legend

@@ -9,14 +9,32 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from agent.cli import options as opts
+from agent.cli.help import tidy_help
 from simulator.loader import SceneError, load_scene
 
+tidy_help()
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Callosum: an agentic world simulator.")
 console = opts.console
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"callosum {version('callosum')}")
+        except PackageNotFoundError:
+            typer.echo("callosum (not installed as a package; run `pip install -e .`)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    """Callosum: an agentic world simulator."""
 
 
 @app.command()
@@ -25,6 +43,15 @@ def play(
     out: Path = typer.Option(None, "--out", "-o", help="MP4 to write (default out/<scene>.mp4)."),
     state_out: Optional[Path] = typer.Option(None, help="Write one JSON line per rendered frame (and each plan)."),
     frames_dir: Optional[Path] = typer.Option(None, help="Also write every frame as a PNG here."),
+    depth_out: Optional[Path] = typer.Option(None, metavar="DIR", help="Also write every frame's depth here: "
+                                             "16-bit PNG in millimetres (0 = nothing hit)."),
+    seg_out: Optional[Path] = typer.Option(None, metavar="DIR", help="Also write every frame's segmentation here: "
+                                           "indexed PNG (0 = nothing hit) and legend.json (value -> entity id)."),
+    size: Optional[str] = typer.Option(None, metavar="WxH", help="Frame size in pixels, e.g. 640x480 "
+                                       "(default: the scene's render size)."),
+    camera: Optional[list[str]] = typer.Option(None, metavar="KEY=VALUE", help="Override the scene camera: "
+                                               "position=X,Y,Z, look_at=X,Y,Z or fov=DEGREES (repeatable)."),
+    seed: Optional[int] = typer.Option(None, help="Seed for physics, planner and video (default: the scene's)."),
     stereo: bool = typer.Option(False, help="Render side-by-side stereo pairs."),
     preset: str = typer.Option("quality", help="Geometry render preset: fast or quality."),
     summary: bool = typer.Option(False, help="Print the final world state."),
@@ -35,7 +62,7 @@ def play(
     structured: Optional[str] = opts.STRUCTURED,
     video_model: Optional[Path] = typer.Option(None, help="Local diffusers video model folder."),
     video_steps: Optional[int] = typer.Option(None, help="Denoising steps per segment."),
-    video_size: Optional[str] = typer.Option(None, help="Video size WIDTHxHEIGHT."),
+    video_size: Optional[str] = typer.Option(None, metavar="WxH", help="Video model output size, e.g. 768x512."),
     device: str = typer.Option("cpu", help="Torch device for the video model: cpu or cuda."),
     dtype: str = typer.Option("fp32", help="Video model dtype: fp32 or bf16."),
     strength: Optional[float] = typer.Option(None, help="How far the video may depart from the geometry pass (0-1)."),
@@ -47,19 +74,21 @@ def play(
     from agent.turns.playback import play as run_play
     from renderer.gl import GLUnavailableError
 
-    scene = opts.load(scene_path)
+    from agent.cli.progress import PlayDisplay
+
+    scene = opts.override_scene(opts.load(scene_path), size=opts.parse_size(size), camera=opts.parse_camera(camera),
+                                seed=seed)
     if preset not in ("fast", "quality"):
         opts.fail(f"--preset must be fast or quality, got {preset!r}")
     out = out or Path("out") / f"{scene.name}.mp4"
     needs_planner = any(step.events is None and step.action for step in scene.steps)
     turn_planner = opts.make_planner(planner, base_url, model, api_key, scene.seed, structured) if needs_planner else None
     video = opts.make_video(video_model, video_steps, video_size, device, dtype, strength, offload)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=False) as bars:
+    with PlayDisplay(console, scene, total_frames(scene)) as display:
         try:
             result = run_play(scene, out=out, state_out=state_out, frames_dir=frames_dir, stereo=stereo,
-                              preset=preset, planner=turn_planner, video=video,
-                              progress=_play_progress(bars, total_frames(scene), scene.name))
+                              preset=preset, planner=turn_planner, video=video, progress=display.hooks(),
+                              depth_dir=depth_out, seg_dir=seg_out)
         except GLUnavailableError as exc:
             opts.fail(str(exc), code=1)
         except PlaybackError as exc:
@@ -69,32 +98,12 @@ def play(
     console.print(f"wrote [green]{out}[/] ({result.frames} frames at {scene.render.fps} fps)")
     if video is not None:
         _print_video_summary(video.summary())
-    if state_out:
-        console.print(f"wrote [green]{state_out}[/]")
+    for what, path in (("states", state_out), ("frames", frames_dir), ("depth maps", depth_out),
+                       ("segmentation maps", seg_out)):
+        if path:
+            console.print(f"wrote {what} to [green]{escape(str(path))}[/]")
     if summary:
         _print_state(result.final_state)
-
-
-def _play_progress(bars: Progress, total: int, title: str):
-    """Playback hooks that drive the frame bar, a denoising bar and one line per step."""
-    from agent.turns.playback import Progress as Hooks
-
-    frames_task = bars.add_task(f"[cyan]{title}", total=total)
-    denoise = {"task": None}
-
-    def on_denoise(i: int, n: int) -> None:
-        if denoise["task"] is None:
-            denoise["task"] = bars.add_task("[magenta]segment", total=n)
-        bars.update(denoise["task"], completed=i, total=n)
-
-    def on_step(i: int, plan) -> None:
-        if denoise["task"] is not None:
-            bars.remove_task(denoise["task"])
-            denoise["task"] = None
-        if plan.narration:
-            bars.console.print(f"[bold]step {i}[/] {escape(plan.narration)}", highlight=False)
-
-    return Hooks(on_frame=lambda n: bars.advance(frames_task, n), on_step=on_step, on_denoise=on_denoise)
 
 
 def _print_video_summary(s: dict) -> None:
@@ -130,8 +139,10 @@ def plan(
     model: Optional[str] = opts.MODEL,
     api_key: Optional[str] = opts.API_KEY,
     structured: Optional[str] = opts.STRUCTURED,
+    record: bool = typer.Option(False, "--record", help="Also print the planner's record of the call (model, "
+                                "attempts, raw output)."),
 ) -> None:
-    """Plan one turn from the scene's initial world and print the plan and its record as JSON."""
+    """Plan one turn from the scene's initial world and print the plan as JSON."""
     import json
 
     from agent.planner.backends import BackendError, make_backend
@@ -144,7 +155,17 @@ def plan(
         outcome = turn_planner.plan_turn(World(scene).state(), action, [])
     except BackendError as exc:
         opts.fail(str(exc), code=1)
-    typer.echo(json.dumps({"plan": outcome.plan.model_dump(mode="json"), "record": outcome.record}, indent=2))
+    out = {"plan": outcome.plan.model_dump(mode="json")}
+    if record:
+        out["record"] = _without_plan(outcome.record)
+    typer.echo(json.dumps(out, indent=2))
+
+
+def _without_plan(record):
+    """The planner's record minus its copy of the final plan (printed once, under "plan")."""
+    if not isinstance(record, dict):
+        return record
+    return {k: v for k, v in record.items() if k != "plan"}
 
 
 @app.command()

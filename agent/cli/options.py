@@ -79,3 +79,62 @@ def make_video(path: Optional[Path], steps, size, device, dtype, strength, offlo
                                    strength=strength)
     except (OSError, ValueError, RuntimeError) as exc:
         fail(f"--video-model {str(path)!r}: {exc}")
+
+
+def parse_size(text: Optional[str], option: str = "--size") -> Optional[tuple[int, int]]:
+    """'960x720' -> (960, 720); None stays None; anything else exits 2 naming the option and the fix."""
+    if text is None:
+        return None
+    parts = text.lower().split("x")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        fail(f"{option} {text!r} is not a size; write WIDTHxHEIGHT in pixels, e.g. 960x720")
+    w, h = (int(p) for p in parts)
+    if not (16 <= w <= 4096 and 16 <= h <= 4096):
+        fail(f"{option} {text!r} is out of range; width and height must lie between 16 and 4096 pixels")
+    return w, h
+
+
+CAMERA_KEYS = ("position", "look_at", "fov")
+
+
+def parse_camera(items: Optional[list[str]]) -> dict:
+    """``--camera position=2,-2,1.5 --camera fov=50`` -> {"position": [2, -2, 1.5], "fov": 50.0}."""
+    out: dict = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or key not in CAMERA_KEYS:
+            fail(f"--camera {item!r}: write KEY=VALUE with KEY one of {', '.join(CAMERA_KEYS)}, "
+                 f"e.g. --camera position=2,-2,1.5 --camera look_at=0,0,0.5 --camera fov=50")
+        try:
+            numbers = [float(v) for v in value.split(",")]
+        except ValueError:
+            fail(f"--camera {item!r}: {key} must be numbers separated by commas")
+        want = 1 if key == "fov" else 3
+        if len(numbers) != want:
+            fail(f"--camera {item!r}: {key} takes {want} number{'s' if want > 1 else ''}, got {len(numbers)}")
+        out[key] = numbers[0] if key == "fov" else numbers
+    return out
+
+
+def override_scene(scene, *, size=None, camera: Optional[dict] = None, seed: Optional[int] = None):
+    """The scene with the command line's --size, --camera and --seed applied, validated again like a
+    scene file (so a bad value gets the loader's message naming the field)."""
+    from pydantic import ValidationError
+
+    from simulator.scene import Scene
+
+    data = scene.model_dump(mode="json")
+    if size is not None:
+        data["render"] = {**data["render"], "width": size[0], "height": size[1]}
+    if camera:
+        data["camera"] = {**data["camera"], **camera}
+    if seed is not None:
+        data["seed"] = seed
+    try:
+        return Scene.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        option = {"render": "--size", "camera": "--camera", "seed": "--seed"}.get(str(err["loc"][0]), "scene")
+        fail(f"{option}: {where}: {err['msg']} (got {err.get('input')!r})")

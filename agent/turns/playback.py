@@ -22,7 +22,7 @@ from agent.turns.episode import Episode, TurnRejected
 from agent.turns.graph import TurnPlanner
 from agent.turns.store import BlobStore
 from agent.turns.turn import TurnRecord, TurnRequest
-from renderer.media import open_mp4, write_png
+from renderer.media import MapWriter, open_mp4, write_png
 from simulator.scene import Scene
 from simulator.state import STATE_SCHEMA_VERSION, WorldState
 
@@ -110,11 +110,17 @@ def play(
     planner: TurnPlanner | None = None,
     video: Any = None,
     progress: Progress | None = None,
+    depth_dir: Path | None = None,
+    seg_dir: Path | None = None,
 ) -> PlayResult:
-    """Play every step of `scene` through the turn engine and write what each turn rendered."""
+    """Play every step of `scene` through the turn engine and write what each turn rendered.
+
+    ``depth_dir`` / ``seg_dir``: also write each frame's depth (16-bit PNG, millimetres) and
+    segmentation (indexed PNG and ``legend.json``), rendered from the turn's recorded states."""
     progress = progress or Progress()
     store_dir = Path(tempfile.mkdtemp(prefix="callosum-play-"))
     sinks = _Sinks(scene, out, state_out, frames_dir)
+    maps = MapWriter(depth_dir, seg_dir) if depth_dir is not None or seg_dir is not None else None
     result = PlayResult(frames=0, final_state=WorldState(step=0, time=0.0, entities={}))
     step = {"index": 0}
     on_node = (lambda name, _state: progress.on_node(step["index"], name)) if progress.on_node else None
@@ -134,14 +140,29 @@ def play(
                 sinks.text(episode.states_jsonl(record))
                 for rgb in episode.frames(record):
                     sinks.frame(rgb)
+                if maps is not None:
+                    _write_maps(episode, record, maps, stereo)
                 if progress.on_frame:
                     progress.on_frame(record.frames)
             result.final_state = episode.world_state()
     finally:
         sinks.close()
+        if maps is not None:
+            maps.close()
         shutil.rmtree(store_dir, ignore_errors=True)
     result.frames = sinks.count
     return result
+
+
+def _write_maps(episode: Episode, record: TurnRecord, maps: MapWriter, stereo: bool) -> None:
+    """Render depth and segmentation for each recorded state of the turn (the same states as its frames)."""
+    world, geometry = episode.ctx.world, episode.ctx.geometry
+    trajectory = episode.trajectory(record)
+    for s in trajectory:
+        world.set_integration_state(s)
+        frame = geometry.render(world, stereo=stereo, depth=True, segmentation=True)
+        maps.write(frame.depth, frame.segmentation, frame.labels)
+    world.set_integration_state(trajectory[-1], forward=True)
 
 
 def _play_step(episode: Episode, index: int, request: TurnRequest) -> TurnRecord:
