@@ -41,6 +41,9 @@ class ServerConfig:
     planner: object = None
     preset: str = "fast"
     size: tuple[int, int] | None = None
+    """Streamed frame size per eye for every session (None: each scene's render size times `scale`)."""
+    scale: int = 1
+    """With no `size`: stream at this multiple of each scene's render size (`callosum serve` uses 2)."""
     pace: bool = True
     max_sessions: int = 64
     limits: Limits = field(default_factory=Limits)
@@ -54,7 +57,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     """The server's ASGI app: the session manager, the routers, the error handlers, the web client."""
     manager = SessionManager(config.scenes_dir, config.db or default_db_path(), planner=config.planner,
                              preset=config.preset, size=config.size, max_sessions=config.max_sessions,
-                             pace=config.pace)
+                             pace=config.pace, scale=config.scale)
 
     @asynccontextmanager
     async def lifespan(_app):

@@ -19,6 +19,9 @@ def serve(
                                       "reopened after a restart (default: $CALLOSUM_HOME/sessions.db or the "
                                       "user data dir, as for interact)."),
     preset: str = typer.Option("fast", help="Geometry render preset for streamed frames: fast or quality."),
+    size: Optional[str] = typer.Option(None, metavar="WxH", help="Streamed frame size per eye, e.g. 960x720 "
+                                       "(default: twice each scene's render size, e.g. 640x480). A session "
+                                       "created with width and height in its POST body uses those."),
     planner: Optional[str] = opts.PLANNER,
     base_url: Optional[str] = opts.BASE_URL,
     model: Optional[str] = opts.MODEL,
@@ -34,11 +37,18 @@ def serve(
         opts.fail(f"--scenes-dir {str(scenes_dir)!r} is not a folder of scene YAML files")
     if preset not in ("fast", "quality"):
         opts.fail(f"--preset must be fast or quality, got {preset!r}")
+    stream_size = opts.parse_size(size)
+    from server.manager import check_size
+
+    try:
+        check_size(stream_size, "--size")
+    except ValueError as exc:
+        opts.fail(str(exc))
     from agent.turns.sessions import SessionDBError
 
     turn_planner = opts.make_planner(planner, base_url, model, api_key, 0, structured)
     try:
-        run_server(host, port, scenes_dir, db=db, planner=turn_planner, preset=preset,
+        run_server(host, port, scenes_dir, db=db, planner=turn_planner, preset=preset, size=stream_size,
                    echo=lambda s: opts.console.print(s, highlight=False, markup=False, soft_wrap=True))
     except SessionDBError as exc:
         opts.fail(str(exc), code=1)

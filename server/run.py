@@ -43,12 +43,13 @@ def banner(config: ServerConfig, host: str, port: int) -> str:
 
 
 def serve(host: str, port: int, scenes_dir: Path, *, db: Path | None = None, planner=None, preset: str = "fast",
-          size: tuple[int, int] | None = None, echo=print) -> None:
+          size: tuple[int, int] | None = None, scale: int = 2, echo=print) -> None:
     import uvicorn
 
     from agent.turns.sessions import default_db_path
 
-    config = ServerConfig(scenes_dir=scenes_dir, db=db or default_db_path(), planner=planner, preset=preset, size=size)
+    config = ServerConfig(scenes_dir=scenes_dir, db=db or default_db_path(), planner=planner, preset=preset, size=size,
+                          scale=scale)
     app = create_app(config)
     echo(banner(config, host, port))
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
