@@ -14,24 +14,26 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import io
 import logging
 import secrets
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from PIL import Image
 
 from agent.turns.episode import TurnRejected
-from agent.turns.graph import TurnPlanner
 from agent.turns.sessions import Session, SessionDB, SessionError
 from agent.turns.turn import TurnRecord, TurnRequest
 from renderer.geometry import GeometryRenderer
-from renderer.views import depth_rgb, segmentation_rgb
+from server.frames import render_view
+from server.jobs import (
+    Job,
+    LivePlanner,
+    PlannerGate,
+    SessionClosing,
+    TurnCancelled,
+    TurnError,
+)
 from server.protocol import (
     ErrorMsg,
     FrameHeader,
@@ -47,62 +49,11 @@ from server.protocol import (
 from server.streaming import Broadcaster, Outbox
 from server.view import head_pose
 
+__all__ = ["PlannerGate", "ServedSession", "TurnCancelled", "TurnError"]
+
 log = logging.getLogger("callosum.server")
 MAX_QUEUED_JOBS = 2
 HISTORY_SENT = 100
-
-
-class TurnError(ValueError):
-    """A turn or rewind that cannot run; the message says why and what to do instead."""
-
-    def __init__(self, code: str, message: str, field: str | None = None, value: Any = None):
-        super().__init__(message)
-        self.code, self.field, self.value = code, field, value
-
-
-class SessionClosing(RuntimeError):
-    """Raised inside a turn when the session is closed while its planner is still thinking."""
-
-
-class TurnCancelled(RuntimeError):
-    """Raised inside a turn when the player pressed Stop; the turn is rolled back."""
-
-
-class PlannerGate:
-    """The server's one planner, called one turn at a time (a local model is not thread-safe)."""
-
-    def __init__(self, planner: TurnPlanner | None = None):
-        self.planner = planner
-        self._lock = threading.Lock()
-
-    def plan_turn(self, world_state, action: str, history: list[str]):
-        with self._lock:
-            return self.planner.plan_turn(world_state, action, history)
-
-
-class LivePlanner:
-    """The planner as the turn graph sees it: plans on the pool, looks around while it waits."""
-
-    def __init__(self, served: ServedSession):
-        self.served = served
-
-    def plan_turn(self, world_state, action: str, history: list[str]):
-        s = self.served
-        future = s.pool.submit(s.gate.plan_turn, world_state, action, history)
-        future.add_done_callback(lambda _: s.wake())
-        s.look_around_until(lambda: future.done() or s.cancelling.is_set())
-        if s.cancelling.is_set():  # the model finishes its call on the pool; its answer is dropped
-            raise TurnCancelled("the turn was cancelled while the planner was thinking")
-        if not future.done():
-            raise SessionClosing(f"session {s.id} closed while its planner was thinking")
-        return future.result()
-
-
-@dataclass
-class Job:
-    kind: str  # "action" | "rewind"
-    payload: object
-    origin: Outbox | None
 
 
 class ServedSession:
@@ -421,12 +372,6 @@ class ServedSession:
 
     # ---- frames -----------------------------------------------------------------------------
 
-    def depth_range(self) -> tuple[float, float]:
-        """Distances drawn white and black in the depth view, from the scene camera's framing."""
-        cam = self.scene.camera
-        d = sum((a - b) ** 2 for a, b in zip(cam.position, cam.look_at)) ** 0.5
-        return round(0.4 * d, 3), round(2.0 * d, 3)
-
     def _render(self, turn: bool) -> None:
         with self._cv:
             self._pose_dirty = False
@@ -436,21 +381,12 @@ class ServedSession:
         world = self.session.ctx.world
         stereo = bool(pose and pose.stereo)
         cam = head_pose(self.scene, pose.position, pose.orientation) if pose else None
-        extra: dict = {}
         with self.render_slots:  # many sessions, few cores: take turns instead of thrashing
-            frame = self.renderer.render(world, pose=cam, stereo=stereo, ipd=pose.ipd if pose else 0.064,
-                                         depth=view == "depth", segmentation=view != "rgb")
-            image = frame.rgb
-            if view == "depth":
-                near, far = extra["depth_range"] = self.depth_range()
-                image = depth_rgb(frame.depth, near, far, hit=frame.segmentation >= 0)
-            elif view == "segmentation":
-                image, extra["legend"] = segmentation_rgb(frame.segmentation, frame.labels)
-            buf = io.BytesIO()
-            Image.fromarray(image).save(buf, "JPEG", quality=self.jpeg_quality)
+            image, jpeg, extra = render_view(self.renderer, world, self.scene, view, pose=cam, stereo=stereo,
+                                             ipd=pose.ipd if pose else 0.064, quality=self.jpeg_quality)
         self.frames += 1
         header = FrameHeader(seq=self.frames, step=self.step, time=float(world.data.time), pose=pose,
                              stereo=stereo, width=image.shape[1], height=image.shape[0],
                              fov_y=self.scene.camera.fov, rendered_at=time.time() * 1000.0, turn=turn, view=view,
                              **extra)
-        self._post(self.broadcaster.frame, pack_frame(header, buf.getvalue()))
+        self._post(self.broadcaster.frame, pack_frame(header, jpeg))
