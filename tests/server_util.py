@@ -40,7 +40,8 @@ class LiveServer:
 
 @contextmanager
 def live_server(**overrides):
-    """A served app; its session database is `db=` or a fresh one in a temporary folder."""
+    """A served app; its session database is `db=` or a fresh one in a temporary folder, on `port=`
+    or a free one."""
     if "db" not in overrides:
         with tempfile.TemporaryDirectory(prefix="callosum-serve-") as tmp, \
                 live_server(db=Path(tmp) / "sessions.db", **overrides) as live:
@@ -51,8 +52,8 @@ def live_server(**overrides):
     from server.app import ServerConfig, create_app
     from server.run import uvicorn_config
 
+    port = overrides.pop("port", None) or free_port()  # a fixed port: a restart at the same address
     config = ServerConfig(scenes_dir=overrides.pop("scenes_dir", SCENES), **overrides)
-    port = free_port()
     app = create_app(config)
     server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port))
     thread = threading.Thread(target=server.run, daemon=True)

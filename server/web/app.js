@@ -99,7 +99,9 @@ function xrFrame(time, frame) {
 // ---- frames --------------------------------------------------------------------------------------
 
 function onFrame(buf) {
-  app.pending = buf;
+  const frame = splitFrame(buf);
+  if (frame.header.turn) record(frame.header, frame.blob); // every turn frame, even those not drawn
+  app.pending = frame; // the newest frame wins: older ones not yet decoded are skipped
   app.stats.frames++;
   app.stats.windowFrames++;
   if (!app.decoding) decodeNext();
@@ -114,9 +116,8 @@ function splitFrame(buf) {
 async function decodeNext() {
   app.decoding = true;
   while (app.pending) {
-    const { header, blob } = splitFrame(app.pending);
+    const { header, blob } = app.pending;
     app.pending = null;
-    if (header.turn) record(header, blob);
     try {
       const bitmap = await createImageBitmap(blob);
       if (app.live && app.live.bitmap) app.live.bitmap.close();
