@@ -10,6 +10,7 @@ bear out is returned as a reason, and the caller replaces the narration.
 
 from __future__ import annotations
 
+import math
 import re
 
 from agent.planner.camera import dot, screen_axes
@@ -64,7 +65,8 @@ def contradictions(narration: str, before: WorldState, after: WorldState, out: O
     axes = screen_axes(camera)
     reasons: list[str] = []
     subject: list[str] = []
-    for clause in _CLAUSE.split(narration):
+    quoted_free = re.sub(r"\([^)]*\)", "", narration)  # descriptions in brackets quote looks, they claim nothing
+    for clause in _CLAUSE.split(quoted_free):
         if not clause.strip():
             continue
         text = normalised(clause)
@@ -154,9 +156,12 @@ def _motion(text: str, named: list[str], out: Outcome, moved: dict, axes) -> lis
             reasons.append(f"it says {i} falls, but it did not go down")
         if _RISE.search(text) and m.rise < MOVE_MIN:
             reasons.append(f"it says {i} goes up, but it did not rise")
-        if word and word != "up" and m.distance >= MOVE_MIN:
-            v = axes.vector(word)
-            if dot(m.displacement, v) < DIRECTION_SHARE * m.distance:
+        flat = math.hypot(m.displacement[0], m.displacement[1])
+        if word and word not in ("up", "down") and flat < MOVE_MIN and m.peak < 2 * MOVE_MIN:
+            reasons.append(f"it says {i} goes {word}, but it did not move sideways")
+        elif word and word not in ("up", "down") and flat >= MOVE_MIN:
+            v = axes.vector(word)  # a screen direction is judged on the floor plane: falling does not dilute it
+            if dot(m.displacement, v) < DIRECTION_SHARE * flat:
                 reasons.append(f"it says {i} goes {word}, but it went {' and '.join(m.directions) or 'nowhere'}")
     return reasons
 

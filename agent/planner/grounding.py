@@ -224,6 +224,9 @@ def _phrase(toks: list[str], i: int, known: set[str]) -> Phrase | None:
         if t.endswith("ly") and t not in ("only", "family", "holly", "belly"):
             break
         if VERB_WORD.match(t) and singular(t) not in known:
+            if det in INDEFINITE and not (words and singular(words[-1]) in known):
+                words.append(t)  # "a light nudge", "a shove": an action named as a noun
+                i += 1
             break
         nouny = bool(words) and (singular(words[-1]) in known or words[-1][0].isdigit() or words[-1] in _PLACE_NOUNS)
         if nouny and not (singular(t) in known or t[0].isdigit() or t == "number"):
@@ -289,10 +292,10 @@ def _resolve_noun(p: Phrase, head: str, last: str, mods: list[str], numbers: lis
         matched = list(vocab)
     if matched:
         narrowed = _narrow(matched, mods, numbers, vocab, state, axes)
-        if not narrowed:
+        if p.det in INDEFINITE or p.count > 1:
+            p.kind, p.ids = "new", narrowed  # "a blue cube": a new body, whatever is there already
+        elif not narrowed:
             p.kind = "unknown"
-        elif p.det in INDEFINITE or p.count > 1:
-            p.kind, p.ids = "new", narrowed
         else:
             plural = (last != head and last not in ("glass", "dominoes") and not last.endswith("ss")) or last == "dominoes"
             p.kind = "group" if (group or plural) and len(narrowed) > 1 else "entity"

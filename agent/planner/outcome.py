@@ -197,7 +197,7 @@ def outcome_sentence(out: Outcome, after: WorldState, namer=name) -> str:
         who = f"the new {namer(m.entity)}" if m.entity in out.appeared else f"the {namer(m.entity)}"
         s.append(f"{who} {motion_phrase(m)}")
     if len(out.moved) > MAX_NAMED:
-        s.append(f"{len(out.moved) - MAX_NAMED} other bodies move too")
+        s.append(f"{len(out.moved) - MAX_NAMED} others move too")
     for eid in out.vanished:
         s.append(f"the {namer(eid)} disappears")
     for eid, hex_colour in out.recoloured.items():
@@ -223,7 +223,7 @@ def caption_from_outcome(after: WorldState, out: Outcome) -> str:
     short = out.model_copy(update={"moved": out.moved[:2], "sentence": ""})
     described = outcome_sentence(short, after, lambda eid: _look(after, eid))
     if len(out.moved) > 2:
-        described += f" {len(out.moved) - 2} more things move."
+        described += f" {len(out.moved) - 2} others move too."
     text = f"A steady camera watches {scene}. {described}"
     if len(text) > CAPTION_MAX:
         text = f"A steady camera. {described}"

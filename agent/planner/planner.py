@@ -16,9 +16,17 @@ from agent.planner.backends.base import Backend, PlanRequest
 from agent.planner.describe import caption_for
 from agent.planner.plan import NARRATION_MAX, TurnPlan, plan_json_schema
 from agent.planner.prompts import PROMPT_VERSION, build_messages, get_prompt, retry_messages
+from agent.planner.intents_path import plan_intents
 from agent.planner.validate import PlanIssue, check_plan
+from agent.planner.verbs import PREFIX
+from simulator.scene import CameraSpec
 from simulator.state import WorldState
 
+PLAN_FORMATS = ("intents", "events")
+SCORING_MODES = ("unsure", "always", "off")
+"""When the model scores verbs in the intents format: where the lexicon is unsure (default), for
+every action over all verbs (to measure the model alone), or never (lexicon only)."""
+DEFAULT_PLAN_FORMAT = "intents"
 DEFAULT_MAX_TOKENS = 400
 DEFAULT_TEMPERATURE = 0.2
 _NARRATION = re.compile(r'"narration"\s*:\s*"((?:[^"\\]|\\.)*)')
@@ -35,7 +43,15 @@ class PlanOutcome:
 
 
 class Planner:
-    """Plans turns with `backend`; rejected plans go back to the model up to `max_retries` times."""
+    """Plans turns with `backend`.
+
+    ``plan_format="intents"`` (default): the action is read into a typed :class:`Intent` (grounding,
+    lexicon, and the model's likelihood scoring where the lexicon is unsure, or constrained generation
+    for backends that cannot score) and compiled to events; ``"events"``: the model writes the events,
+    and rejected plans go back to it up to `max_retries` times. The scripted backend (no model)
+    defaults to events (it plans none); with ``plan_format="intents"`` it reads intents by lexicon
+    alone. ``scoring`` says when the model scores verbs (:data:`SCORING_MODES`).
+    """
 
     def __init__(
         self,
@@ -47,7 +63,16 @@ class Planner:
         seed: int | None = None,
         constrain_ids: bool = True,
         prompt_version: str = PROMPT_VERSION,
+        plan_format: str | None = None,
+        scoring: str = "unsure",
+        camera: CameraSpec | None = None,
     ):
+        if plan_format is None:  # the scripted backend (no model) plans events, none, unless asked for intents
+            plan_format = "events" if backend.name == "scripted" else DEFAULT_PLAN_FORMAT
+        if plan_format not in PLAN_FORMATS:
+            raise ValueError(f"plan_format {plan_format!r} is not one of {', '.join(PLAN_FORMATS)}")
+        if scoring not in SCORING_MODES:
+            raise ValueError(f"scoring {scoring!r} is not one of {', '.join(SCORING_MODES)}")
         if max_retries < 0:
             raise ValueError(f"max_retries must be 0 or more, got {max_retries}")
         if max_tokens < 1:
@@ -59,8 +84,22 @@ class Planner:
         self.seed = seed
         self.constrain_ids = constrain_ids
         self.prompt_version = get_prompt(prompt_version).version
+        self.plan_format = plan_format
+        self.scoring = scoring
+        self.camera = camera
+        if self.plan_format == "intents" and scoring != "off" and backend.can_score:
+            backend.score(PREFIX, [])  # load the scoring model and cache the prefix now, not in turn 1
 
-    def plan_turn(self, world_state: WorldState, action: str, history: list[str]) -> PlanOutcome:
+    def plan_turn(self, world_state: WorldState, action: str, history: list[str],
+                  feedback: list[str] | None = None, camera: CameraSpec | None = None) -> PlanOutcome:
+        """Plan one turn. `feedback`: why the previous plan for this turn was rejected; `camera`: the
+        scene camera that "left" and "toward" refer to (default: the planner's, else the scene default)."""
+        camera = camera or self.camera
+        if self.plan_format == "intents":
+            plan, record = plan_intents(self, world_state, action, list(history), feedback or [], camera)
+            return PlanOutcome(plan=plan, record=record)
+        if feedback:
+            action = f"{action}\n(An earlier plan was rejected: {'; '.join(feedback)})"
         start = time.perf_counter()
         messages = build_messages(world_state, action, history, self.prompt_version)
         schema = plan_json_schema(
@@ -103,6 +142,7 @@ class Planner:
         model_s = sum(a["latency_s"] for a in attempts)
         completion = sum(a["completion_tokens"] for a in attempts)
         record = {
+            "plan_format": "events",
             "prompt_version": self.prompt_version,
             "backend": self.backend.name,
             "model": self.backend.model,

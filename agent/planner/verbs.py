@@ -103,10 +103,14 @@ def is_sure(scores: dict[str, float]) -> bool:
     return ranked[0] >= SURE_SCORE and ranked[0] - ranked[1] >= SURE_MARGIN
 
 
-def choose_verb(text: str, action: str, grounding: Grounding, scorer: Scorer | None = None) -> VerbChoice:
-    """The verb for `action` (`text` is its normalised form); `scorer` is consulted only when unsure."""
+def choose_verb(text: str, action: str, grounding: Grounding, scorer: Scorer | None = None,
+                always: bool = False) -> VerbChoice:
+    """The verb for `action` (`text` is its normalised form); `scorer` is consulted only when the
+    lexicon is unsure, or (`always`) for every action over all verbs, ignoring the lexicon."""
     scores, evidence = lexicon_scores(text, grounding)
     best = max(VERBS, key=lambda v: scores[v])  # ties: the order of VERBS
+    if always and scorer is not None:
+        return _score(action, list(VERBS), scorer, scores, evidence)
     if is_sure(scores):
         return VerbChoice(best, "lexicon", scores, evidence)
     if scorer is None:
@@ -115,8 +119,10 @@ def choose_verb(text: str, action: str, grounding: Grounding, scorer: Scorer | N
         default = "push" if grounding.target else "nothing"
         return VerbChoice(default, "default", scores, evidence)
     in_play = [v for v in VERBS if scores[v] > 0]
-    if len(in_play) < 2:
-        in_play = list(VERBS)
+    return _score(action, in_play if len(in_play) >= 2 else list(VERBS), scorer, scores, evidence)
+
+
+def _score(action: str, in_play: list[str], scorer: Scorer, scores: dict[str, float], evidence: list[str]) -> VerbChoice:
     start = time.perf_counter()
     context = [(f"Verb: {LABELS[v]}\nAction:", " " + action.strip()) for v in in_play]
     logliks = scorer.score(PREFIX, context)

@@ -164,6 +164,13 @@ class LlamaCppBackend(Backend):
 
         llm = self._scorer()
         head = self._prefix_tokens(prefix)
+        if not options:  # warm-up: evaluate the prefix once so later calls reuse it
+            gen = llm.generate(head, top_k=1, temp=0.0, reset=True)
+            try:
+                next(gen)
+            finally:
+                gen.close()
+            return []
         out = []
         for context, continuation in options:
             ctx = llm.tokenize(context.encode(), add_bos=False, special=False)

@@ -1,0 +1,133 @@
+"""The intents plan format: read the action into an :class:`Intent`, compile it, narrate it.
+
+Three ways to the intent, recorded in the plan record as ``intent_path``:
+
+- ``lexicon``: grounding and the lexicon alone (``Planner(scoring="off")``);
+- ``scoring``: the same, with the model's noisy-channel likelihoods choosing the verb whenever the
+  lexicon is unsure (backends with ``can_score``: the embedded llama.cpp model);
+- ``generation``: the model writes the whole intent under a JSON Schema whose enums grounding
+  narrows, and the slots the words state outright are taken from the lexicon (other backends).
+
+The compiled events pass the same :func:`agent.planner.validate.check_plan` as the events format.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from agent.planner import intent_gen
+from agent.planner.backends.base import PlanRequest
+from agent.planner.compiler import Compiled, compile_intent
+from agent.planner.describe import caption_for
+from agent.planner.grounding import Grounding, ground
+from agent.planner.lexicon import normalised
+from agent.planner.narrate import intent_narration, unknown_narration
+from agent.planner.plan import NARRATION_MAX, TurnPlan
+from agent.planner.understand import Understanding, build_intent
+from agent.planner.validate import check_plan
+from agent.planner.verbs import VerbChoice, choose_verb
+from simulator.scene import CameraSpec
+from simulator.state import WorldState
+
+INTENT_MAX_TOKENS = 120
+
+
+def plan_intents(planner, state: WorldState, action: str, history: list[str], feedback: list[str],
+                 camera: CameraSpec | None) -> tuple[TurnPlan, dict[str, Any]]:
+    """(plan, record) for one action in the intents format."""
+    start = time.perf_counter()
+    backend = planner.backend
+    text = normalised(action)
+    g = ground(state, action, history, camera)
+    attempts: list[dict[str, Any]] = []
+    if backend.can_score or planner.scoring == "off" or backend.name == "scripted":
+        scorer = backend if planner.scoring != "off" and backend.can_score else None
+        choice = choose_verb(text, action, g, scorer, always=planner.scoring == "always")
+        u = build_intent(state, text, g, choice)
+        path, model_s = ("scoring" if scorer else "lexicon"), choice.model_s
+    else:
+        u, attempts = _generate(planner, state, action, history, text, g)
+        path, model_s = "generation", sum(a["latency_s"] for a in attempts)
+    compiled, issues = Compiled([]), []
+    if feedback:
+        narration = f"That cannot happen here: {'; '.join(feedback)}"[:NARRATION_MAX]
+    elif u.intent is None:
+        narration = unknown_narration(u.unknown, state)
+    else:
+        compiled = compile_intent(state, camera, u.intent)
+        checked = check_plan(state, TurnPlan(events=compiled.events))
+        issues = [i.model_dump(mode="json") for i in checked.issues]
+        if issues:
+            compiled = Compiled([], compiled.notes, problem="the compiled events did not validate")
+        narration = intent_narration(u.intent, compiled, state)
+    plan = TurnPlan(narration=narration, events=compiled.events, caption=caption_for(state, narration))
+    total = time.perf_counter() - start
+    record = _record(planner, action, path, u, compiled, issues, attempts, plan, total, model_s, bool(feedback))
+    return plan, record
+
+
+def _record(planner, action, path, u: Understanding, compiled: Compiled, issues, attempts, plan: TurnPlan,
+            total: float, model_s: float, refused: bool) -> dict[str, Any]:
+    backend, g, v = planner.backend, u.grounding, u.verb
+    completion = sum(a["completion_tokens"] for a in attempts)
+    return {
+        "plan_format": "intents",
+        "intent_path": path,
+        "backend": backend.name,
+        "model": backend.model,
+        "seed": backend.seed if planner.seed is None else planner.seed,
+        "action": action,
+        "intent": u.intent.model_dump(mode="json", exclude_none=True) if u.intent else None,
+        "decided_by": u.decided_by,
+        "verb_choice": {"lexicon": {k: x for k, x in v.lexicon.items() if x}, "evidence": v.evidence,
+                        "scores": v.scores, "model_s": round(v.model_s, 4)},
+        "grounding": {"target": g.target, "candidates": g.candidates, "unknown": u.unknown, "support": g.support,
+                      "aim": g.aim, "near": g.near, "along": g.along, "off": g.off},
+        "compiler": {"notes": compiled.notes, "problem": compiled.problem},
+        "attempts": attempts,
+        "issues": issues,
+        "repairs": [],
+        "fell_back": bool(issues) or refused,
+        "plan": plan.model_dump(mode="json"),
+        "latency_s": round(total, 4),
+        "model_s": round(model_s, 4),
+        "overhead_s": round(max(0.0, total - model_s), 4),
+        "tokens": {"prompt": sum(a["prompt_tokens"] for a in attempts), "completion": completion,
+                   "per_s": round(completion / model_s, 2) if model_s > 0 and completion else None},
+    }
+
+
+def _generate(planner, state: WorldState, action: str, history: list[str], text: str,
+              g: Grounding) -> tuple[Understanding, list[dict[str, Any]]]:
+    """The model writes the intent; on failure after the retries, the lexicon's reading stands."""
+    messages = intent_gen.messages(state, action, history)
+    schema = intent_gen.schema(state, g)
+    attempts: list[dict[str, Any]] = []
+    generated = None
+    for _ in range(planner.max_retries + 1):
+        request = PlanRequest(messages=messages, schema=schema, seed=planner.seed,
+                              max_tokens=min(planner.max_tokens, INTENT_MAX_TOKENS), temperature=planner.temperature,
+                              context={"action": action, "state": state})
+        reply = planner.backend.complete(request)
+        problem = None
+        try:
+            generated = intent_gen.parse(reply.text)
+        except ValueError as exc:
+            problem = f"not an intent: {str(exc)[:300]}"
+        attempts.append({"raw": reply.text, "issues": [problem] if problem else [], "finish_reason": reply.finish_reason,
+                         "latency_s": round(reply.latency_s, 4), "prompt_tokens": reply.prompt_tokens,
+                         "completion_tokens": reply.completion_tokens})
+        if generated is not None:
+            break
+        messages = messages + [{"role": "assistant", "content": reply.text[:1000]},
+                               {"role": "user", "content": f"That reply was rejected ({problem}). Reply with the "
+                                                           "intent JSON only."}]
+    if generated is None:
+        choice = choose_verb(text, action, g, None)
+        return build_intent(state, text, g, choice), attempts
+    lexical = build_intent(state, text, g, VerbChoice(generated.verb, "generation", {}, []))
+    if lexical.intent is None and lexical.unknown:
+        return lexical, attempts  # the words name something that is not there: no guessing
+    intent, by = intent_gen.merge(generated, lexical)
+    return Understanding(intent, by, g, lexical.verb), attempts
