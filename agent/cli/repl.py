@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shlex
 
 from rich.console import Console
@@ -14,6 +13,7 @@ from pydantic import ValidationError
 from agent.turns.episode import TurnRejected
 from agent.turns.sessions import Session, SessionDB, SessionError
 from agent.turns.turn import TurnRecord, TurnRequest
+from simulator.limits import LIMITS, parse_json
 
 HELP = """\
 Type what happens next, e.g. [bold]someone flicks the ball toward the edge[/].
@@ -36,16 +36,17 @@ class Repl:
     """Reads lines, runs turns and commands, prints what happened."""
 
     def __init__(self, db: SessionDB, name: str, console: Console, *, planner=None, video=None,
-                 duration: float = 1.0):
+                 duration: float = 1.0, take_over: bool = False):
         self.db, self.console, self.planner, self.video = db, console, planner, video
         self.duration = duration
         self.session: Session | None = None
-        self._open(name)
+        self._open(name, take_over)
 
-    def _open(self, name: str) -> None:
+    def _open(self, name: str, take_over: bool = False) -> None:
         if self.session is not None:
             self.session.close()
-        self.session = Session(self.db, name, planner=self.planner, video=self.video, on_node=self._progress)
+        self.session = Session(self.db, name, planner=self.planner, video=self.video, on_node=self._progress,
+                               take_over=take_over, driver="callosum interact")
         if self.session.recovered:
             self.console.print(f"[yellow]recovered:[/] {self.session.recovered}")
         s = self.session.state
@@ -114,8 +115,9 @@ class Repl:
                 value = float(arg)
             except ValueError:
                 raise SessionError(f":duration needs seconds, e.g. :duration 2.5; got {arg!r}") from None
-            if not 0 < value <= 120:
-                raise SessionError(f":duration must be above 0 and at most 120 s; got {value}")
+            if not LIMITS.min_turn_seconds <= value <= LIMITS.max_turn_seconds:
+                raise SessionError(f":duration must lie between {LIMITS.min_turn_seconds:g} and "
+                                   f"{LIMITS.max_turn_seconds:g} s; got {value}")
             self.duration = value
             self.console.print(f"turns now simulate {value:g} s")
         elif cmd == "history":
@@ -127,7 +129,7 @@ class Repl:
 
     def _do(self, arg: str) -> None:
         try:
-            request = json.loads(arg)
+            request = parse_json(arg)
         except ValueError as exc:
             raise SessionError(f":do needs a JSON object, e.g. :do {{\"action\": \"kick\", \"events\": [...]}}; "
                                f"{exc}") from None

@@ -12,7 +12,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agent.turns.sessions import SessionDB, SessionDBError, SessionError, check_name, default_db_path
+from agent.turns.sessions import (
+    SessionBusy,
+    SessionDB,
+    SessionDBError,
+    SessionError,
+    SessionLost,
+    check_name,
+    default_db_path,
+)
+from simulator.limits import LIMITS
 
 sessions_app = typer.Typer(no_args_is_help=True, help="Saved sessions: list, show, export, rewind, fork.")
 DB_HELP = "Session database (default: $CALLOSUM_HOME/sessions.db or the user data dir)."
@@ -26,16 +35,17 @@ def _open_db(db: Optional[Path], create: bool) -> SessionDB:
 
 
 def _guard(fn, *args, **kwargs):
+    """Run `fn`; bad input exits 2, a busy, lost, damaged or locked session exits 1, each with its message."""
     try:
         return fn(*args, **kwargs)
     except SessionError as exc:
         opts.fail(str(exc))
-    except SessionDBError as exc:
+    except (SessionDBError, SessionBusy, SessionLost) as exc:
         opts.fail(str(exc), code=1)
 
 
 def interact(
-    scene_path: Optional[Path] = typer.Argument(None, metavar="[SCENE]", help="Scene YAML to start a new session from."),
+    scene_path: Optional[Path] = typer.Argument(None, metavar="SCENE", help="Scene YAML to start a new session from."),
     session: Optional[str] = typer.Option(None, "--session", "-s", help="Session name: resumed if it exists."),
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
     planner: Optional[str] = opts.PLANNER,
@@ -45,6 +55,8 @@ def interact(
     structured: Optional[str] = opts.STRUCTURED,
     preset: str = typer.Option("fast", help="Geometry render preset for a new session: fast or quality."),
     duration: float = typer.Option(1.0, help="Seconds simulated per turn."),
+    take_over: bool = typer.Option(False, "--take-over", help="Drive the session even if another process "
+                                   "(an interact, a server) drives it now; that driver's unsaved turn is dropped."),
 ) -> None:
     """Step a world interactively; every turn is checkpointed, so the session survives restarts."""
     from agent.cli.repl import Repl
@@ -54,8 +66,9 @@ def interact(
         opts.fail("give a SCENE to start a session, or --session NAME to resume one (see `callosum sessions list`)")
     if preset not in ("fast", "quality"):
         opts.fail(f"--preset must be fast or quality, got {preset!r}")
-    if not 0 < duration <= 120:
-        opts.fail(f"--duration must be above 0 and at most 120 seconds, got {duration}")
+    if not LIMITS.min_turn_seconds <= duration <= LIMITS.max_turn_seconds:
+        opts.fail(f"--duration must lie between {LIMITS.min_turn_seconds:g} and {LIMITS.max_turn_seconds:g} "
+                  f"seconds, got {duration}")
     database = _open_db(db, create=True)
     if session is not None:
         _guard(check_name, session, "--session")
@@ -76,12 +89,12 @@ def interact(
         pass
     out = Console(highlight=False)
     try:
-        repl = _guard(Repl, database, session, out, planner=turn_planner, duration=duration)
+        repl = _guard(Repl, database, session, out, planner=turn_planner, duration=duration, take_over=take_over)
     except GLUnavailableError as exc:
         opts.fail(str(exc), code=1)
     try:
         repl.run()
-    except SessionDBError as exc:
+    except (SessionDBError, SessionBusy, SessionLost) as exc:
         opts.fail(str(exc), code=1)
     finally:
         repl.close()
@@ -96,8 +109,12 @@ def list_sessions(db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP))
     for col in ("name", "scene", "step", "t (s)", "forked from"):
         table.add_column(col)
     for name in database.names():
-        info = database.info(name)
-        head = _guard(database.head, name).values
+        try:
+            info = database.info(name)
+            head = database.chain(name)[-1].values
+        except (SessionError, SessionDBError):
+            table.add_row(name, "?", "damaged", "", "(see `callosum sessions show`)")
+            continue
         parent = f"{info.parent} @ {info.parent_step}" if info.parent else ""
         table.add_row(name, info.scene.name, str(head.get("step")), f"{head.get('time', 0):.3f}", parent)
     Console().print(table)
@@ -111,7 +128,7 @@ def show(name: str = typer.Argument(..., help="Session name."),
     database = _open_db(db, create=False)
     info = _guard(database.info, name)
     turns = _guard(database.turns, name)
-    head = database.head(name).values
+    head = _guard(database.chain, name)[-1].values
     if as_json:
         print(json.dumps({"name": name, "scene": info.scene.name, "step": head["step"], "time": head["time"],
                           "snapshot_sha": head["snapshot_sha"], "turns": [t.model_dump(mode="json") for t in turns]},

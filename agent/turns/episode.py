@@ -16,11 +16,12 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
 from agent.turns.graph import TurnContext, TurnPlanner, TurnState, build_graph, initial_state, sync_world
+from agent.turns.leases import LEASE_KEY, SessionLost
 from agent.turns.store import BlobStore
 from agent.turns.turn import TurnRecord, TurnRequest
 from simulator.scene import Scene
 from simulator.state import WorldState
-from simulator.world import World
+from simulator.world import DivergenceError, EventError, World, WorldError
 
 COMMITTED = ("observe",)
 """A checkpoint whose next node is ``observe`` holds a committed turn (the graph waits for input)."""
@@ -28,6 +29,14 @@ COMMITTED = ("observe",)
 
 class TurnRejected(ValueError):
     """The request's events cannot apply to the world as it is; nothing was committed."""
+
+
+class TurnDiverged(TurnRejected):
+    """The turn's simulation diverged (non-finite or exploding state); nothing was committed."""
+
+    def __init__(self, error: DivergenceError):
+        super().__init__(str(error))
+        self.step, self.entity, self.time = error.step, error.entity, error.time
 
 
 class EngineStalled(RuntimeError):
@@ -47,7 +56,7 @@ class Episode:
                  video=None, recorded: dict[int, dict] | None = None, stereo: bool = False,
                  segment_mp4: bool = True, durability: str = "sync",
                  on_node: Callable[[str, dict], None] | None = None,
-                 on_denoise: Callable[[int, int], None] | None = None):
+                 on_denoise: Callable[[int, int], None] | None = None, lease: str | None = None):
         if durability not in ("sync", "exit"):
             raise ValueError(f"durability must be 'sync' (a checkpoint per node) or 'exit' (one per turn), "
                              f"got {durability!r}")
@@ -56,6 +65,8 @@ class Episode:
         self.durability = durability
         self.graph = build_graph().compile(checkpointer=checkpointer or InMemorySaver())
         self.config = {"configurable": {"thread_id": thread}}
+        if lease is not None:  # every write carries the driver's lease (agent.turns.leases)
+            self.config["configurable"][LEASE_KEY] = lease
         self._owns_geometry = geometry is None
         if geometry is None:
             from renderer.geometry import GeometryRenderer
@@ -98,16 +109,38 @@ class Episode:
         return self.head.values
 
     def turn(self, request: TurnRequest) -> TurnRecord:
-        """Play one turn and commit it; raises :class:`TurnRejected` when its events cannot apply."""
-        before = self.values.get("step")
-        self.graph.invoke(Command(resume=request.model_dump(mode="json")), self.config, context=self.ctx,
-                          durability=self.durability)
+        """Play one turn and commit it, or nothing of it.
+
+        Raises :class:`TurnRejected` when its events cannot apply (:class:`TurnDiverged` when its
+        simulation blew up); any failure returns the head to the last committed turn first."""
+        start = self.head
+        before = start.values.get("step")
+        try:
+            self.graph.invoke(Command(resume=request.model_dump(mode="json")), self.config, context=self.ctx,
+                              durability=self.durability)
+        except SessionLost:
+            raise
+        except BaseException as exc:
+            self._abandon(start)
+            if isinstance(exc, DivergenceError):
+                raise TurnDiverged(exc) from None
+            if isinstance(exc, (EventError, WorldError)):
+                raise TurnRejected(f"the events cannot apply: {exc}") from None
+            raise
         values = self.values
         if values.get("error"):
             raise TurnRejected(values["error"])
         if values.get("step") == before or self.head.next != COMMITTED:
             raise EngineStalled("the turn did not commit; the thread's head is not waiting for input")
         return TurnRecord.model_validate(values["last_turn"])
+
+    def _abandon(self, start) -> None:
+        """Drop a failed turn: the live world is stale, and the head goes back to `start` (committed)."""
+        self.ctx.world_sha = None
+        if self.head.next == COMMITTED and self.head.values.get("step") == start.values.get("step"):
+            return
+        config = {"configurable": {**self.config["configurable"], **start.config["configurable"]}}
+        self.graph.update_state(config, None, as_node="commit")
 
     def world_state(self) -> WorldState:
         """The world at the head, with the head's step index."""

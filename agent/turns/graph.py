@@ -28,6 +28,7 @@ from langgraph.graph import StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
+from agent.planner.backends.base import BackendError
 from agent.planner.plan import TurnPlan, pinned_plan
 from agent.planner.prompts import HISTORY_TURNS
 from agent.planner.validate import validate as validate_plan
@@ -184,7 +185,13 @@ def plan(state: TurnState, ctx: TurnContext) -> TurnState:
         made = pinned_plan(world_state, request.get("action") or "", request.get("events") or [])
         return {"plan": made.model_dump(mode="json")}
     t0 = time.perf_counter()
-    outcome = ctx.planner.plan_turn(world_state, request["action"], list(state.get("history", [])))
+    try:
+        outcome = ctx.planner.plan_turn(world_state, request["action"], list(state.get("history", [])))
+    except BackendError as exc:  # a broken model server: the turn goes on without events, and says why
+        reason = f"the planner failed ({type(exc).__name__}: {exc}); no events were planned, time passes"
+        made = pinned_plan(world_state, request["action"], [])
+        return {"plan": made.model_dump(mode="json"), "checked": True, "problems": [reason],
+                "plan_record": {"fell_back": True, "error": reason, "attempts": []}}
     ctx.timings.append(("model", time.perf_counter() - t0))
     record = outcome.record
     problems = [i["message"] for a in (record or {}).get("attempts", [])[:-1] for i in a.get("issues", [])]

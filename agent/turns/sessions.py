@@ -12,24 +12,29 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from langgraph.checkpoint.sqlite import SqliteSaver
+from pydantic import ValidationError
 
 from agent.turns.episode import COMMITTED, Episode
 from agent.turns.graph import build_graph, initial_state
+from agent.turns.leases import GuardedSaver, Heartbeat, Lease, LeaseTable, SessionBusy, SessionLost
 from agent.turns.store import BlobStore
 from agent.turns.turn import TurnRecord, TurnRequest
 from simulator.scene import Scene
 from simulator.state import WorldState
-from simulator.world import World
+from simulator.world import World, WorldError
 
 SESSION_SCHEMA_VERSION = 1
-NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
+"""A session name, matched whole (``fullmatch``)."""
 LOCK_TIMEOUT_S = 2.0
+TimedSaver = GuardedSaver  # the bench's name for it
+__all__ = ["Session", "SessionBusy", "SessionDB", "SessionDBError", "SessionError", "SessionLost", "check_name"]
 
 
 class SessionError(ValueError):
@@ -51,34 +56,12 @@ def default_db_path() -> Path:
 
 
 def check_name(name: str, field: str = "session name") -> str:
-    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
         raise SessionError(
             f"{field} {name!r} is not valid: use 1-64 lowercase letters, digits, '_', '-' or '.', "
             f"starting with a letter or digit (e.g. 'kitchen-2')"
         )
     return name
-
-
-class TimedSaver(SqliteSaver):
-    """The SQLite saver, counting the time and bytes of each checkpoint write (for the bench)."""
-
-    def __init__(self, conn):
-        super().__init__(conn)
-        self.writes: list[tuple[str, float, int]] = []
-
-    def put(self, config, checkpoint, metadata, new_versions):
-        t0 = time.perf_counter()
-        out = super().put(config, checkpoint, metadata, new_versions)
-        size = len(self.serde.dumps_typed(checkpoint)[1]) if self.measure_size else 0
-        self.writes.append(("checkpoint", time.perf_counter() - t0, size))
-        return out
-
-    def put_writes(self, config, writes, task_id, task_path=""):
-        t0 = time.perf_counter()
-        super().put_writes(config, writes, task_id, task_path)
-        self.writes.append(("writes", time.perf_counter() - t0, 0))
-
-    measure_size = False
 
 
 @dataclass
@@ -112,7 +95,7 @@ class SessionDB:
         try:
             self.conn = sqlite3.connect(self.path, check_same_thread=False, timeout=LOCK_TIMEOUT_S)
             self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            self.saver = TimedSaver(self.conn)
+            self.saver = GuardedSaver(self.conn)
             self.saver.setup()
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute(
@@ -121,6 +104,7 @@ class SessionDB:
                 "parent_step INTEGER, schema_version INTEGER NOT NULL)"
             )
             self.conn.commit()
+            self.leases = LeaseTable(self.conn, self.saver.lock)
         except sqlite3.Error as exc:
             raise db_error(self.path, exc) from None
         self.store = BlobStore(self.path.with_name(self.path.name + ".store"))
@@ -151,18 +135,34 @@ class SessionDB:
         if version != SESSION_SCHEMA_VERSION:
             raise SessionError(f"session {name!r} has schema_version {version}; this Callosum reads "
                                f"{SESSION_SCHEMA_VERSION}")
-        return SessionInfo(n, Scene.model_validate_json(scene_json), path, preset, created, parent, parent_step)
+        try:
+            scene = Scene.model_validate_json(scene_json)
+        except ValidationError as exc:
+            raise SessionDBError(f"session {name!r} in {self.path} is damaged: its stored scene no longer "
+                                 f"validates ({exc.errors()[0]['msg']}); start a new session from the scene "
+                                 "file") from None
+        return SessionInfo(n, scene, path, preset, created, parent, parent_step)
 
     def exists(self, name: str) -> bool:
         return bool(self._q("SELECT 1 FROM callosum_sessions WHERE name = ?", (check_name(name),)))
 
     def _register(self, name: str, scene: Scene, scene_path: str, preset: str, parent=None, parent_step=None):
+        exists = SessionError(f"session {name!r} already exists in {self.path}; choose another name "
+                              f"or resume it with --session {name}")
         if self.exists(name):
-            raise SessionError(f"session {name!r} already exists in {self.path}; choose another name "
-                               f"or resume it with --session {name}")
-        self._q("INSERT INTO callosum_sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (name, scene.model_dump_json(), scene_path, preset, time.time(), parent, parent_step,
-                 SESSION_SCHEMA_VERSION), commit=True)
+            raise exists
+        try:
+            self._q("INSERT INTO callosum_sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (name, scene.model_dump_json(), scene_path, preset, time.time(), parent, parent_step,
+                     SESSION_SCHEMA_VERSION), commit=True)
+        except SessionDBError:
+            if self.exists(name):  # another process registered it first
+                raise exists from None
+            raise
+
+    def _unregister(self, name: str) -> None:
+        """Undo a registration whose first checkpoint could not be written (no half-made sessions)."""
+        self._q("DELETE FROM callosum_sessions WHERE name = ?", (name,), commit=True)
 
     def _q(self, sql: str, args: tuple = (), commit: bool = False) -> list[tuple]:
         try:
@@ -210,24 +210,42 @@ class SessionDB:
                 by_step.setdefault(s.values["step"], s)
             cid = (s.parent_config or {}).get("configurable", {}).get("checkpoint_id")
         steps = sorted(by_step)
+        if not steps:
+            raise SessionDBError(f"session {name!r} in {self.path} is damaged: it has no committed start (it was "
+                                 f"never set up, or its checkpoints are gone); start a new session from its scene")
         if steps != list(range(len(steps))):
             raise SessionDBError(f"session {name!r} in {self.path} has a broken history (steps {steps}); "
                                  f"fork it from its last good step with `callosum sessions fork`")
         return [by_step[i] for i in steps]
 
     def create(self, name: str, scene: Scene, scene_path: str = "", preset: str = "fast") -> None:
+        """Register `name` with its first checkpoint, or nothing at all (the world must compile first)."""
         check_name(name)
+        try:
+            start = initial_state(World(scene))
+        except WorldError as exc:
+            raise SessionError(f"cannot start session {name!r}: {exc}") from None
         self._register(name, scene, scene_path, preset)
-        self.graph.update_state(self.config(name), initial_state(World(scene)), as_node="commit")
+        try:
+            self.graph.update_state(self.config(name), start, as_node="commit")
+        except BaseException:
+            self._unregister(name)
+            raise
 
-    def rewind(self, name: str, step: int) -> dict:
-        """Make committed `step` the head again (later turns stay in the file, off the branch)."""
+    def rewind(self, name: str, step: int, lease: Lease | None = None) -> dict:
+        """Make committed `step` the head again (later turns stay in the file, off the branch).
+
+        Without the session's `lease` this is refused while another driver holds it."""
         chain = self.chain(name)
         if not isinstance(step, int) or not 0 <= step < len(chain):
             raise SessionError(f"rewind step {step!r} is out of range for session {name!r}: "
                                f"choose 0 to {len(chain) - 1} (0 is the scene's start)")
-        self.graph.update_state(chain[step].config, None, as_node="commit")
+        self._write(chain[step].config, lease)
         return chain[step].values
+
+    def _write(self, config: dict, lease: Lease | None) -> None:
+        """Make the checkpoint at `config` the head (a new ``commit`` checkpoint on top of it)."""
+        self.graph.update_state(lease.config(config) if lease else config, None, as_node="commit")
 
     def fork(self, name: str, new_name: str, step: int | None = None) -> None:
         """A new session `new_name` starting from `name`'s committed `step` (default: its head)."""
@@ -244,13 +262,13 @@ class SessionDB:
         for snap in chain[: step + 1]:
             config = self.graph.update_state(config, dict(snap.values), as_node="commit")
 
-    def recover(self, name: str) -> str | None:
+    def recover(self, name: str, lease: Lease | None = None) -> str | None:
         """After a crash mid-turn, return the head to the last committed turn; says what was dropped."""
         head = self.head(name)
         if head.next == COMMITTED:
             return None
         last = self.chain(name)[-1]
-        self.graph.update_state(last.config, None, as_node="commit")
+        self._write(last.config, lease)
         action = head.values.get("action")
         return f"an unfinished turn ({action!r}) was discarded; the session is at step {last.values['step']}"
 
@@ -272,31 +290,60 @@ def db_error(path: Path, exc: sqlite3.Error) -> SessionDBError:
 
 
 class Session:
-    """A live session: the session's thread of the turn graph, driven through an :class:`Episode`."""
+    """A live session: the session's thread of the turn graph, driven through an :class:`Episode`.
+
+    Opening one takes the session's lease (:mod:`agent.turns.leases`): a second driver gets
+    :class:`SessionBusy` unless `take_over`, and a driver that lost its lease gets :class:`SessionLost`
+    at its next write. `driver` names this driver in those messages; `on_lost` is called (from the
+    heartbeat thread) when the lease is gone."""
 
     def __init__(self, db: SessionDB, name: str, *, planner=None, video=None, segment_mp4: bool = True,
-                 on_node=None, durability: str = "sync", geometry=None):
+                 on_node=None, durability: str = "sync", geometry=None, take_over: bool = False,
+                 driver: str | None = None, on_lost=None):
         """``geometry``: a renderer of this scene at its own size and preset, made on this thread, to
         share instead of making one (the caller keeps ownership)."""
         self.db = db
         self.name = check_name(name)
         self.info = db.info(name)
         self.scene = self.info.scene
-        self.recovered = db.recover(name)
+        db.chain(name)  # a damaged session fails here, with a clear message, before anything is taken
+        label = driver or f"{Path(sys.argv[0]).name or 'python'}"
         try:
+            self.lease = db.leases.acquire(name, label, take_over=take_over)
+        except sqlite3.Error as exc:
+            raise db_error(db.path, exc) from None
+        self._heartbeat = None
+        try:
+            self.recovered = db.recover(name, self.lease)
             self.episode = Episode(self.scene, db.store, checkpointer=db.saver, thread=self.name, geometry=geometry,
                                    preset=self.info.preset, planner=planner, video=video, segment_mp4=segment_mp4,
-                                   durability=durability, on_node=on_node)
-        except ValueError as exc:
-            raise SessionError(str(exc)) from None
+                                   durability=durability, on_node=on_node, lease=self.lease.token)
+        except BaseException as exc:
+            self.release()
+            if isinstance(exc, (ValueError, WorldError)) and not isinstance(exc, SessionError):
+                raise SessionError(str(exc)) from None
+            raise
+        self._heartbeat = Heartbeat(db.leases, self.lease, on_lost)
 
     @property
     def ctx(self):
         """The engine's context (world, renderers, store)."""
         return self.episode.ctx
 
+    def release(self) -> None:
+        """Give the lease up (idempotent; a newer driver's lease is never touched)."""
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
+        try:
+            self.db.leases.release(self.lease)
+        except sqlite3.Error:  # the database is gone or locked: the lease lapses by its heartbeat
+            pass
+
     def close(self) -> None:
-        self.episode.close()
+        try:
+            self.episode.close()
+        finally:
+            self.release()
 
     def __enter__(self) -> Session:
         return self
@@ -309,14 +356,15 @@ class Session:
         return self.db.head(self.name).values
 
     def turn(self, request: TurnRequest) -> TurnRecord:
-        """Play and commit one turn; raises :class:`TurnRejected` when its events cannot apply."""
+        """Play and commit one turn; raises :class:`TurnRejected` when its events cannot apply, and
+        :class:`SessionLost` when this driver no longer holds the session (nothing is saved then)."""
         try:
             return self.episode.turn(request)
         except sqlite3.Error as exc:
             raise db_error(self.db.path, exc) from None
 
     def rewind(self, step: int) -> dict:
-        return self.db.rewind(self.name, step)
+        return self.db.rewind(self.name, step, self.lease)
 
     def undo(self) -> dict:
         step = self.state["step"]
