@@ -252,8 +252,8 @@ class Case:
 
 
 EYE = {  # camera eye on the floor plane, per scene (from the scene files)
-    "ball-off-table": (1.6, -2.6), "box-drop": (1.7, -2.3), "tower-knockover": (1.4, -2.8),
-    "bowling": (1.2, -1.5), "domino-chain": (0.7, -1.9), "apple-from-branch": (2.2, -2.8),
+    "ball-off-table": (1.6, -2.6), "box-drop": (1.8, -2.4), "tower-knockover": (1.4, -2.8),
+    "bowling": (-2.6, -1.0), "domino-chain": (0.7, -1.9), "apple-from-branch": (2.2, -2.8),
 }
 ML = MOVES | PROPS  # a held body may be released first
 
@@ -333,7 +333,7 @@ CASES: list[Case] = [
     # spawn: shapes and places
     C("ball-off-table", "A small wooden cube is placed on the table next to the ball.", "spawn", SPAWN,
       spawned("box", on="table")),
-    C("box-drop", "A cardboard box drops onto the table.", "spawn", SPAWN, spawned("box", on="table")),
+    C("apple-from-branch", "A cardboard box drops onto the table.", "spawn", SPAWN, spawned("box", on="table")),
     C("tower-knockover", "A rubber ball is thrown at the middle of the tower.", "spawn", SPAWN,
       thrown_at("sphere", "block-4")),
     C("box-drop", "Drop a tennis ball on the table.", "spawn", SPAWN, spawned("sphere", on="table")),
@@ -351,7 +351,7 @@ CASES: list[Case] = [
     C("tower-knockover", "Push the highest block to the right.", "reference", MOVES, move("block-8", (1, 0, 0))),
     C("bowling", "Remove pin number 7.", "reference", REMOVE, remove("pin-7")),
     # unknown referents: no events, and the narration says so
-    C("box-drop", "Push the box to the left.", "unknown", NONE, unknown="box"),
+    C("ball-off-table", "Push the box to the left.", "unknown", NONE, unknown="box"),
     C("tower-knockover", "Paint the red ball green.", "unknown", NONE, unknown="ball"),
     C("domino-chain", "Remove the bowling ball.", "unknown", NONE, unknown="ball"),
     C("apple-from-branch", "Kick the mug.", "unknown", NONE, unknown="mug"),

@@ -71,7 +71,7 @@ def test_it_is_the_earlier_referent_or_the_last_one_in_history():
 
 
 def test_unknown_referents_are_reported_and_a_wrong_colour_is_unknown():
-    g = ground(world("box-drop").state(), "push the box to the left")
+    g = ground(world("ball-off-table").state(), "push the box to the left")
     assert g.target is None and g.unknown == ["box"]
     g = ground(world("bowling").state(), "The blue pin turns red.")
     assert g.target is None and g.unknown == ["blue pin"]
@@ -169,11 +169,11 @@ def test_intent_refuses_values_outside_its_sets():
 
 
 def test_unknown_referent_gives_no_events_and_says_what_is_there():
-    state = world("box-drop").state()
-    outcome = lexicon_planner().plan_turn(state, "Push the box to the left.", [], camera=cam("box-drop"))
+    state = world("ball-off-table").state()
+    outcome = lexicon_planner().plan_turn(state, "Push the box to the left.", [], camera=cam("ball-off-table"))
     assert outcome.plan.events == []
     text = outcome.plan.narration
-    assert text.startswith("There is no box here") and "mug" in text and "table" in text
+    assert text.startswith("There is no box here") and "ball" in text and "table" in text
     assert outcome.record["intent"] is None and outcome.record["grounding"]["unknown"] == ["box"]
 
 

@@ -63,7 +63,7 @@ def test_release_fall_and_the_outcome_record():
 
 def test_appear_vanish_and_mass_changes_are_in_the_outcome():
     before, after, frames, events, camera = run(
-        "box-drop", Intent(verb="spawn", shape="box", noun="cardboard box", place="table", direction="down"))
+        "ball-off-table", Intent(verb="spawn", shape="box", noun="cardboard box", place="table", direction="down"))
     out = compute_outcome(before, after, camera, frames)
     assert out.appeared == ["box"] and out.sentence.startswith("A box appears.")
     before, after, frames, events, camera = run("box-drop", Intent(verb="remove", target="mug"))

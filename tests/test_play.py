@@ -26,8 +26,8 @@ def test_cli_play_writes_mp4_jsonl_and_frames(tmp_path):
     assert header["scene"] == "box-drop" and header["schema_version"] == 1
     assert len(rows) == expected
     assert set(rows[0]) == {"step", "time", "entities"}
-    first_of_step1 = next(r for r in rows if r["step"] == 1)
-    assert "box" not in rows[0]["entities"] and "box" in first_of_step1["entities"]
+    held = rows[0]["entities"]["box"]  # in the first frame, held above the table
+    assert held["fixed"] and held["position"][2] == 1.3
     box = rows[-1]["entities"]["box"]
     assert set(box) >= {"shape", "position", "orientation", "velocity", "color", "fixed"}
     assert box["color"] == "#c19a6b" and len(box["orientation"]) == 4
