@@ -32,7 +32,7 @@ class ListPlanner:
             pass
 
         out = Outcome()
-        out.plan, out.record = plan, {"raw": plan.model_dump(mode="json")}
+        out.plan, out.record, out.problems = plan, {"raw": plan.model_dump(mode="json")}, []
         return out
 
 
@@ -107,7 +107,7 @@ class BadReplies(Backend):
 
 def test_retries_happen_once_in_the_planner_and_the_turn_keeps_the_words(db):
     backend = BadReplies()
-    with Session(db, "t", planner=Planner(backend, max_retries=2)) as s:
+    with Session(db, "t", planner=Planner(backend, max_retries=2, plan_format="events")) as s:
         turn = s.turn(req("kick the ghost", duration=0.25))
     assert backend.calls == 3  # one loop: 1 + 2 retries, no second loop in the graph
     assert turn.plan.events == [] and turn.plan.narration == "kick a ghost"

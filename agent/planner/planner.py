@@ -41,6 +41,16 @@ class PlanOutcome:
     record: dict[str, Any]
     """JSON-ready: attempts (raw output, issues), repairs, fell_back, latency and tokens."""
 
+    @property
+    def problems(self) -> list[str]:
+        """What went wrong on the way, in words: the issues of rejected attempts, and a fallback."""
+        attempts = self.record.get("attempts", [])
+        rejected = attempts if self.record.get("fell_back") else attempts[:-1]
+        out = [i if isinstance(i, str) else i.get("message", str(i)) for a in rejected for i in a.get("issues", [])]
+        if self.record.get("fell_back"):
+            out.append("no valid plan after the last attempt: events dropped, narration kept")
+        return out
+
 
 class Planner:
     """Plans turns with `backend`.

@@ -29,6 +29,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from agent.planner.backends.base import BackendError
+from agent.planner.outcome import reconcile
 from agent.planner.plan import TurnPlan, pinned_plan
 from agent.planner.prompts import HISTORY_TURNS
 from agent.planner.validate import validate as validate_plan
@@ -57,7 +58,8 @@ class TurnPlanner(Protocol):
     (the planner retries the model with the reasons until they do, or plans no events)."""
 
     def plan_turn(self, state: WorldState, action: str, history: list[str]):
-        """Returns an object with ``plan`` (:class:`TurnPlan`) and ``record`` (JSON-ready dict)."""
+        """Returns an object with ``plan`` (:class:`TurnPlan`), ``record`` (JSON-ready dict) and
+        ``problems`` (what went wrong on the way, in words)."""
         ...
 
 
@@ -94,7 +96,9 @@ class TurnState(TypedDict, total=False):
     problems: list[str]
     """Problems the planner met on the way (rejected attempts, dropped events)."""
     outcome: dict | None
-    """What the physics did this turn (from the states before and after)."""
+    """What the physics did this turn (from the states before, during and after)."""
+    disagreement: dict | None
+    """The planned narration that contradicted the outcome, why, and what replaced it; else None."""
     next_snapshot: bytes | None
     """Snapshot after simulating this turn (moved to `snapshot` on commit)."""
     trajectory: str | None
@@ -167,7 +171,7 @@ def observe(state: TurnState, ctx: TurnContext) -> TurnState:
     request = interrupt({"step": state["step"], "time": state["time"], "snapshot_sha": state["snapshot_sha"]})
     return {
         "request": request, "plan": None, "plan_record": None, "checked": False, "problems": [], "outcome": None,
-        "error": None, "next_snapshot": None, "trajectory": None, "states": None, "segment": None,
+        "disagreement": None, "error": None, "next_snapshot": None, "trajectory": None, "states": None, "segment": None,
     }
 
 
@@ -193,12 +197,8 @@ def plan(state: TurnState, ctx: TurnContext) -> TurnState:
         return {"plan": made.model_dump(mode="json"), "checked": True, "problems": [reason],
                 "plan_record": {"fell_back": True, "error": reason, "attempts": []}}
     ctx.timings.append(("model", time.perf_counter() - t0))
-    record = outcome.record
-    problems = [i["message"] for a in (record or {}).get("attempts", [])[:-1] for i in a.get("issues", [])]
-    if (record or {}).get("fell_back"):
-        problems.append("no valid plan after the last attempt: events dropped, narration kept")
-    return {"plan": outcome.plan.model_dump(mode="json"), "plan_record": record, "checked": True,
-            "problems": problems}
+    return {"plan": outcome.plan.model_dump(mode="json"), "plan_record": outcome.record, "checked": True,
+            "problems": outcome.problems}
 
 
 def validate(state: TurnState, ctx: TurnContext) -> TurnState:
@@ -233,30 +233,22 @@ def simulate(state: TurnState, ctx: TurnContext) -> TurnState:
     turn_plan = TurnPlan.model_validate(state["plan"])
     before = world.state()
     world.apply(turn_plan.events, step=state["step"])
-    frames, lines = [], []
+    frames, seen = [], []
     for _ in world.run(state["request"]["duration"], ctx.scene.render.fps):
         frames.append(world.integration_state())
-        lines.append(world.state().model_dump_json(exclude={"schema_version"}))
+        seen.append(world.state())
+    lines = [s.model_dump_json(exclude={"schema_version"}) for s in seen]
     snap = world.snapshot()
     ctx.world_sha = sha256(snap)
     t0 = time.perf_counter()
     trajectory = ctx.store.put_array(np.stack(frames))
     states = ctx.store.put_text("\n".join(lines) + "\n", "jsonl")
     ctx.timings.append(("store", time.perf_counter() - t0))
-    out: TurnState = {"next_snapshot": snap, "trajectory": trajectory, "states": states}
-    out.update(_reconcile(before, world.state(), turn_plan, ctx))
-    return out
-
-
-def _reconcile(before: WorldState, after: WorldState, turn_plan: TurnPlan, ctx: TurnContext) -> TurnState:
-    """The narration and caption made faithful to what the physics did (agent.planner.outcome)."""
-    try:
-        from agent.planner.outcome import reconcile
-    except ImportError:  # the outcome layer is optional until it lands
-        return {}
-    done = reconcile(before, after, turn_plan, ctx.scene.camera)
-    out: TurnState = {"plan": done.plan.model_dump(mode="json"), "outcome": done.outcome}
-    return out
+    # The words must not contradict the physics: the narration is checked against what happened,
+    # and the video caption is written from it.
+    done = reconcile(before, seen[-1], turn_plan, ctx.scene.camera, seen)
+    return {"next_snapshot": snap, "trajectory": trajectory, "states": states,
+            "plan": done.plan.model_dump(mode="json"), "outcome": done.outcome, "disagreement": done.disagreement}
 
 
 def render(state: TurnState, ctx: TurnContext) -> TurnState:
@@ -306,7 +298,7 @@ def commit(state: TurnState, ctx: TurnContext) -> TurnState:
         step=state["step"], action=request.get("action") or "", pinned=_pinned(request),
         duration=request["duration"], plan=TurnPlan.model_validate(state["plan"]),
         plan_record=state.get("plan_record"), problems=list(state.get("problems") or []),
-        outcome=state.get("outcome"), snapshot_sha=sha, time=round(float(ctx.world.data.time), 9),
+        outcome=state.get("outcome"), disagreement=state.get("disagreement"), snapshot_sha=sha, time=round(float(ctx.world.data.time), 9),
         segment=state["segment"], states=state["states"], trajectory=state["trajectory"],
         frames=len(manifest["frames"]),
     )

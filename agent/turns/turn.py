@@ -57,7 +57,10 @@ class TurnRecord(BaseModel):
     problems: list[str] = Field(default_factory=list)
     """Validation problems of rejected attempts, and events dropped when attempts ran out."""
     outcome: dict[str, Any] | None = None
-    """What the physics did, from the state before and after (moved, appeared, vanished, ...)."""
+    """What the physics did, from the states before, during and after (moved, appeared, vanished, ...)."""
+    disagreement: dict[str, Any] | None = None
+    """None when the planned narration agreed with the outcome; else the planned narration, the
+    reasons it contradicted the physics, and the outcome sentence that replaced it."""
     snapshot_sha: str
     """sha256 of the physics snapshot after the turn."""
     time: float
