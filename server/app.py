@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent.turns.sessions import default_db_path
 from server import routes
+from server.guard import EdgeGuard
 from server.manager import SessionManager
 from server.protocol import SCHEMA_VERSION
 from server.routes import ApiError, CreateSession, SessionCreated
@@ -47,6 +48,10 @@ class ServerConfig:
     pace: bool = True
     max_sessions: int = 64
     limits: Limits = field(default_factory=Limits)
+    allow_origins: tuple[str, ...] = ()
+    """Origins besides the server's own that may call it (``--allow-origin``); their hosts are allowed too."""
+    bind_host: str | None = None
+    """The address the server listens on; a specific one is an allowed ``Host``, as loopback always is."""
 
 
 def _error_body(code: str, message: str, field=None, value=None) -> dict:
@@ -72,6 +77,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     app.state.config = config
     app.state.export_slots = asyncio.Semaphore(1)
     _add_error_handlers(app)
+    app.add_middleware(EdgeGuard, allow_origins=config.allow_origins, bind_host=config.bind_host)
     for router in (routes.public, routes.sessions, routes.sockets):
         app.include_router(router)
     app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")

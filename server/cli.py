@@ -22,6 +22,9 @@ def serve(
     size: Optional[str] = typer.Option(None, metavar="WxH", help="Streamed frame size per eye, e.g. 960x720 "
                                        "(default: twice each scene's render size, e.g. 640x480). A session "
                                        "created with width and height in its POST body uses those."),
+    allow_origin: Optional[list[str]] = typer.Option(None, "--allow-origin", metavar="ORIGIN", help="Another origin "
+                                                     "that may use the server, e.g. https://my-tunnel.example "
+                                                     "(repeatable; loopback and the page it serves always may)."),
     planner: Optional[str] = opts.PLANNER,
     base_url: Optional[str] = opts.BASE_URL,
     model: Optional[str] = opts.MODEL,
@@ -45,10 +48,15 @@ def serve(
     except ValueError as exc:
         opts.fail(str(exc))
     from agent.turns.sessions import SessionDBError
+    from server.guard import normal_origin
 
+    for origin in allow_origin or []:
+        if not normal_origin(origin):
+            opts.fail(f"--allow-origin {origin!r} is not an origin; give scheme://host[:port], e.g. https://example.org")
     turn_planner = opts.make_planner(planner, base_url, model, api_key, 0, structured)
     try:
         run_server(host, port, scenes_dir, db=db, planner=turn_planner, preset=preset, size=stream_size,
+                   allow_origins=tuple(allow_origin or ()),
                    echo=lambda s: opts.console.print(s, highlight=False, markup=False, soft_wrap=True))
     except SessionDBError as exc:
         opts.fail(str(exc), code=1)

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from agent.turns.episode import TurnRejected
-from agent.turns.sessions import Session, SessionDB, SessionError
+from agent.turns.sessions import Session, SessionDB, SessionError, SessionLost
 from agent.turns.turn import TurnRecord, TurnRequest
 from renderer.geometry import GeometryRenderer
 from server.frames import render_view
@@ -61,9 +61,13 @@ class ServedSession:
 
     def __init__(self, name: str, db: SessionDB, loop: asyncio.AbstractEventLoop, gate: PlannerGate,
                  pool: ThreadPoolExecutor, render_slots: threading.Semaphore, *, preset: str = "fast",
-                 size: tuple[int, int] | None = None, jpeg_quality: int = 80, pace: bool = True):
+                 size: tuple[int, int] | None = None, jpeg_quality: int = 80, pace: bool = True,
+                 take_over: bool = False):
         self.id = name
         self.db = db
+        self.take_over = take_over
+        self.lost: str | None = None
+        """Why this session stopped being driven from here (another driver took it over), or None."""
         info = db.info(name)
         self.scene = info.scene
         self.scene_name = Path(info.scene_path).stem or self.scene.name
@@ -155,6 +159,8 @@ class ServedSession:
 
     def submit(self, kind: str, payload, origin: Outbox | None) -> None:
         """Queue an action or rewind; raises TurnError('busy') when the queue is full."""
+        if self.lost:
+            raise TurnError("session_lost", self.lost)
         with self._cv:
             if len(self._jobs) >= MAX_QUEUED_JOBS:
                 raise TurnError("busy", f"{len(self._jobs)} turns are already waiting; wait for the "
@@ -172,6 +178,18 @@ class ServedSession:
         for c in list(self.broadcaster.clients):
             self.broadcaster.remove(c)
         self._thread.join(10)
+        if self.session is not None:  # even if the thread is stuck in a turn: it can no longer commit
+            self.session.release()
+
+    def _lost(self, why: str) -> None:
+        """Another driver took this session over: tell the clients, and stop acting on it."""
+        if self.lost:
+            return
+        self.lost = why
+        with self._cv:
+            self._jobs.clear()
+        self._post(self.broadcaster.message, ErrorMsg(code="session_lost", message=f"{why}; open it again to "
+                                                      "drive it from here").model_dump_json())
 
     def info(self) -> dict:
         return {"session": self.id, "scene": self.scene_name, "step": self.step, "time": self.time,
@@ -199,7 +217,8 @@ class ServedSession:
         try:
             self.session = Session(self.db, self.id, planner=LivePlanner(self) if self.gate.planner else None,
                                    geometry=self.renderer if shared else None, segment_mp4=False,
-                                   on_node=self._on_node)
+                                   on_node=self._on_node, take_over=self.take_over, driver="callosum serve",
+                                   on_lost=self._lost)
         except BaseException:
             self.renderer.close()
             raise
@@ -302,6 +321,11 @@ class ServedSession:
         except TurnRejected as exc:
             entities = ", ".join(sorted(self.session.ctx.world.entities))
             self._error(job.origin, TurnError("bad_events", f"action.{exc}. Entities here: {entities}", "events"))
+            self._progress(self.step + 1, "failed", request.text)
+            self._end_turn()
+            return
+        except SessionLost as exc:  # another driver took the session over: nothing of this turn is saved
+            self._lost(str(exc))
             self._progress(self.step + 1, "failed", request.text)
             self._end_turn()
             return

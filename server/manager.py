@@ -9,13 +9,15 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from agent.turns.sessions import SessionDB, SessionDBError, SessionError, check_name
+from agent.turns.sessions import SessionBusy, SessionDB, SessionDBError, SessionError, check_name
 from server.live import PlannerGate, ServedSession
+from simulator.limits import LIMITS
 from simulator.loader import SceneError, load_scene
 
-SCENE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-MIN_SIDE, MAX_WIDTH, MAX_HEIGHT = 32, 1920, 1080
-"""Streamed frame size bounds (pixels per eye)."""
+SCENE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+"""A scene's bare name, matched whole (``fullmatch``)."""
+MIN_SIDE, MAX_WIDTH, MAX_HEIGHT = 32, LIMITS.max_render_side, LIMITS.max_render_pixels // LIMITS.max_render_side
+"""Streamed frame size bounds (pixels per eye; the render limits of simulator.limits)."""
 
 
 def check_size(size: tuple[int, int] | None, field: str = "size") -> tuple[int, int] | None:
@@ -57,10 +59,10 @@ class SessionManager:
         self._lock = threading.Lock()
 
     def scene_names(self) -> list[str]:
-        return sorted(p.stem for p in self.scenes_dir.glob("*.yaml") if SCENE_NAME.match(p.stem))
+        return sorted(p.stem for p in self.scenes_dir.glob("*.yaml") if SCENE_NAME.fullmatch(p.stem))
 
     def scene_path(self, name) -> Path:
-        if not isinstance(name, str) or not SCENE_NAME.match(name):
+        if not isinstance(name, str) or not SCENE_NAME.fullmatch(name):
             raise SessionLookupError(400, f"scene {str(name)[:80]!r} is not a scene name: use the bare name of a "
                                      "scene in the scenes folder (lowercase letters, digits, '-' or '_'), "
                                      f"e.g. {', '.join(self.scene_names()[:3])}", "scene", str(name)[:80])
@@ -112,12 +114,16 @@ class SessionManager:
                 raise SessionLookupError(409, f"session {name!r} already exists in the session database; "
                                          f"open it with POST /api/sessions/{name}/open, or choose another name",
                                          "name", name, "exists")
-            self.db.create(name, scene, str(path), self.preset)
+            try:
+                self.db.create(name, scene, str(path), self.preset)
+            except SessionError as exc:  # e.g. the world does not compile: nothing was saved
+                raise SessionLookupError(422, f"scene {scene_name!r} cannot start: {exc}", "scene", scene_name) from None
             self.sessions[name] = None  # reserve the slot while the render thread starts
         return self._start(name, loop, self.stream_size(scene, size))
 
-    def open(self, name: str, loop: asyncio.AbstractEventLoop) -> ServedSession:
-        """Serve a saved session again, with fresh tokens."""
+    def open(self, name: str, loop: asyncio.AbstractEventLoop, take_over: bool = False) -> ServedSession:
+        """Serve a saved session again, with fresh tokens; `take_over` drives it even if another
+        process (e.g. `callosum interact`) drives it now."""
         self._check_name(name)
         with self._lock:
             if name in self.sessions:
@@ -133,7 +139,7 @@ class SessionManager:
             scene = self.db.info(name).scene
         except SessionError:
             scene = None  # _start reports it
-        return self._start(name, loop, self.stream_size(scene) if scene is not None else self.size)
+        return self._start(name, loop, self.stream_size(scene) if scene is not None else self.size, take_over)
 
     def _check_name(self, name) -> None:
         try:
@@ -147,14 +153,17 @@ class SessionManager:
                                      "close one first (DELETE /api/sessions/{id})", field, value,
                                      "too_many_sessions")
 
-    def _start(self, name: str, loop: asyncio.AbstractEventLoop, size: tuple[int, int] | None) -> ServedSession:
+    def _start(self, name: str, loop: asyncio.AbstractEventLoop, size: tuple[int, int] | None,
+               take_over: bool = False) -> ServedSession:
         try:
             session = ServedSession(name, self.db, loop, self.gate, self.pool, self.render_slots,
                                     preset=self.preset, size=size, pace=self.pace,
-                                    jpeg_quality=self.jpeg_quality)
+                                    jpeg_quality=self.jpeg_quality, take_over=take_over)
         except BaseException as exc:
             with self._lock:
                 del self.sessions[name]
+            if isinstance(exc, SessionBusy):
+                raise SessionLookupError(409, str(exc), "session", name, "driven") from None
             if isinstance(exc, (SessionError, SessionDBError)):
                 raise SessionLookupError(422, f"session {name!r} cannot be served: {exc}", "session", name,
                                          "bad_session") from None

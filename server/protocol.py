@@ -19,11 +19,12 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from agent.turns.turn import TurnRequest
+from simulator.limits import LIMITS, LimitError, parse_json
 from simulator.scene import Event
 
 SCHEMA_VERSION = 1
-MAX_ACTION_CHARS = 500
-MAX_EVENTS = 8
+MAX_ACTION_CHARS = LIMITS.max_action_chars
+MAX_EVENTS = LIMITS.max_events_per_step
 
 
 class Message(BaseModel):
@@ -53,8 +54,8 @@ class ActionMsg(Message):
     """What happens next, in words (e.g. "someone flicks the ball toward the edge")."""
     events: list[Event] | None = Field(default=None, max_length=MAX_EVENTS)
     """Optional pinned simulator events, played as written instead of asking the planner."""
-    duration: float = Field(default=1.0, ge=0.05, le=10.0)
-    """Seconds of world time the turn simulates (0.05 to 10)."""
+    duration: float = Field(default=1.0, ge=LIMITS.min_turn_seconds, le=LIMITS.max_turn_seconds)
+    """Seconds of world time the turn simulates (simulator.limits: min_turn_seconds to max_turn_seconds)."""
 
     def to_request(self) -> TurnRequest:
         """The turn engine's typed request (checked here, at the edge, and nowhere again)."""
@@ -77,8 +78,8 @@ class PoseMsg(Message):
     @field_validator("position")
     @classmethod
     def _position_finite(cls, v):
-        if not all(math.isfinite(x) and abs(x) <= 100.0 for x in v):
-            raise ValueError("position must be three finite numbers within ±100 m")
+        if not all(math.isfinite(x) and abs(x) <= LIMITS.world_extent for x in v):
+            raise ValueError(f"position must be three finite numbers within ±{LIMITS.world_extent:g} m")
         return v
 
     @field_validator("orientation")
@@ -322,9 +323,15 @@ def _short(value: Any, limit: int = 80) -> Any:
 
 
 def parse_client(text: str) -> BaseModel:
-    """Parse one client JSON message or raise :class:`ProtocolError` naming the field, value and fix."""
+    """Parse one client JSON message or raise :class:`ProtocolError` naming the field, value and fix.
+
+    The JSON is parsed strictly (depth limit, finite numbers only) and the message validated with
+    strict types: ``"step": "0"`` is an error, not 0."""
     try:
-        data = json.loads(text)
+        data = parse_json(text)
+    except LimitError as exc:
+        raise ProtocolError(ErrorMsg(code="bad_json", message=f"{exc}; send one flat JSON object per text message",
+                                     value=_short(text[:80]))) from None
     except ValueError as exc:
         raise ProtocolError(ErrorMsg(code="bad_json", message=f"message is not valid JSON ({exc}); send one "
                                      "JSON object per text message, e.g. {\"type\": \"ping\"}",
@@ -337,7 +344,7 @@ def parse_client(text: str) -> BaseModel:
         raise ProtocolError(ErrorMsg(code="bad_message", field="type", value=_short(kind),
                                      message=f"type {kind!r} is not known; use one of: {', '.join(CLIENT_TYPES)}"))
     try:
-        return _client_adapter.validate_python(data)
+        return _client_adapter.validate_json(text, strict=True)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = [str(p) for p in err["loc"] if p != kind]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import secrets
 import tempfile
 import time
@@ -18,15 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import FileResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from agent.turns.replay import export
-from agent.turns.sessions import NAME_PATTERN, SessionError
+from agent.turns.sessions import SessionError
 from server.live import ServedSession
 from server.manager import SessionLookupError, SessionManager
 from server.protocol import SCHEMA_VERSION, protocol_schema
@@ -66,13 +65,6 @@ class CreateSession(BaseModel):
         if (self.width is None) != (self.height is None):
             raise ValueError("give both width and height (pixels per eye, e.g. 960 and 720), or neither")
         return self
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str | None) -> str | None:
-        if v is not None and not re.fullmatch(NAME_PATTERN, v):
-            raise ValueError("use 1-64 lowercase letters, digits, '_', '-' or '.', starting with a letter or digit")
-        return v
 
 
 class SessionCreated(BaseModel):
@@ -196,8 +188,11 @@ async def create(body: CreateSession, manager: Manager, _: Admin) -> SessionCrea
 
 @sessions.post("/{sid}/open", response_model=SessionCreated,
                summary="Serve a saved session again with fresh tokens (needs the server key)")
-async def open_saved(sid: str, manager: Manager, _: Admin) -> SessionCreated:
-    return await _serve(manager.open, sid, asyncio.get_running_loop())
+async def open_saved(sid: str, manager: Manager, _: Admin,
+                     take_over: Annotated[bool, Query(description="Drive it even if another process (e.g. "
+                                                      "`callosum interact`) drives it now.")] = False
+                     ) -> SessionCreated:
+    return await _serve(manager.open, sid, asyncio.get_running_loop(), take_over)
 
 
 @sessions.get("", summary="Open and saved sessions (needs the server key; no tokens shown)")

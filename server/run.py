@@ -8,9 +8,10 @@ from pathlib import Path
 
 from server.app import ServerConfig, create_app
 
-# Far above the app's own message limit, so oversize messages usually get an `error` reply; beyond
-# this the WebSocket layer closes the socket with 1009 (message too big).
-WS_MAX_SIZE = 1024 * 1024
+# Above the app's own message limit (simulator.limits: max_message_bytes), so oversize messages
+# usually get an `error` reply; beyond this the WebSocket layer closes the socket with 1009 (message
+# too big) from the frame header, before it buffers the message.
+WS_MAX_SIZE = 64 * 1024
 
 
 def is_loopback(host: str) -> bool:
@@ -43,13 +44,14 @@ def banner(config: ServerConfig, host: str, port: int) -> str:
 
 
 def serve(host: str, port: int, scenes_dir: Path, *, db: Path | None = None, planner=None, preset: str = "fast",
-          size: tuple[int, int] | None = None, scale: int = 2, echo=print) -> None:
+          size: tuple[int, int] | None = None, scale: int = 2, allow_origins: tuple[str, ...] = (),
+          echo=print) -> None:
     import uvicorn
 
     from agent.turns.sessions import default_db_path
 
     config = ServerConfig(scenes_dir=scenes_dir, db=db or default_db_path(), planner=planner, preset=preset, size=size,
-                          scale=scale)
+                          scale=scale, allow_origins=tuple(allow_origins), bind_host=host)
     app = create_app(config)
     echo(banner(config, host, port))
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

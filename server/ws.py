@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from simulator.limits import LIMITS
 from server.protocol import (
     SCHEMA_VERSION,
     ActionMsg,
@@ -39,7 +40,7 @@ CLOSE_FULL = 4429
 class Limits:
     """Per-socket limits (also sent to the client in ``hello``)."""
 
-    max_message_bytes: int = 16 * 1024
+    max_message_bytes: int = LIMITS.max_message_bytes
     """Largest text message the app reads; uvicorn's ws_max_size closes the socket far above this."""
     messages_per_second: float = 150.0
     """Sustained message rate (head poses at 90 Hz fit with room to spare)."""

@@ -3,15 +3,14 @@ and the entity, before any of its non-finite state is read, stored or written.""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import logging
 
 import numpy as np
 
 from simulator._mujoco import mujoco
 from simulator.limits import LIMITS
 
-if TYPE_CHECKING:
-    from simulator.world import World
+_log = logging.getLogger("callosum.simulator")
 
 INSTABILITY = {
     mujoco.mjtWarning.mjWARN_BADQACC: "accelerations",
@@ -19,6 +18,14 @@ INSTABILITY = {
     mujoco.mjtWarning.mjWARN_BADQPOS: "positions",
 }
 """MuJoCo's instability warnings (it resets the simulation when it raises one) and what they are about."""
+
+
+def _mujoco_warning(message: str) -> None:
+    """MuJoCo's warnings go to the log, not to stdout and MUJOCO_LOG.TXT; divergence is reported as an error."""
+    _log.debug("MuJoCo: %s", message.strip())
+
+
+mujoco.set_mju_user_warning(_mujoco_warning)
 
 
 class WorldError(ValueError):
@@ -45,7 +52,7 @@ def clear_warnings(data) -> None:
         data.warning[w].number = 0
 
 
-def check_divergence(world: World) -> None:
+def check_divergence(world) -> None:
     """Raise :class:`DivergenceError` if the world's state is non-finite or out of bounds, or MuJoCo
     warned of instability (and reset it) since :func:`clear_warnings`."""
     d = world.data
@@ -69,14 +76,14 @@ def check_divergence(world: World) -> None:
                                   f"{LIMITS.max_state_speed:g} m/s and {LIMITS.max_state_spin:g} rad/s)")
 
 
-def _entity_of_dof(world: World, dof: int | None) -> str | None:
+def _entity_of_dof(world, dof: int | None) -> str | None:
     for eid, (_, start) in world.free_joints().items():
         if dof is not None and start <= dof < start + 6:
             return eid
     return None
 
 
-def _diverged(world: World, eid: str | None, why: str) -> None:
+def _diverged(world, eid: str | None, why: str) -> None:
     who = f"entity {eid!r}" if eid else "the world"
     t = float(world.data.time)
     raise DivergenceError(f"the simulation diverged at step {world.step_index} (t = {t:.3f} s): {who}: {why}. "

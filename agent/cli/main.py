@@ -14,6 +14,7 @@ from rich.table import Table
 from agent.cli import options as opts
 from agent.cli.help import tidy_help
 from simulator.loader import SceneError, load_scene
+from simulator.world import WorldError
 
 tidy_help()
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Callosum: an agentic world simulator.")
@@ -73,7 +74,6 @@ def play(
     from agent.turns.playback import PlaybackError, total_frames
     from agent.turns.playback import play as run_play
     from renderer.gl import GLUnavailableError
-    from simulator.world import WorldError
 
     from agent.cli.progress import PlayDisplay
 
