@@ -26,7 +26,7 @@ def test_export_hf_names_the_missing_packages(tmp_path):
         stubs = tmp_path / "hidden"
         for name in EXPORT_PACKAGES:
             (stubs / name).mkdir(parents=True)
-            (stubs / name / "__init__.py").write_text(f"raise ImportError('No module named {name!r}')\n")
+            (stubs / name / "__init__.py").write_text("raise ImportError(%r)\n" % f"No module named {name!r}")
         env["PYTHONPATH"] = f"{stubs}:{env.get('PYTHONPATH', '')}"
         missing = list(EXPORT_PACKAGES)
     out = tmp_path / "hf"
@@ -36,6 +36,24 @@ def test_export_hf_names_the_missing_packages(tmp_path):
     assert f"export-hf needs the Python packages {', '.join(missing)}" in err, err
     assert f"pip install {' '.join(missing)}" in err and "Traceback" not in err
     assert not out.exists() and run.stdout == ""
+
+
+def test_llm_serve_errors_name_the_fix(tmp_path):
+    """Without vLLM: how to get it. With vLLM: a --model that is not an HF folder is named, nothing starts."""
+    def serve(*args):
+        return subprocess.run([sys.executable, "-m", "agent", "llm", "serve", *args], capture_output=True,
+                              text=True, cwd=ROOT, env=child_env(), timeout=120)
+
+    if importlib.util.find_spec("vllm") is None:
+        run = serve()
+        assert run.returncode == 1 and "vLLM is not installed in this environment" in " ".join(run.stderr.split())
+        assert "make setup-vllm" in run.stderr and run.stdout == ""
+    else:
+        run = serve("--model", str(tmp_path))
+        err = " ".join(run.stderr.split())
+        assert run.returncode == 2 and f"--model '{tmp_path}' is not an HF model folder (no config.json there)" in err
+        run = serve("--port", "70000")
+        assert run.returncode == 2 and "--port 70000 is not a TCP port" in " ".join(run.stderr.split())
 
 
 @pytest.mark.vllm
