@@ -30,6 +30,7 @@ from pathlib import Path
 import platformdirs
 
 DEFAULT_PORT = 8001
+WORKER_GRACE_S = 20
 DEFAULT_HOST = "127.0.0.1"
 STRUCTURED_BACKENDS = ("auto", "xgrammar", "guidance", "outlines", "lm-format-enforcer")
 VLLM_MISSING = ("vLLM is not installed in this environment; build the vLLM environment with `make setup-vllm` "
@@ -78,8 +79,9 @@ class ServeSpec:
     """Server-wide sampling seed (each plan request also sends the scene seed)."""
     max_model_len: int | None = 4096
     """Context length to reserve for; None keeps the model's own."""
-    shutdown_timeout_s: int = 10
-    """Grace period for the engine to stop on Ctrl-C before vLLM force-kills it."""
+    shutdown_timeout_s: int = 30
+    """Grace period for the engine to stop on Ctrl-C before vLLM force-kills it (its model worker gets
+    WORKER_GRACE_S of it; on a loaded CPU a worker can take over 5 s, vLLM's default, to exit)."""
     extra_args: list[str] = field(default_factory=list)
     """Further vLLM server flags, passed through unchanged."""
 
@@ -128,9 +130,11 @@ def server_command(spec: ServeSpec, python: str = sys.executable) -> list[str]:
 
 
 def server_env(base: dict[str, str] | None = None) -> dict[str, str]:
-    """The child's environment: vLLM logs to stderr, and a 1 GiB KV cache on the CPU build by default."""
+    """The child's environment: vLLM logs to stderr, its worker has time to exit by itself, and the CPU
+    build gets a 1 GiB KV cache by default."""
     env = dict(os.environ if base is None else base)
     env.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")
+    env.setdefault("VLLM_WORKER_SHUTDOWN_TIMEOUT_SECONDS", str(WORKER_GRACE_S))
     if is_cpu_build():
         env.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
     return env

@@ -29,7 +29,7 @@ from agent.planner.backends.base import Backend, BackendError, Completion, PlanR
 
 VLLM_HINT = ("the vllm backend needs vLLM in this environment: `make setup-vllm` (CPU), pip install vllm (GPU); "
              "or serve it (`callosum llm serve`, `vllm serve MODEL`) and use --planner openai --base-url URL")
-SHUTDOWN_GRACE_S = 10.0
+SHUTDOWN_GRACE_S = 30.0
 
 
 @contextlib.contextmanager
@@ -71,6 +71,8 @@ class VllmBackend(Backend):
         self.seed = seed
         self.llm = None
         os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")  # read when vllm is first imported
+        # vLLM gives its model worker 5 s to exit before killing it; a loaded CPU can need more.
+        os.environ.setdefault("VLLM_WORKER_SHUTDOWN_TIMEOUT_SECONDS", "20")
         try:
             with stdout_to_stderr():
                 import vllm
