@@ -1,0 +1,301 @@
+"""Single-writer sessions: one driver at a time, a clear error for the second, --take-over, a closed
+driver that can never commit, and kill -9 inside simulate and inside the commit write."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from agent.turns.replay import replay
+from agent.turns.sessions import Session, SessionBusy, SessionDB, SessionLost
+from simulator.loader import load_scene
+from tests._sessions_util import ROOT, SCENE_PATH, req
+
+
+@pytest.fixture
+def db(tmp_path):
+    with SessionDB(tmp_path / "sessions.db") as database:
+        database.create("s", load_scene(SCENE_PATH), str(SCENE_PATH))
+        yield database
+
+
+def _env(tmp_path):
+    return {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1", "CALLOSUM_HOME": str(tmp_path),
+            "COLUMNS": "200"}
+
+
+def _interact(tmp_path, *args):
+    return subprocess.Popen([sys.executable, "-m", "agent", "interact", *args, "--planner", "scripted",
+                             "--duration", "0.25"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=_env(tmp_path))
+
+
+def _wait_for_step(path, name: str, step: int, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists():
+            with SessionDB(path, create=False) as d:
+                if d.exists(name) and d.head(name).values.get("step") == step and d.head(name).next == ("observe",):
+                    return
+        time.sleep(0.2)
+    raise AssertionError(f"{name} never reached step {step}")
+
+
+# ---- in-process drivers ------------------------------------------------------------------------
+
+
+def test_a_second_driver_is_refused_and_told_who_drives(db):
+    with Session(db, "s", driver="callosum interact"):
+        with pytest.raises(SessionBusy) as info:
+            Session(db, "s", driver="callosum serve")
+        text = str(info.value)
+        assert f"driven by callosum interact (pid {os.getpid()}" in text and " since 20" in text
+        assert "--take-over" in text and "spectator" in text
+        with pytest.raises(SessionBusy):
+            db.rewind("s", 0)  # an admin write while someone drives is refused too
+    with Session(db, "s") as again:  # closing released it
+        assert again.lease.generation == 2
+
+
+def test_take_over_stops_the_old_driver_at_its_next_write(db):
+    first = Session(db, "s", driver="first")
+    first.turn(req("first's turn", duration=0.25))
+    second = Session(db, "s", driver="second", take_over=True)
+    with pytest.raises(SessionLost, match=r"second \(pid .*\) took it over\); this turn was not saved"):
+        first.turn(req("lost turn", duration=0.25))
+    with pytest.raises(SessionLost):
+        first.rewind(0)
+    second.turn(req("second's turn", duration=0.25))
+    assert [t.action for t in db.turns("s")] == ["first's turn", "second's turn"]
+    first.close()  # releasing a lease that moved on leaves the new driver alone
+    second.turn(req("still driving", duration=0.25))
+    second.close()
+    assert [t.action for t in db.turns("s")] == ["first's turn", "second's turn", "still driving"]
+
+
+@pytest.mark.parametrize("where", ["simulate", "render", "commit"])
+def test_a_closed_drivers_turn_never_commits(db, where):
+    """DELETE during a long turn, then reopen: the old driver's turn must never land."""
+    arrived, go = threading.Event(), threading.Event()
+
+    def hold(node, _state):
+        if node == where:
+            arrived.set()
+            go.wait(30)
+
+    opened, failure = [], []
+
+    def drive():  # like a served session's render thread: its GL context lives on this thread
+        old = Session(db, "s", on_node=hold, driver="old server session")
+        opened.append(old)
+        try:
+            old.turn(req("slow turn", duration=0.25))
+        except BaseException as exc:  # noqa: BLE001 (the test reads it)
+            failure.append(exc)
+        finally:
+            old.episode.close()
+
+    worker = threading.Thread(target=drive)
+    worker.start()
+    assert arrived.wait(30)
+    opened[0].release()  # what ServedSession.close does, even when its thread does not stop in time
+    with Session(db, "s", driver="reopened") as new:
+        new.turn(req("reopened turn", duration=0.25))
+        go.set()
+        worker.join(30)
+        assert len(failure) == 1 and isinstance(failure[0], SessionLost), failure
+        assert failure[0].__context__ is None or isinstance(failure[0].__context__, SessionLost)
+        assert [t.action for t in db.turns("s")] == ["reopened turn"]
+        assert new.turn(req("and another", duration=0.25)).step == 1
+
+
+def test_a_session_that_never_compiled_leaves_no_row(tmp_path):
+    from agent.turns.sessions import SessionError
+    from simulator.scene import Scene
+
+    scene = load_scene(SCENE_PATH)
+    broken = Scene.model_construct(**{**dict(scene), "entities": [scene.entities[-1].model_copy(update={"mass": 1e-300})]})
+    with SessionDB(tmp_path / "x.db") as d:
+        with pytest.raises(SessionError, match="does not compile in MuJoCo"):
+            d.create("broken", broken)
+        assert d.names() == []
+
+
+def test_damaged_sessions_are_clear_errors_in_show_interact_and_replay(tmp_path):
+    path = tmp_path / "sessions.db"
+    with SessionDB(path) as d:
+        d._register("hollow", load_scene(SCENE_PATH), str(SCENE_PATH), "fast")  # a row without a checkpoint
+    for args in (["sessions", "show", "hollow"], ["replay", "hollow"], ["interact", "--session", "hollow"]):
+        r = subprocess.run([sys.executable, "-m", "agent", *args, "--db", str(path)], capture_output=True, text=True,
+                           cwd=ROOT, env=_env(tmp_path), timeout=60, input=":quit\n")
+        assert r.returncode == 1, (args, r.stderr)
+        assert "session 'hollow'" in r.stderr and "damaged" in r.stderr and "Traceback" not in r.stderr, args
+    r = subprocess.run([sys.executable, "-m", "agent", "sessions", "list", "--db", str(path)], capture_output=True,
+                       text=True, cwd=ROOT, env=_env(tmp_path), timeout=60)
+    assert r.returncode == 0 and "damaged" in r.stdout
+
+
+# ---- two real drivers ------------------------------------------------------------------------
+
+
+def test_two_interacts_never_interleave(tmp_path):
+    a = _interact(tmp_path, str(SCENE_PATH), "--session", "both")
+    try:
+        a.stdin.write("a one\na two\n")
+        a.stdin.flush()
+        _wait_for_step(tmp_path / "sessions.db", "both", 2)
+        b = subprocess.run([sys.executable, "-m", "agent", "interact", "--session", "both", "--planner", "scripted"],
+                           input="b refused\n:quit\n", capture_output=True, text=True, cwd=ROOT,
+                           env=_env(tmp_path), timeout=90)
+        assert b.returncode == 1 and f"driven by callosum interact (pid {a.pid} on" in b.stderr, b.stderr
+        b = subprocess.run([sys.executable, "-m", "agent", "interact", "--session", "both", "--planner", "scripted",
+                            "--duration", "0.25", "--take-over"], input="b one\n:quit\n", capture_output=True,
+                           text=True, cwd=ROOT, env=_env(tmp_path), timeout=90)
+        assert b.returncode == 0, b.stdout + b.stderr
+        out, _ = a.communicate("a three\n", timeout=90)
+        assert a.returncode == 1 and "no longer driven from here" in out, out
+    finally:
+        if a.poll() is None:
+            a.kill()
+    with SessionDB(tmp_path / "sessions.db", create=False) as d:
+        assert [t.action for t in d.turns("both")] == ["a one", "a two", "b one"]  # a three was refused, loudly
+
+
+def test_interact_and_server_never_interleave(tmp_path):
+    pytest.importorskip("fastapi")
+    from websockets.sync.client import connect
+
+    from tests.server_util import auth, live_server, recv_json
+
+    path = tmp_path / "sessions.db"
+    with live_server(db=path) as srv:
+        sess = srv.create("ball-off-table")
+        name = sess["session"]
+        with connect(srv.ws_base + sess["ws_url"]) as ws:
+            auth(ws, sess["player_token"])
+            ws.send('{"type": "action", "text": "served one", "events": [], "duration": 0.25}')
+            recv_json(ws, "narration", timeout=60)
+            r = subprocess.run([sys.executable, "-m", "agent", "interact", "--session", name, "--db", str(path),
+                                "--planner", "scripted"], input="refused\n:quit\n", capture_output=True, text=True,
+                               cwd=ROOT, env=_env(tmp_path), timeout=90)
+            assert r.returncode == 1 and "driven by callosum serve" in r.stderr, r.stderr
+            r = subprocess.run([sys.executable, "-m", "agent", "interact", "--session", name, "--db", str(path),
+                                "--planner", "scripted", "--duration", "0.25", "--take-over"],
+                               input="interact one\n:quit\n", capture_output=True, text=True, cwd=ROOT,
+                               env=_env(tmp_path), timeout=90)
+            assert r.returncode == 0, r.stdout + r.stderr
+            ws.send('{"type": "action", "text": "served two", "events": [], "duration": 0.25}')
+            err = recv_json(ws, "error", timeout=30)
+            assert err["code"] == "session_lost" and "no longer driven from here" in err["message"]
+        taken = srv.http.post(f"/api/sessions/{name}/open", headers=srv.admin())
+        assert taken.status_code == 409  # still listed as open here until closed
+        srv.http.delete(f"/api/sessions/{name}", headers=srv.admin())
+        again = srv.http.post(f"/api/sessions/{name}/open", headers=srv.admin())
+        assert again.status_code == 201 or again.status_code == 200, again.text
+    with SessionDB(path, create=False) as d:
+        assert [t.action for t in d.turns(name)] == ["served one", "interact one"]
+
+
+def test_the_server_refuses_a_session_interact_drives_unless_told_to_take_over(tmp_path):
+    pytest.importorskip("fastapi")
+    from tests.server_util import live_server
+
+    path = tmp_path / "sessions.db"
+    with SessionDB(path) as d:
+        d.create("held", load_scene(SCENE_PATH), str(SCENE_PATH))
+    proc = _interact(tmp_path, "--session", "held", "--db", str(path))
+    try:
+        proc.stdin.write("held one\n")
+        proc.stdin.flush()
+        _wait_for_step(path, "held", 1)
+        with live_server(db=path) as srv:
+            r = srv.http.post("/api/sessions/held/open", headers=srv.admin())
+            assert r.status_code == 409 and r.json()["error"]["code"] == "driven"
+            assert f"callosum interact (pid {proc.pid}" in r.json()["error"]["message"]
+            r = srv.http.post("/api/sessions/held/open?take_over=true", headers=srv.admin())
+            assert r.status_code == 200, r.text
+            out, _ = proc.communicate("held two\n", timeout=90)
+            assert proc.returncode == 1 and "no longer driven from here" in out, out
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    with SessionDB(path, create=False) as d:
+        assert [t.action for t in d.turns("held")] == ["held one"]
+
+
+# ---- kill -9 inside simulate and inside the commit -----------------------------------------------
+
+DRIVER = r"""
+import os, signal, sys
+from agent.turns.sessions import Session, SessionDB
+from agent.turns.turn import TurnRequest
+from simulator.world import World
+
+db_path, where = sys.argv[1], sys.argv[2]
+armed = {"turn": False, "write": False}
+db = SessionDB(db_path)
+
+def die():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+def hook(node, state):
+    if armed["turn"] and node == where:
+        die()
+    if armed["turn"] and where == "commit-write" and node == "commit":
+        armed["write"] = True
+
+integrate = World._integrate
+calls = {"n": 0}
+def counting(self, n):
+    integrate(self, n)
+    if armed["turn"] and where == "mid-simulate":
+        calls["n"] += 1
+        if calls["n"] == 5:
+            die()
+World._integrate = counting
+
+class KillingConn:
+    def __init__(self, conn):
+        self._conn = conn
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+    def commit(self):
+        if armed["write"]:
+            die()  # inside the commit checkpoint's transaction: written, not committed
+        return self._conn.commit()
+
+session = Session(db, "k", on_node=hook, driver="killer")
+db.saver.conn = KillingConn(db.saver.conn)
+session.turn(TurnRequest(action="kept", duration=0.25))
+armed["turn"] = True
+session.turn(TurnRequest(action="doomed", duration=0.5))
+print("not killed")
+"""
+
+
+@pytest.mark.parametrize("where", ["simulate", "mid-simulate", "commit", "commit-write"])
+def test_kill_9_inside_a_turn_loses_only_that_turn(tmp_path, where):
+    path = tmp_path / "sessions.db"
+    with SessionDB(path) as d:
+        d.create("k", load_scene(SCENE_PATH), str(SCENE_PATH))
+    r = subprocess.run([sys.executable, "-c", DRIVER, str(path), where], capture_output=True, text=True, cwd=ROOT,
+                       env=_env(tmp_path), timeout=120)
+    assert r.returncode == -signal.SIGKILL, r.stdout + r.stderr
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
+    with SessionDB(path, create=False) as d:
+        assert [t.action for t in d.turns("k")] == ["kept"]
+        with Session(d, "k", driver="after the crash") as s:  # the dead driver's lease is free at once
+            assert s.recovered is None or "doomed" in s.recovered
+            assert s.state["step"] == 1
+            assert s.turn(req("after", duration=0.25)).step == 1
+        report = replay(d, "k")
+        assert report.identical and len(report.steps) == 2
