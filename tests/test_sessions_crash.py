@@ -28,16 +28,22 @@ def _interact(tmp_path, *args):
 
 
 def _read_until(proc, needle, timeout=60):
-    seen = []
+    """Output up to `needle`, read as it comes (progress grows one line without ending it)."""
+    import select
+
+    seen = ""
     deadline = time.monotonic() + timeout
+    fd = proc.stdout.fileno()
     while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        if needle in line:
-            return "".join(seen)
-    raise AssertionError(f"never saw {needle!r}; output:\n{''.join(seen)}")
+        if needle in seen:
+            return seen
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            chunk = os.read(fd, 65536).decode("utf-8", "replace")
+            if not chunk:
+                break
+            seen += chunk
+    raise AssertionError(f"never saw {needle!r}; output:\n{seen}")
 
 
 def test_kill_9_mid_turn_resumes_at_last_commit(tmp_path):
@@ -47,8 +53,11 @@ def test_kill_9_mid_turn_resumes_at_last_commit(tmp_path):
         proc.stdin.write(':do {"action": "flick", "events": [{"type": "apply_impulse", "entity": "ball", '
                          '"impulse": [0.3, 0, 0]}]}\n')
         proc.stdin.flush()
-        out = _read_until(proc, "committed step 2")
-        short_sha = out.rsplit("snapshot ", 1)[1].split()[0]
+        _read_until(proc, "turn 2: flick")
+        proc.stdin.write(":files\n")
+        proc.stdin.flush()
+        out = _read_until(proc, "states ")
+        short_sha = out.rsplit("snapshot ", 1)[1].split()[0][:12]
         proc.stdin.write(':do {"action": "a long wait", "duration": 30}\n')
         proc.stdin.flush()
         _read_until(proc, "· rendering")
@@ -68,21 +77,22 @@ def test_kill_9_mid_turn_resumes_at_last_commit(tmp_path):
             assert "a long wait" in s.recovered
             assert s.state["step"] == 2 and s.state["snapshot_sha"].startswith(short_sha)
             s.world_state()
-            assert hashlib.sha256(s.ctx.world.snapshot()).hexdigest() == turns[-1]["snapshot_sha"]
+            assert hashlib.sha256(s.ctx.world.snapshot()).hexdigest() == turns[-1].snapshot_sha
             assert s.turn(req("after the crash", duration=0.25)).step == 2 and s.state["step"] == 3
 
 
 def test_interact_through_a_pipe(tmp_path):
     proc = _interact(tmp_path, str(SCENE_PATH), "--session", "piped")
-    out, _ = proc.communicate(":help\nthe ball waits\n:state\n:rewind 5\n:undo\n:fork piped-b\n:quit\n", timeout=90)
+    out, _ = proc.communicate(":help\nthe ball waits\n:files\n:state\n:rewind 5\n:undo\n:fork piped-b\n:quit\n",
+                              timeout=90)
     assert proc.returncode == 0, out
     assert "session piped (scene ball-off-table) at step 0" in out
     assert ":rewind N" in out  # help
-    assert "step 0 the ball waits" in out and "no events: time passes" in out
-    assert "segment mp4: " in out and "6 frames under" in out and "committed step 1" in out
+    assert "turn 1: the ball waits (" in out and "no events: time passes" in out
+    assert "turn 1: 6 frames, t = 0.250 s" in out and ".mp4" in out and "(6 PNG)" in out  # :files
     assert "│ ball" in out and "sphere" in out  # :state table
     assert "rewind step 5 is out of range" in out
-    assert "undone: now at step 0" in out
+    assert "undone: now at step 0, t = 0.000 s; took back turn 1 “the ball waits”" in out
     assert "forked piped-b from piped at step 0" in out
     assert out.rstrip().endswith("bye")
     # resume by name: the session is where :undo left it
@@ -98,7 +108,7 @@ def test_interact_do_takes_a_bare_event_and_rejects_unknown_keys(tmp_path):
     out, _ = proc.communicate(script, timeout=90)
     assert proc.returncode == 0, out
     assert ":do got unknown key(s) typo; use action, events and duration" in out
-    assert '"type": "spawn"' in out and "committed step 1" in out
+    assert "events: spawn crate (box)" in out and "turn 1: " in out
     assert "│ crate" in out  # the spawned box is in the :state table
 
 

@@ -107,3 +107,45 @@ class PlayDisplay:
         from agent.turns.playback import Progress as Hooks
 
         return Hooks(on_node=self.on_node, on_frame=self.on_frame, on_step=self.on_step, on_denoise=self.on_denoise)
+
+
+class TurnProgress:
+    """What ``callosum interact`` shows while a turn runs.
+
+    In a terminal: one transient spinner line, ``⠋ turn 3 · simulating · “kick it”  1.2 s``, gone
+    when the turn ends. Without one (a pipe, a log): one line that grows as each stage starts,
+    ``· planning · checking the plan · simulating 1 s · rendering · saving``.
+    """
+
+    def __init__(self, console):
+        self.console = console
+        self.live = console.is_terminal
+        self.bars: Progress | None = None
+        self.task = None
+        self.label = ""
+        self.open_line = False
+
+    def start(self, number: int, action: str) -> None:
+        self.label = f"turn {number} · {{}} · “{escape(_short(action or '(a pause)'))}”"
+        if self.live:
+            self.bars = Progress(SpinnerColumn(), TextColumn("{task.description}"), StepElapsed(),
+                                 console=self.console, transient=True)
+            self.bars.__enter__()
+            self.task = self.bars.add_task(self.label.format("starting"), total=None)
+
+    def stage(self, node: str, detail: str = "") -> None:
+        word = STAGES.get(node, node) + (f" {detail}" if detail else "")
+        if self.bars is not None:
+            self.bars.update(self.task, description=self.label.format(word))
+        elif not self.live:
+            self.console.print(f"[dim]· {word}[/] ", end="", highlight=False)
+            self.console.file.flush()
+            self.open_line = True
+
+    def stop(self) -> None:
+        if self.bars is not None:
+            self.bars.__exit__(None, None, None)
+            self.bars = None
+        if self.open_line:
+            self.console.print()
+            self.open_line = False

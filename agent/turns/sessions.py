@@ -269,7 +269,7 @@ class SessionDB:
             return None
         last = self.chain(name)[-1]
         self._write(last.config, lease)
-        action = head.values.get("action")
+        action = (head.values.get("request") or {}).get("action")
         return f"an unfinished turn ({action!r}) was discarded; the session is at step {last.values['step']}"
 
     def turns(self, name: str) -> list[TurnRecord]:
