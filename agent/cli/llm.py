@@ -20,7 +20,8 @@ import typer
 
 from agent.cli import options as opts
 
-models_app = typer.Typer(no_args_is_help=True, help="Model files: convert the embedded planner model for other servers.")
+models_app = typer.Typer(no_args_is_help=True,
+                         help="Model files: convert the embedded planner model for other servers.")
 llm_app = typer.Typer(no_args_is_help=True, help="Host the planner's model: vLLM's OpenAI-compatible server.")
 
 
@@ -36,7 +37,8 @@ def export_hf(
     from agent.planner.hf_export import ExportError, ExportUnavailable, export_hf as run_export
 
     try:
-        run_export(gguf, out, dtype=dtype, force=force, log=lambda m: opts.console.print(m, highlight=False))
+        run_export(gguf, out, dtype=dtype, force=force,
+                   log=lambda m: opts.console.print(m, highlight=False, soft_wrap=True))
     except ExportUnavailable as exc:
         opts.fail(str(exc), code=1)
     except ExportError as exc:
