@@ -10,7 +10,6 @@ so the reward is 0 and episodes end only by truncation (``max_turns``).
 
 from __future__ import annotations
 
-import json
 import shutil
 import string
 import tempfile
@@ -25,6 +24,7 @@ from pydantic import ValidationError
 from agent.turns.episode import Episode, TurnRejected
 from agent.turns.store import BlobStore
 from agent.turns.turn import TurnRequest
+from simulator.limits import LIMITS, parse_json
 from simulator.loader import load_scene
 from simulator.world import World
 
@@ -46,8 +46,9 @@ class WorldEnv(gym.Env):
                  preset: str = "fast", store_dir: str | Path | None = None):
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be 'rgb_array' or None, got {render_mode!r}")
-        if not 0 < duration <= 120:
-            raise ValueError(f"duration must be above 0 and at most 120 seconds, got {duration}")
+        if not LIMITS.min_turn_seconds <= duration <= LIMITS.max_turn_seconds:
+            raise ValueError(f"duration must lie between {LIMITS.min_turn_seconds:g} and {LIMITS.max_turn_seconds:g} "
+                             f"seconds, got {duration}")
         self.render_mode = render_mode
         self.duration = duration
         self.max_entities = max_entities
@@ -156,8 +157,8 @@ def _request(action: str, duration: float) -> TurnRequest:
     text = action.strip()
     if text.startswith("{"):
         try:
-            parsed = json.loads(text)
-        except ValueError:
+            parsed = parse_json(text)
+        except (ValueError, RecursionError):
             parsed = None
         if isinstance(parsed, dict) and set(parsed) <= {"action", "events"}:
             payload = {"action": parsed.get("action", ""), "events": parsed.get("events")}
