@@ -252,3 +252,27 @@ def test_check_runs_every_steps_events_against_the_world(tmp_path):
     assert check.returncode == 2
     assert "steps[1]: the events cannot apply" in check.stderr and "overlaps 'table'" in check.stderr
     assert "ok " in check.stderr and "box-drop.yaml" in check.stderr  # the good file still reports ok
+
+
+def test_session_names_match_whole():
+    from agent.turns.sessions import SessionError, check_name
+
+    assert check_name("kitchen-2") == "kitchen-2"
+    for bad in ("x\n", "x\ny", "X", "", "a" * 65, "../x"):
+        with pytest.raises(SessionError, match="is not valid"):
+            check_name(bad)
+
+
+def test_a_deeply_nested_do_is_an_error_and_the_repl_goes_on(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    env = {**os.environ, "CALLOSUM_HOME": str(tmp_path), "OMP_NUM_THREADS": "1", "COLUMNS": "200"}
+    r = subprocess.run([sys.executable, "-m", "agent", "interact", str(SCENES / "ball-off-table.yaml"), "--planner",
+                        "scripted"], input=":do " + "[" * 1000 + "\n:do {\"duration\": NaN}\n:quit\n",
+                       capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "deeper than 16" in r.stdout and "NaN is not a number JSON allows" in r.stdout
+    assert "Traceback" not in r.stdout + r.stderr and r.stdout.rstrip().endswith("bye")

@@ -240,3 +240,14 @@ def test_rest_fuzz_never_gets_a_500(srv, body, admin):
         srv.http.delete(f"/api/sessions/{r.json()['session']}", headers=srv.admin())
     else:
         _error(r.content)
+
+
+def test_a_huge_websocket_message_is_refused_before_auth(srv, sess):
+    from websockets.exceptions import ConnectionClosed
+
+    with connect(srv.ws_base + sess["ws_url"], open_timeout=10, max_size=None) as ws:
+        ws.send("x" * (1 << 20))  # no auth yet: the frame header alone is enough to refuse it
+        with pytest.raises(ConnectionClosed) as info:
+            while True:
+                ws.recv(timeout=10)
+        assert info.value.rcvd is not None and info.value.rcvd.code in (1009, 4401)
