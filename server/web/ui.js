@@ -64,7 +64,9 @@ const fmt = (v) => v.map((x) => (Math.abs(x) < 0.0005 ? 0 : x).toFixed(2)).join(
 export function renderEntities(world) {
   const body = $("entities").tBodies[0];
   const rows = [];
-  for (const [id, e] of Object.entries((world && world.entities) || {})) {
+  const entries = Object.entries((world && world.entities) || {});
+  entries.sort((a, b) => Number(a[1].fixed) - Number(b[1].fixed)); // free bodies first, then held ones
+  for (const [id, e] of entries) {
     const tr = el("tr");
     tr.dataset.id = id;
     const name = el("td", "id");
@@ -73,7 +75,7 @@ export function renderEntities(world) {
     name.append(sw, el("span", "", id), el("span", "desc", e.description || ""));
     name.title = `${id}: ${e.description || ""} (${e.shape}, ${e.mass.toFixed(2)} kg, colour ${e.color})`;
     const speed = Math.hypot(...e.velocity);
-    const v = el("td", "num", `${speed.toFixed(2)} m/s`);
+    const v = el("td", "num", speed.toFixed(2));
     v.title = `velocity [${fmt(e.velocity)}] m/s`;
     const held = el("td", e.fixed ? "held" : "free", e.fixed ? "held" : "free");
     held.title = e.fixed ? "held in place (fixed)" : "free to move";
@@ -141,7 +143,7 @@ export function renderControls(app) {
   $("replay-play").disabled = frames === 0;
   $("scrub").disabled = frames === 0;
   $("live").disabled = !app.replay;
-  $("send").textContent = app.busy ? "Running…" : "Send";
+  $("send").title = app.busy ? "A turn is running: wait for it, or press Stop" : "Play this action (Enter)";
   if (app.role === "spectator") $("action").placeholder = "Spectating: you can watch, not act";
   const conn = $("conn");
   conn.textContent = !app.session ? "no session" : app.online ? "online" : app.everConnected ? "offline" : "connecting";
