@@ -314,7 +314,7 @@ class ServedSession:
         except SessionClosing:
             return
         except TurnCancelled:
-            self.db.recover(self.id)  # back to the last committed step: nothing of the turn stays
+            self.db.recover(self.id, self.session.lease)  # back to the last committed step: nothing stays
             self._progress(self.step + 1, "cancelled", request.text)
             self._end_turn()
             return
@@ -331,7 +331,7 @@ class ServedSession:
             return
         except Exception as exc:  # a planner failure must not end the session
             log.exception("turn failed in session %s", self.id)
-            self.db.recover(self.id)  # back to the last committed step, so the next turn can run
+            self.db.recover(self.id, self.session.lease)  # back to the last commit, so the next turn can run
             self._error(job.origin, TurnError("server_error", f"the turn failed ({type(exc).__name__}); "
                                               "the world is unchanged, try the action again"))
             self._progress(self.step + 1, "failed", request.text)

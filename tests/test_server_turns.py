@@ -124,7 +124,7 @@ class SlowPlanner:
         time.sleep(self.seconds)
         self.finished.set()
         return SimpleNamespace(plan=TurnPlan(narration=f"planned: {action}", events=FLICK, caption="a ball rolls"),
-                               record={"model": "slow"})
+                               record={"model": "slow"}, problems=[])
 
 
 def test_stop_while_the_planner_thinks_drops_its_answer():
