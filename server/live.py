@@ -119,7 +119,10 @@ class ServedSession:
         return None
 
     def set_pose(self, pose: PoseMsg) -> None:
+        """A new head pose; the same pose again (a still head sends one every display frame) renders nothing."""
         with self._cv:
+            if self.pose is not None and _same_pose(self.pose, pose):
+                return
             self.pose = pose
             self._pose_dirty = True
             self._cv.notify()
@@ -414,3 +417,8 @@ class ServedSession:
                              fov_y=self.scene.camera.fov, rendered_at=time.time() * 1000.0, turn=turn, view=view,
                              **extra)
         self._post(self.broadcaster.frame, pack_frame(header, jpeg))
+
+
+def _same_pose(a: PoseMsg, b: PoseMsg, eps: float = 1e-7) -> bool:
+    return (a.stereo == b.stereo and abs(a.ipd - b.ipd) <= eps
+            and all(abs(x - y) <= eps for x, y in zip(a.position + a.orientation, b.position + b.orientation)))

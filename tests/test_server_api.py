@@ -415,7 +415,7 @@ class SlowPlanner:
         time.sleep(self.seconds)
         self.calls.append(action)
         plan = TurnPlan(narration=f"planned: {action}", events=FLICK, caption="a ball rolls")
-        return SimpleNamespace(plan=plan, record={"model": "slow"})
+        return SimpleNamespace(plan=plan, record={"model": "slow"}, problems=[])
 
 
 def test_the_view_stays_live_while_the_planner_thinks():
