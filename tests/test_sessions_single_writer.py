@@ -299,3 +299,18 @@ def test_kill_9_inside_a_turn_loses_only_that_turn(tmp_path, where):
             assert s.turn(req("after", duration=0.25)).step == 1
         report = replay(d, "k")
         assert report.identical and len(report.steps) == 2
+
+
+def test_a_driver_whose_heartbeat_stopped_holds_nothing(db):
+    from agent.turns.leases import LEASE_TTL_S
+
+    hung = Session(db, "s", driver="hung")
+    with db.saver.lock:  # as if its heartbeat had stopped a while ago (a frozen process, a lost host)
+        db.conn.execute("UPDATE callosum_leases SET heartbeat = heartbeat - ? WHERE name = 's'", (LEASE_TTL_S + 1,))
+        db.conn.commit()
+    with Session(db, "s", driver="next") as after:  # no --take-over needed
+        after.turn(req("after the hang", duration=0.25))
+        with pytest.raises(SessionLost):
+            hung.turn(req("from the hung driver", duration=0.25))
+    hung.close()
+    assert [t.action for t in db.turns("s")] == ["after the hang"]

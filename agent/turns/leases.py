@@ -267,11 +267,12 @@ class Heartbeat:
                 ours = self.table.beat(self.lease)
             except sqlite3.Error:  # busy or locked for a moment: try again at the next beat
                 continue
-            if not ours:
+            if not ours and not self._stop.is_set():  # (a lease released by its own driver is not lost)
                 self.lost = True
                 if self.on_lost is not None:
                     self.on_lost(f"session {self.lease.name!r} is no longer driven from here (another driver "
                                  "took it over, or it was closed)")
+            if not ours:
                 return
 
     def stop(self) -> None:
