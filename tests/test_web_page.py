@@ -363,3 +363,15 @@ def test_layout_fits_desktop_and_phone(srv, open_page, width, height, tmp_path):
     assert hint["y"] >= canvas["y"] + canvas["height"]  # the hint sits below the picture, not on it
     assert canvas["width"] >= min(width - 40, 600)
     page.screenshot(path=str(tmp_path / f"page-{width}.png"))
+
+
+def test_an_action_the_server_refuses_gives_the_text_back(srv, open_page):
+    sess = srv.create("ball-drop")
+    page = open_page(srv, fragment(srv, sess))
+    online(page)
+    long = "x" * 600  # the box's maxlength stops typing this; a script can still set it
+    page.evaluate("(t) => { document.getElementById('action').value = t; }", long)
+    page.press("#action", "Enter")
+    page.wait_for_function("() => /at most 500 characters/.test(document.getElementById('form-note').textContent)")
+    assert page.input_value("#action") == long and not disabled(page, "#send")
+    assert page.locator("#busy").is_hidden() and state(srv, sess)["steps"] == 0

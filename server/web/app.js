@@ -133,10 +133,11 @@ async function decodeNext() {
 }
 
 function show(frame) {
-  rp.upload(frame.header, frame.bitmap);
-  if (frame.header.view !== app.shownView || frame.header.view !== "rgb") renderLegend(frame.header);
-  app.shownView = frame.header.view;
-  if (app.role !== "player") app.view = frame.header.view;
+  const h = frame.header;
+  rp.upload(h, frame.bitmap);
+  const legendKey = JSON.stringify([h.view, h.depth_range, h.legend]);
+  if (legendKey !== app.legendKey) { renderLegend(h); app.legendKey = legendKey; }
+  if (app.role !== "player" && app.view !== h.view) { app.view = h.view; renderControls(app); }
 }
 
 // Keep the frames of the turn being played, for replay and scrubbing afterwards.
@@ -364,7 +365,16 @@ const HANDLERS = {
   },
   error(m) {
     logLine("error", "error", m.message);
-    if (m.code === "bad_message" || m.code === "busy") note(m.message, true);
+    const p = app.progress;
+    if (p && p.sentHere && p.stage === "queued") {
+      // the server refused the action this page just sent: nothing runs, so give the text back
+      app.busy = false;
+      app.progress = null;
+      if (!$("action").value) $("action").value = p.action;
+      note(m.message, true);
+    } else if (m.code === "bad_message" || m.code === "busy") {
+      note(m.message, true);
+    }
   },
 };
 
@@ -398,7 +408,7 @@ function submitAction(ev) {
   $("action").value = "";
   note("");
   app.busy = true;
-  app.progress = { step: app.steps + 1, stage: "queued", action: text, queued: 0, t0: performance.now() };
+  app.progress = { step: app.steps + 1, stage: "queued", action: text, queued: 0, t0: performance.now(), sentHere: true };
   if (app.replay) goLive();
   renderControls(app);
   renderBusy(app);
