@@ -124,6 +124,8 @@ def override_scene(scene, *, size=None, camera: Optional[dict] = None, seed: Opt
 
     from simulator.scene import Scene
 
+    if size is None and not camera and seed is None:
+        return scene
     data = scene.model_dump(mode="json")
     if size is not None:
         data["render"] = {**data["render"], "width": size[0], "height": size[1]}
