@@ -30,6 +30,7 @@ def serve(
     model: Optional[str] = opts.MODEL,
     api_key: Optional[str] = opts.API_KEY,
     structured: Optional[str] = opts.STRUCTURED,
+    plan_format: str = opts.PLAN_FORMAT,
 ) -> None:
     """Serve sessions to browsers and WebXR headsets; prints the URL to open."""
     try:
@@ -53,7 +54,7 @@ def serve(
     for origin in allow_origin or []:
         if not normal_origin(origin):
             opts.fail(f"--allow-origin {origin!r} is not an origin; give scheme://host[:port], e.g. https://example.org")
-    turn_planner = opts.make_planner(planner, base_url, model, api_key, 0, structured)
+    turn_planner = opts.make_planner(planner, base_url, model, api_key, 0, structured, plan_format)
     try:
         run_server(host, port, scenes_dir, db=db, planner=turn_planner, preset=preset, size=stream_size,
                    allow_origins=tuple(allow_origin or ()),

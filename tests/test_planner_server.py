@@ -78,7 +78,7 @@ def openai_backend(url, **kw):
 
 def test_openai_backend_plans_a_real_turn_that_applies(llama_server, world):
     backend = openai_backend(llama_server)
-    outcome = Planner(backend).plan_turn(world.state(), "Someone flicks the ball toward the edge.", [])
+    outcome = Planner(backend, plan_format="events").plan_turn(world.state(), "Someone flicks the ball toward the edge.", [])
     record = outcome.record
     json.dumps(record, allow_nan=False)
     assert backend.inner.structured == "json_object"  # llama.cpp refuses json_schema; auto-detected
@@ -98,7 +98,7 @@ def test_openai_backend_plans_a_real_turn_that_applies(llama_server, world):
 
 def test_tiny_max_tokens_exercises_retries_then_falls_back(llama_server, world):
     before = world.snapshot()
-    outcome = Planner(openai_backend(llama_server), max_retries=2, max_tokens=6).plan_turn(
+    outcome = Planner(openai_backend(llama_server), max_retries=2, max_tokens=6, plan_format="events").plan_turn(
         world.state(), "The ball rolls to the right.", ["The ball sits on the table."])
     attempts = outcome.record["attempts"]
     assert len(attempts) == 3 and outcome.record["fell_back"] is True
@@ -138,7 +138,7 @@ def test_embedded_llamacpp_backend_plans_with_the_scene_seed(world):
     assert default_planner() == ("llamacpp", None)
     backend = make_backend("llamacpp", seed=world.scene.seed, n_threads=2)
     try:
-        outcome = Planner(backend, max_retries=1).plan_turn(world.state(), "Someone flicks the ball.", [])
+        outcome = Planner(backend, max_retries=1, plan_format="events").plan_turn(world.state(), "Someone flicks the ball.", [])
         assert outcome.record["seed"] == 11 and outcome.record["backend"] == "llamacpp"
         first = outcome.record["attempts"][0]
         if first["finish_reason"] == "stop":
@@ -165,7 +165,7 @@ def test_broken_replies_fall_back_without_touching_the_world(world):
     before = world.snapshot()
     replies = ['{"narration": "The ball explodes.", "events": [{"type": "apply_impulse", "entity": "ball", '
                '"impulse": [1e9, 0, 0]}], "caption": "boom"}', "not json at all", "[]"]
-    outcome = Planner(Hostile(replies), max_retries=2).plan_turn(world.state(), "Blow it up.", [])
+    outcome = Planner(Hostile(replies), max_retries=2, plan_format="events").plan_turn(world.state(), "Blow it up.", [])
     assert outcome.record["fell_back"] and outcome.plan.events == []
     assert outcome.plan.narration == "The ball explodes."
     codes = [[i["code"] for i in a["issues"]] for a in outcome.record["attempts"]]
@@ -175,7 +175,7 @@ def test_broken_replies_fall_back_without_touching_the_world(world):
 
 def test_repairs_are_applied_and_recorded(world):
     reply = '{"narration": "A flick.", "events": [{"type": "apply_impulse", "entity": "red_ball", "impulse": [0.3, 0, 0]}], "caption": ""}'
-    outcome = Planner(Hostile([reply])).plan_turn(world.state(), "Flick it.", [])
+    outcome = Planner(Hostile([reply]), plan_format="events").plan_turn(world.state(), "Flick it.", [])
     assert outcome.plan.events[0].entity == "ball" and outcome.plan.caption
     assert outcome.record["repairs"][0]["repair"] == "ball" and not outcome.record["fell_back"]
     world.apply(outcome.plan.events)
@@ -192,3 +192,66 @@ def test_scripted_backend_and_plan(world):
 def test_unknown_backend_name_is_a_clear_error():
     with pytest.raises(BackendError, match="unknown planner 'gpt'; choose one of llamacpp, openai, vllm, scripted"):
         make_backend("gpt")
+
+
+# ---- the intents format against the real model -----------------------------------------------------
+
+
+def test_embedded_model_scores_verbs_through_the_public_api():
+    from agent.planner.verbs import LABELS, PREFIX
+
+    backend = make_backend("llamacpp", seed=0, n_threads=2)
+    try:
+        assert backend.can_score
+        for action, verb in (("The ball vanishes.", "remove"), ("The mug becomes very heavy.", "heavier")):
+            options = [(f"Verb: {LABELS[v]}\nAction:", " " + action) for v in LABELS]
+            scores = backend.score(PREFIX, options)
+            assert all(s < 0 for s in scores) and max(zip(scores, LABELS))[1] == verb
+        again = backend.score(PREFIX, list(reversed(options)))  # the cached prefix is reused, never stale
+        assert list(reversed(again)) == pytest.approx(scores, abs=1e-3)
+    finally:
+        backend.close()
+
+
+def test_embedded_intents_path_asks_the_model_only_where_the_lexicon_is_unsure(world):
+    backend = make_backend("llamacpp", seed=world.scene.seed, n_threads=2)
+    try:
+        planner = Planner(backend)
+        assert planner.plan_format == "intents"
+        sure = planner.plan_turn(world.state(), "Paint the ball red.", [])
+        assert sure.record["decided_by"]["verb"] == "lexicon" and sure.record["verb_choice"]["scores"] is None
+        assert sure.plan.events[0].color == "#d62828"
+        unsure = planner.plan_turn(world.state(), "Throw the ball.", [])  # one weak cue: the lexicon is unsure
+        r = unsure.record
+        assert r["intent_path"] == "scoring" and r["decided_by"]["verb"] == "scoring" and r["model_s"] > 0
+        scores = r["verb_choice"]["scores"]
+        assert len(scores) == 10 and r["intent"]["verb"] == max(scores, key=scores.get)
+        if r["intent"]["verb"] not in ("spawn", "nothing"):
+            assert r["intent"]["target"] == "ball" and r["decided_by"]["target"] == "lexicon"
+        world.apply(unsure.plan.events)
+        world.advance(0.2, 24)
+    finally:
+        backend.close()
+
+
+def test_openai_backend_generates_an_intent_and_the_words_fill_what_they_state(llama_server, world):
+    from agent.planner.intent import Intent
+
+    outcome = Planner(openai_backend(llama_server)).plan_turn(world.state(), "Push the ball to the left.", [])
+    r = outcome.record
+    assert r["plan_format"] == "intents" and r["intent_path"] == "generation" and len(r["attempts"]) >= 1
+    json.dumps(r, allow_nan=False)
+    if r["attempts"][-1]["issues"] == []:
+        Intent.model_validate(r["intent"])
+        assert r["decided_by"]["verb"] == "generation"
+    if r["intent"]["verb"] == "push":  # the words said ball and left outright: the lexicon fills them
+        assert r["intent"]["target"] == "ball" and r["intent"]["direction"] == "left"
+        assert r["decided_by"]["target"] == r["decided_by"]["direction"] == "lexicon"
+    world.apply(outcome.plan.events)
+    world.advance(0.2, 24)
+
+
+def test_a_real_model_never_guesses_an_unknown_referent(llama_server, world):
+    outcome = Planner(openai_backend(llama_server)).plan_turn(world.state(), "Push the box to the left.", [])
+    assert outcome.plan.events == [] and outcome.plan.narration.startswith("There is no box here")
+    assert "ball" in outcome.plan.narration and "table" in outcome.plan.narration

@@ -61,6 +61,7 @@ def play(
     model: Optional[str] = opts.MODEL,
     api_key: Optional[str] = opts.API_KEY,
     structured: Optional[str] = opts.STRUCTURED,
+    plan_format: str = opts.PLAN_FORMAT,
     video_model: Optional[Path] = typer.Option(None, help="Local diffusers video model folder."),
     video_steps: Optional[int] = typer.Option(None, help="Denoising steps per segment."),
     video_size: Optional[str] = typer.Option(None, metavar="WxH", help="Video model output size, e.g. 768x512."),
@@ -83,7 +84,7 @@ def play(
         opts.fail(f"--preset must be fast or quality, got {preset!r}")
     out = out or Path("out") / f"{scene.name}.mp4"
     needs_planner = any(step.events is None and step.action for step in scene.steps)
-    turn_planner = opts.make_planner(planner, base_url, model, api_key, scene.seed, structured) if needs_planner else None
+    turn_planner = opts.make_planner(planner, base_url, model, api_key, scene.seed, structured, plan_format) if needs_planner else None
     video = opts.make_video(video_model, video_steps, video_size, device, dtype, strength, offload)
     with PlayDisplay(console, scene, total_frames(scene)) as display:
         try:
@@ -140,6 +141,7 @@ def plan(
     model: Optional[str] = opts.MODEL,
     api_key: Optional[str] = opts.API_KEY,
     structured: Optional[str] = opts.STRUCTURED,
+    plan_format: str = opts.PLAN_FORMAT,
     record: bool = typer.Option(False, "--record", help="Also print the planner's record of the call (model, "
                                 "attempts, raw output)."),
 ) -> None:
@@ -151,7 +153,7 @@ def plan(
     from simulator.world import World
 
     scene = opts.load(scene_path)
-    turn_planner = opts.make_planner(planner, base_url, model, api_key, scene.seed, structured) or Planner(make_backend("scripted"))
+    turn_planner = opts.make_planner(planner, base_url, model, api_key, scene.seed, structured, plan_format) or Planner(make_backend("scripted"))
     try:
         outcome = turn_planner.plan_turn(World(scene).state(), action, [])
     except BackendError as exc:

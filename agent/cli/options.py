@@ -20,6 +20,12 @@ PLANNER = typer.Option(None, help=f"Planner: {', '.join(PLANNERS)} (default: the
 BASE_URL = typer.Option(None, envvar="CALLOSUM_BASE_URL", help="OpenAI-compatible server URL, e.g. http://host:8000/v1.")
 MODEL = typer.Option(None, envvar="CALLOSUM_MODEL", help="Model name on that server (or a packaged model / .gguf).")
 API_KEY = typer.Option(None, envvar="OPENAI_API_KEY", help="API key for that server.")
+PLAN_FORMATS = ("intents", "events")
+PLAN_FORMAT = typer.Option(
+    "intents", "--plan-format", envvar="CALLOSUM_PLAN_FORMAT",
+    help="What the model writes: intents (a typed intent the physics compiler turns into events; default) "
+         "or events (raw simulator events).",
+)
 STRUCTURED = typer.Option(
     None, envvar="CALLOSUM_STRUCTURED",
     help="Structured output for --planner openai: auto, json_schema (vLLM, OpenAI), json_object (llama.cpp) or vllm.",
@@ -40,9 +46,13 @@ def load(path: Path):
         fail(str(exc))
 
 
-def make_planner(name: Optional[str], base_url, model, api_key, seed: int, structured: Optional[str] = None):
+def make_planner(name: Optional[str], base_url, model, api_key, seed: int, structured: Optional[str] = None,
+                 plan_format: str = "intents"):
     """Resolve --planner to a turn planner, or None for pinned events only."""
     from agent.planner.backends import default_planner
+
+    if plan_format not in PLAN_FORMATS:
+        fail(f"--plan-format {plan_format!r} is not known; choose one of: {', '.join(PLAN_FORMATS)}")
 
     if name is None:
         name, hint = default_planner()
@@ -60,7 +70,7 @@ def make_planner(name: Optional[str], base_url, model, api_key, seed: int, struc
         backend = make_backend(name, base_url=base_url, model=model, api_key=api_key, seed=seed, **extra)
     except (ImportError, RuntimeError, ValueError) as exc:
         fail(f"planner {name!r} is unavailable: {exc}", code=1)
-    return Planner(backend)
+    return Planner(backend, plan_format=plan_format)
 
 
 def make_video(path: Optional[Path], steps, size, device, dtype, strength, offload):

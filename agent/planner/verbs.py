@@ -40,23 +40,24 @@ LABELS = {
 """The words each verb is scored under (plain phrases read better to a small model than names)."""
 
 _EXAMPLES = [
-    ("push", "Someone kicks the crate to the right."),
-    ("recolor", "The cup is painted green."),
-    ("spawn", "A wooden plank falls onto the bench."),
-    ("release", "The rope holding the lamp snaps."),
-    ("nothing", "The room stays quiet for a moment."),
-    ("toss_up", "The girl throws the pebble high into the air."),
-    ("remove", "The vase vanishes without a trace."),
-    ("heavier", "The cart becomes as heavy as an anvil."),
-    ("stop", "A hand catches the rolling can and holds it still."),
-    ("lighter", "The brick turns as light as a feather."),
-    ("push", "The wind shoves the bucket across the yard."),
-    ("spawn", "A glass marble appears on the shelf."),
-    ("release", "The clamp lets go of the log."),
-    ("remove", "Someone takes the book away."),
-    ("nothing", "Everything waits."),
-    ("recolor", "The lamp turns bright orange."),
+    ("push", "Someone kicks the crate to the right."), ("recolor", "The cup is painted green."),
+    ("spawn", "A wooden plank falls onto the bench."), ("release", "The rope holding the lamp snaps."),
+    ("nothing", "The room stays quiet for a moment."), ("toss_up", "The girl throws the pebble high into the air."),
+    ("remove", "The vase vanishes without a trace."), ("heavier", "The cart becomes as heavy as an anvil."),
+    ("stop", "A hand catches the rolling can and holds it still."), ("lighter", "The brick turns as light as a feather."),
+    ("push", "The wind shoves the bucket across the yard."), ("spawn", "A glass marble appears on the shelf."),
+    ("release", "The clamp lets go of the log."), ("remove", "Someone takes the book away."),
+    ("nothing", "Everything waits."), ("recolor", "The lamp turns bright orange."),
+    ("toss_up", "The cat jumps up."), ("stop", "The cart stops rolling."), ("heavier", "The box gets heavier."),
+    ("lighter", "Make the bottle lighter."), ("push", "Roll the barrel toward the door."),
+    ("spawn", "Put a red cup on the desk."), ("release", "Drop the hanging bag."), ("remove", "Delete the chair."),
+    ("recolor", "Colour the chair blue."), ("nothing", "Nothing happens."), ("toss_up", "Flip the coin up into the air."),
+    ("stop", "Freeze the spinning top."), ("heavier", "The cart weighs twice as much."),
+    ("lighter", "The stone loses weight."),
 ]
+"""Worked (verb, action) pairs, three per verb, in worlds of their own (no shipped scene's ids).
+Thirty examples beat sixteen (65 vs 54 of 88 bench verbs with the model alone); plain verb names
+as labels, and scoring the label after the action instead, did worse (59 and 15 of 88)."""
 PREFIX = "Each action below does what its verb says.\n\n" + "".join(
     f"Verb: {LABELS[v]}\nAction: {a}\n\n" for v, a in _EXAMPLES)
 """The fixed few-shot prefix; it holds no world, so the backend evaluates it once."""
