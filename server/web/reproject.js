@@ -57,29 +57,38 @@ export function invert4(m) {
 
 // ---- WebGL -------------------------------------------------------------------------------------
 
+// The view ray of a pixel is linear in its screen position (an inverse perspective keeps w constant
+// at a fixed NDC depth), and so is its rotation into the frame's camera: the vertex shader computes
+// both at the corners and the rasteriser interpolates them exactly, leaving the fragment shader one
+// projection and one texture fetch.
 const VERT = `
 attribute vec2 aPos;
-varying vec2 vNdc;
-void main() { vNdc = aPos; gl_Position = vec4(aPos, 0.0, 1.0); }`;
+uniform mat4 uInvProj;
+uniform mat3 uDelta;
+varying vec3 vRay;
+varying float vUp;
+void main() {
+  vec4 p = uInvProj * vec4(aPos, -1.0, 1.0);
+  vec3 ray = p.xyz / p.w;
+  vRay = uDelta * ray;
+  vUp = ray.y / length(ray);
+  gl_Position = vec4(aPos, 0.0, 1.0);
+}`;
 
-// For each pixel: its ray in the current eye, rotated into the camera the frame was rendered
-// for, projected with that camera's field of view onto the frame.
+// Project the rotated ray onto the frame (the server camera's field of view), with a soft edge
+// and a dark gradient outside it.
 const FRAG = `
 precision highp float;
 uniform sampler2D uTex;
-uniform mat4 uInvProj;
-uniform mat3 uDelta;
 uniform vec2 uTan;
 uniform vec4 uRect;
 uniform float uHave;
-varying vec2 vNdc;
+varying vec3 vRay;
+varying float vUp;
 void main() {
-  vec4 p = uInvProj * vec4(vNdc, -1.0, 1.0);
-  vec3 ray = normalize(p.xyz / p.w);
-  vec3 r = uDelta * ray;
-  vec3 bg = mix(vec3(0.035, 0.045, 0.06), vec3(0.07, 0.085, 0.11), clamp(ray.y * 0.5 + 0.5, 0.0, 1.0));
-  if (uHave < 0.5 || r.z > -1e-4) { gl_FragColor = vec4(bg, 1.0); return; }
-  vec2 s = vec2(r.x / (-r.z * uTan.x), r.y / (-r.z * uTan.y));
+  vec3 bg = mix(vec3(0.035, 0.045, 0.06), vec3(0.07, 0.085, 0.11), clamp(vUp * 0.5 + 0.5, 0.0, 1.0));
+  if (uHave < 0.5 || vRay.z > -1e-4) { gl_FragColor = vec4(bg, 1.0); return; }
+  vec2 s = vRay.xy / (-vRay.z * uTan);
   vec2 edge = vec2(1.0) - smoothstep(vec2(0.97), vec2(1.0), abs(s));
   vec2 uv = vec2(0.5 + 0.5 * s.x, 0.5 - 0.5 * s.y);
   vec3 img = texture2D(uTex, uRect.xy + clamp(uv, 0.0, 1.0) * uRect.zw).rgb;
@@ -90,7 +99,7 @@ void main() {
 export class Reprojector {
   constructor(canvas) {
     this.canvas = canvas;
-    this.gl = canvas.getContext("webgl", { antialias: false, preserveDrawingBuffer: true, xrCompatible: true });
+    this.gl = canvas.getContext("webgl", { antialias: false, xrCompatible: true });
     this.header = null;
     if (this.gl) this.p = this.setup();
   }
