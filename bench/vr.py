@@ -82,8 +82,8 @@ XR_DEVICE = """
       const f = window.__frameHead;
       window.__log.draws.push([f.id, f.changedAt, t0, performance.now()]);
     },
-    poseSent(q, t) { window.__log.sent.push([q[1], t]); },
-    frameShown(h, t) { if (h.pose) window.__log.shown.push([h.pose.orientation[1], t]); },
+    poseSent(q, t) { window.__log.sent.push([q[1], t, Date.now()]); },
+    frameShown(h, t) { if (h.pose) window.__log.shown.push([h.pose.orientation[1], t, Date.now(), h.rendered_at]); },
   };
 })();
 """
@@ -143,19 +143,21 @@ def analyse(log: dict) -> dict:
     page_ms = [t1 - t0 for _, t0, t1 in first_draw.values()]
     change_ms = [t1 - changed for changed, _, t1 in first_draw.values()]
     every_frame = [t1 - t0 for _, _, t0, t1 in log["draws"][10:]]
-    sent: list[tuple[float, float]] = []  # (orientation y, first time sent), one per distinct pose
-    for y, t in log["sent"]:
+    sent: list[tuple[float, float, float]] = []  # (orientation y, first time sent, wall clock), per pose
+    for y, t, wall in log["sent"]:
         if not sent or abs(sent[-1][0] - y) > 1e-7:
-            sent.append((y, t))
+            sent.append((y, t, wall))
     draws = [t1 for _, _, _, t1 in log["draws"]]
-    round_trip, to_display, seen = [], [], set()
-    for y, t in log["shown"]:  # the server normalises the quaternion: match within 1e-6
-        match = next((i for i, (ys, _) in enumerate(sent) if abs(ys - y) < 1e-6), None)
+    round_trip, to_display, server_part, client_part, seen = [], [], [], [], set()
+    for y, t, wall, rendered_at in log["shown"]:  # the server normalises the quaternion: match within 1e-6
+        match = next((i for i, (ys, _, _) in enumerate(sent) if abs(ys - y) < 1e-6), None)
         if match is None or match in seen or match == 0:
             continue
         seen.add(match)
-        t_sent = sent[match][1]
+        _, t_sent, wall_sent = sent[match]
         round_trip.append(t - t_sent)
+        server_part.append(rendered_at - wall_sent)  # same machine, same clock (ms resolution)
+        client_part.append(wall - rendered_at)
         later = next((d for d in draws if d >= t), None)
         if later is not None:
             to_display.append(later - t_sent)
@@ -163,7 +165,9 @@ def analyse(log: dict) -> dict:
                       "max_ms": round(max(v), 2) if v else float("nan")}
     return {"pose_to_reprojected_frame": stat(page_ms), "change_to_reprojected_frame": stat(change_ms),
             "reproject_every_frame": stat(every_frame), "round_trip_to_server_frame": stat(round_trip),
-            "round_trip_to_drawn_server_frame": stat(to_display)}
+            "round_trip_to_drawn_server_frame": stat(to_display),
+            "of_which_pose_to_server_render_done": stat(server_part),
+            "of_which_send_decode_upload": stat(client_part)}
 
 
 def main() -> None:
@@ -210,7 +214,7 @@ def main() -> None:
               **analyse(log)}
     for name, s in result.items():
         if isinstance(s, dict):
-            print(f"{name:34s} n={s['n']:4d}  p50 {s['p50_ms']:7.2f} ms  p99 {s['p99_ms']:7.2f} ms  max {s['max_ms']:7.2f} ms")
+            print(f"{name:36s} n={s['n']:4d}  p50 {s['p50_ms']:7.2f} ms  p99 {s['p99_ms']:7.2f} ms  max {s['max_ms']:7.2f} ms")
     print(f"canvas {canvas[0]}x{canvas[1]} (two eyes), server frames {args.size} per eye, scene {args.scene}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
