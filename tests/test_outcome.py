@@ -108,14 +108,16 @@ def test_left_is_left_on_the_rendered_screen_in_two_camera_frames():
         scene = load_scene(SCENES / f"{name}.yaml")
         w = World(scene)
         with GeometryRenderer(scene, preset="fast") as renderer:
-            def column() -> float:
-                frame = renderer.render(w, segmentation=True)
-                mask = frame.segmentation == frame.labels.index(target)
-                assert mask.any(), f"{target} is not on screen in {name}"
-                return float(np.nonzero(mask)[1].mean())
-
-            x0 = column()
+            x0 = _column(renderer, w, target)
             w.apply(compile_intent(w.state(), scene.camera, Intent(verb="push", target=target, direction="left",
                                                                     strength="gentle")).events)
             w.advance(0.25, 24)
-            assert column() < x0 - 2, f"{name}: pushing {target} left did not move it left on screen"
+            assert _column(renderer, w, target) < x0 - 2, f"{name}: pushing {target} left did not move it left on screen"
+
+
+def _column(renderer, w: World, target: str) -> float:
+    """The mean pixel column of `target` in a segmentation render."""
+    frame = renderer.render(w, segmentation=True)
+    mask = frame.segmentation == frame.labels.index(target)
+    assert mask.any(), f"{target} is not on screen"
+    return float(np.nonzero(mask)[1].mean())

@@ -15,32 +15,20 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from agent.planner.camera import ScreenAxes, screen_axes
 from agent.planner.describe import colour_name
 from agent.planner.lexicon import (
-    AGENTS, AUX, COLOURS, CONJ, DEFINITE, GROUP_NOUNS, INDEFINITE, NON_OBJECT, NUMBERS, ORDINALS, PREPS,
-    PRONOUNS, SHAPE_WORDS, SPATIAL, SPAWN_NOUNS, SYNONYMS, VERB_WORD, colour_word, singular, tokens,
+    AGENTS, COLOURS, DEFINITE, GROUP_NOUNS, INDEFINITE, NON_OBJECT, NUMBERS, ORDINALS, PRONOUNS, SHAPE_WORDS,
+    SPATIAL, SPAWN_NOUNS, SYNONYMS, VERB_WORD, colour_word, singular, tokens,
 )
+from agent.planner.phrases import Phrase, chunk, is_selector
 from simulator.scene import CameraSpec
 from simulator.state import EntityState, WorldState
 
 _DESC_STOP = {"a", "an", "the", "of", "with", "and", "on", "in", "at", "to", "for", "from", "its", "by"}
 _CUT = {"with", "of", "on", "in", "from", "for", "that", "which", "hanging", "standing"}
-# Multi-word prepositions first: (words, relation kind).
-_PREP_PHRASES: list[tuple[tuple[str, ...], str]] = sorted([
-    (("on", "top", "of"), "support"), (("on",), "support"), (("onto",), "support"), (("atop",), "support"),
-    (("above",), "support"), (("over",), "support"), (("upon",), "support"), (("in",), "support"),
-    (("down", "onto"), "support"), (("into",), "aim"), (("at",), "aim"), (("toward",), "aim"),
-    (("towards",), "aim"), (("to",), "aim"), (("against",), "aim"), (("through",), "aim"),
-    (("next", "to"), "near"), (("beside",), "near"), (("near",), "near"), (("by",), "near"),
-    (("close", "to"), "near"), (("alongside",), "near"), (("in", "front", "of"), "near"), (("behind",), "near"),
-    (("down",), "along"), (("along",), "along"), (("across",), "along"), (("off",), "off"), (("off", "of"), "off"),
-    (("from",), "from"), (("away", "from"), "from"), (("out", "of"), "from"), (("under",), "near"),
-], key=lambda p: -len(p[0]))
-_PARTICLES = {"over", "down", "up", "away", "off"}
-_PLACE_NOUNS = {"camera", "viewer", "lens", "floor", "ground", "edge", "side"}
 
 
 @dataclass(frozen=True)
@@ -60,39 +48,6 @@ class EntityWords:
     """The number ending its id ('pin-3' -> 3)."""
     family: str
     """The id without its number ('table-leg' for table-leg-1)."""
-
-
-@dataclass
-class Phrase:
-    """One noun phrase of the action and what it refers to."""
-
-    start: int
-    """Index of its first token (the determiner when there is one)."""
-    end: int
-    """Index after its last token."""
-    det: str
-    """Its determiner ('' when bare)."""
-    words: list[str]
-    """Its words after the determiner."""
-    relation: str | None = None
-    """The relation a preposition gives it: support, aim, near, along, off, from (None: none)."""
-    of: Phrase | None = None
-    """The phrase after 'of' ("the middle of the tower")."""
-    kind: str = "word"
-    """entity, group, pronoun, new, unknown, floor, edge, camera, agent, or word (not a referent)."""
-    ids: list[str] = field(default_factory=list)
-    """The entities it may mean, best first."""
-    count: int = 1
-    """How many it names ("two balls" -> 2)."""
-
-    @property
-    def head(self) -> str:
-        content = [w for w in self.words if not w[0].isdigit() and w not in ("number", "no")]
-        return singular(content[-1]) if content else ""
-
-    @property
-    def text(self) -> str:
-        return " ".join(w.removesuffix("'s") for w in self.words)
 
 
 @dataclass
@@ -155,7 +110,8 @@ def ground(state: WorldState, action: str, history: Sequence[str] = (), camera: 
     vocab = vocabulary(state)
     axes = screen_axes(camera)
     toks = tokens(action)
-    phrases = _chunk(toks, vocab)
+    known = {h for ew in vocab.values() for h in ew.heads} | set(SPAWN_NOUNS)
+    phrases = chunk(toks, known)
     for p in phrases:
         _resolve(p, vocab, state, axes)
     antecedent = None
@@ -176,81 +132,6 @@ def _from_history(state: WorldState, history: Sequence[str], camera: CameraSpec 
     return []
 
 
-def _chunk(toks: list[str], vocab: dict[str, EntityWords]) -> list[Phrase]:
-    known = {h for ew in vocab.values() for h in ew.heads} | set(SPAWN_NOUNS)
-    phrases: list[Phrase] = []
-    i, n = 0, len(toks)
-    while i < n:
-        rel, j = _prep_at(toks, i)
-        if rel and toks[i] in _PARTICLES and i > 0 and VERB_WORD.match(toks[i - 1]) \
-                and not any(p.head in known for p in phrases):
-            i += 1  # "knocks over the pin": a particle, not a place
-            continue
-        start = j if rel else i
-        p = _phrase(toks, start, known) if start < n else None
-        if p is None:
-            i = j if rel else i + 1
-            continue
-        p.relation = rel
-        phrases.append(p)
-        i = p.end
-    return phrases
-
-
-def _prep_at(toks: list[str], i: int) -> tuple[str | None, int]:
-    for words, kind in _PREP_PHRASES:
-        if tuple(toks[i : i + len(words)]) == words:
-            return kind, i + len(words)
-    return None, i
-
-
-def _phrase(toks: list[str], i: int, known: set[str]) -> Phrase | None:
-    start, det, count = i, "", 1
-    if toks[i] in DEFINITE or toks[i] in INDEFINITE:
-        det, i = toks[i], i + 1
-    elif toks[i] in NUMBERS and i + 1 < len(toks) and singular(toks[i + 1]) != toks[i + 1]:
-        det, count, i = "a", NUMBERS[toks[i]], i + 1
-    if i < len(toks) and toks[i] in PRONOUNS:
-        return Phrase(start, i + 1, det, [toks[i]])
-    words: list[str] = []
-    while i < len(toks):
-        t = toks[i]
-        if t in AUX or t in CONJ or t in DEFINITE or t in INDEFINITE or t in PRONOUNS:
-            break
-        if t in PREPS and not (t == "of" and words and _selector(words[-1])):
-            break
-        if t == "of":
-            break
-        if t.endswith("ly") and t not in ("only", "family", "holly", "belly"):
-            break
-        if VERB_WORD.match(t) and singular(t) not in known:
-            if det in INDEFINITE and not (words and singular(words[-1]) in known):
-                words.append(t)  # "a light nudge", "a shove": an action named as a noun
-                i += 1
-            break
-        nouny = bool(words) and (singular(words[-1]) in known or words[-1][0].isdigit() or words[-1] in _PLACE_NOUNS)
-        if nouny and not (singular(t) in known or t[0].isdigit() or t == "number"):
-            break  # after a noun only another noun or a number continues the phrase
-        if t[0].isdigit() and not (words and singular(words[-1]) in known | {"number"}):
-            break
-        words.append(t)
-        i += 1
-        if t.endswith("'s"):
-            break
-    if not words:
-        return None
-    p = Phrase(start, i, det, words, count=count)
-    if i + 1 < len(toks) and toks[i] == "of" and _selector(words[-1]):
-        inner = _phrase(toks, i + 1, known)
-        if inner is not None:
-            p.of, p.end = inner, inner.end
-    return p
-
-
-def _selector(word: str) -> bool:
-    return word in SPATIAL or word in ORDINALS or word in ("edge", "side", "end", "rest", "one") or word in GROUP_NOUNS
-
-
 def _resolve(p: Phrase, vocab: dict[str, EntityWords], state: WorldState, axes: ScreenAxes) -> None:
     if p.words[-1] in PRONOUNS:
         p.kind = "pronoun"
@@ -264,7 +145,7 @@ def _resolve(p: Phrase, vocab: dict[str, EntityWords], state: WorldState, axes: 
     head, last = singular(content[-1]), content[-1]
     mods = content[:-1]
     numbers = [int(float(w)) for w in words if w[0].isdigit()]
-    if p.of is not None and _selector(last):
+    if p.of is not None and is_selector(last):
         _resolve(p.of, vocab, state, axes)
         if head in ("edge", "side", "end") and p.of.ids:
             p.kind, p.ids = "edge", p.of.ids[:1]

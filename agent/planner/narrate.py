@@ -67,15 +67,18 @@ def _spawn_sentence(intent: Intent, compiled: Compiled) -> str:
     if not bodies:
         return "Nothing happens: there is no room for it."
     noun = bodies[0].description or f"a {bodies[0].shape}"
-    if len(bodies) > 1:
-        noun = f"{len(bodies)} new bodies ({noun}, ...)"
+    many = len(bodies) > 1
+    if many:  # "a small marble" -> "3 small marbles"
+        words = noun.split(" ", 1)[-1]
+        noun = f"{len(bodies)} {words}{'es' if words.endswith(('s', 'x', 'ch', 'sh')) else 's'}"
     if intent.direction == "at" and intent.target:
-        text = f"{noun} is thrown at the {name(intent.target)}"
+        text = f"{noun} {'are' if many else 'is'} thrown at the {name(intent.target)}"
     elif intent.place and intent.place != "floor":
-        verb = "drops onto" if intent.direction == "down" else "appears on"
+        verb = ("drop onto" if many else "drops onto") if intent.direction == "down" else \
+            ("appear on" if many else "appears on")
         text = f"{noun} {verb} the {name(intent.place)}"
     else:
-        text = f"{noun} appears"
+        text = f"{noun} {'appear' if many else 'appears'}"
     return _cap(text[0].upper() + text[1:] + ".")
 
 
