@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from agent.turns.graph import TurnPlanner
 from server.streaming import Outbox
-
-if TYPE_CHECKING:
-    from server.live import ServedSession
 
 
 class TurnError(ValueError):
@@ -45,7 +42,8 @@ class PlannerGate:
 class LivePlanner:
     """The planner as the turn graph sees it: plans on the pool, looks around while it waits."""
 
-    def __init__(self, served: ServedSession):
+    def __init__(self, served: Any):
+        """`served`: the :class:`server.live.ServedSession` whose turns this plans."""
         self.served = served
 
     def plan_turn(self, world_state, action: str, history: list[str]):

@@ -71,13 +71,6 @@ def play(
     offload: bool = typer.Option(False, help="CPU-offload video model components between uses."),
 ) -> None:
     """Play a scene to an MP4."""
-    from agent.planner.backends import BackendError
-    from agent.turns.playback import PlaybackError, total_frames
-    from agent.turns.playback import play as run_play
-    from renderer.gl import GLUnavailableError
-
-    from agent.cli.progress import PlayDisplay
-
     scene = opts.override_scene(opts.load(scene_path), size=opts.parse_size(size), camera=opts.parse_camera(camera),
                                 seed=seed)
     if preset not in ("fast", "quality"):
@@ -86,26 +79,40 @@ def play(
     needs_planner = any(step.events is None and step.action for step in scene.steps)
     turn_planner = opts.make_planner(planner, base_url, model, api_key, scene.seed, structured, plan_format) if needs_planner else None
     video = opts.make_video(video_model, video_steps, video_size, device, dtype, strength, offload)
+    result = _run_play(scene, scene_path, out=out, state_out=state_out, frames_dir=frames_dir, stereo=stereo,
+                       preset=preset, planner=turn_planner, video=video, depth_dir=depth_out, seg_dir=seg_out)
+    console.print(f"wrote [green]{out}[/] ({result.frames} frames at {scene.render.fps} fps)")
+    if video is not None:
+        _print_video_summary(video.summary())
+    _print_written(states=state_out, frames=frames_dir, depth_maps=depth_out, segmentation_maps=seg_out)
+    if summary:
+        _print_state(result.final_state)
+
+
+def _run_play(scene, scene_path: Path, **kwargs):
+    """Play with the progress display; a part that fails ends the command with its message."""
+    from agent.cli.progress import PlayDisplay
+    from agent.planner.backends import BackendError
+    from agent.turns.playback import PlaybackError, total_frames
+    from agent.turns.playback import play as run_play
+    from renderer.gl import GLUnavailableError
+
     with PlayDisplay(console, scene, total_frames(scene)) as display:
         try:
-            result = run_play(scene, out=out, state_out=state_out, frames_dir=frames_dir, stereo=stereo,
-                              preset=preset, planner=turn_planner, video=video, progress=display.hooks(),
-                              depth_dir=depth_out, seg_dir=seg_out)
+            return run_play(scene, progress=display.hooks(), **kwargs)
         except GLUnavailableError as exc:
             opts.fail(str(exc), code=1)
         except (PlaybackError, WorldError) as exc:
             opts.fail(f"{scene_path}: {exc}")
         except BackendError as exc:
-            opts.fail(f"planner failed: {exc} (the frames rendered so far are in {out})", code=1)
-    console.print(f"wrote [green]{out}[/] ({result.frames} frames at {scene.render.fps} fps)")
-    if video is not None:
-        _print_video_summary(video.summary())
-    for what, path in (("states", state_out), ("frames", frames_dir), ("depth maps", depth_out),
-                       ("segmentation maps", seg_out)):
+            opts.fail(f"planner failed: {exc} (the frames rendered so far are in {kwargs['out']})", code=1)
+
+
+def _print_written(**paths) -> None:
+    """One line per extra output that was asked for."""
+    for what, path in paths.items():
         if path:
-            console.print(f"wrote {what} to [green]{escape(str(path))}[/]")
-    if summary:
-        _print_state(result.final_state)
+            console.print(f"wrote {what.replace('_', ' ')} to [green]{escape(str(path))}[/]")
 
 
 def _print_video_summary(s: dict) -> None:
