@@ -9,6 +9,7 @@ from PIL import Image
 
 from renderer.geometry import GeometryRenderer, Pose
 from renderer.views import depth_rgb, segmentation_rgb
+from server.protocol import PoseMsg
 from simulator.scene import Scene
 from simulator.world import World
 
@@ -34,3 +35,9 @@ def render_view(renderer: GeometryRenderer, world: World, scene: Scene, view: st
     buf = io.BytesIO()
     Image.fromarray(image).save(buf, "JPEG", quality=quality)
     return image, buf.getvalue(), extra
+
+
+def same_pose(a: PoseMsg, b: PoseMsg, eps: float = 1e-7) -> bool:
+    """True when `b` would render the same frame as `a` (a still head sends its pose every display frame)."""
+    return (a.stereo == b.stereo and abs(a.ipd - b.ipd) <= eps
+            and all(abs(x - y) <= eps for x, y in zip(a.position + a.orientation, b.position + b.orientation)))

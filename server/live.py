@@ -21,32 +21,27 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from agent.turns.episode import TurnRejected
-from agent.turns.sessions import Session, SessionDB, SessionError, SessionLost
-from agent.turns.turn import TurnRecord, TurnRequest
+from agent.turns.sessions import Session, SessionDB, SessionError
 from renderer.geometry import GeometryRenderer
-from server.frames import render_view
+from server.frames import render_view, same_pose
 from server.jobs import (
     Job,
     LivePlanner,
     PlannerGate,
-    SessionClosing,
     TurnCancelled,
     TurnError,
 )
 from server.protocol import (
     ErrorMsg,
     FrameHeader,
-    NarrationMsg,
-    PlanMsg,
     PoseMsg,
-    ProgressMsg,
     RewoundMsg,
     StateMsg,
     TurnSummary,
     pack_frame,
 )
 from server.streaming import Broadcaster, Outbox
+from server.turns import TurnRunner
 from server.view import head_pose
 
 __all__ = ["PlannerGate", "ServedSession", "TurnCancelled", "TurnError"]
@@ -56,7 +51,7 @@ MAX_QUEUED_JOBS = 2
 HISTORY_SENT = 100
 
 
-class ServedSession:
+class ServedSession(TurnRunner):
     """A live session. Public methods are called from the event loop; ``_run`` is the render thread."""
 
     def __init__(self, name: str, db: SessionDB, loop: asyncio.AbstractEventLoop, gate: PlannerGate,
@@ -121,7 +116,7 @@ class ServedSession:
     def set_pose(self, pose: PoseMsg) -> None:
         """A new head pose; the same pose again (a still head sends one every display frame) renders nothing."""
         with self._cv:
-            if self.pose is not None and _same_pose(self.pose, pose):
+            if self.pose is not None and same_pose(self.pose, pose):
                 return
             self.pose = pose
             self._pose_dirty = True
@@ -294,101 +289,6 @@ class ServedSession:
         self._publish_state()
         self._pose_dirty = True
 
-    # ---- turns ------------------------------------------------------------------------------
-
-    def _progress(self, step: int, stage: str, action: str, elapsed: float | None = None, queued: int = 0) -> None:
-        if elapsed is None:
-            elapsed = time.perf_counter() - self._turn_t0
-        msg = ProgressMsg(step=step, stage=stage, elapsed=round(elapsed, 3), action=action, queued=queued)
-        self._post(self.broadcaster.message, msg.model_dump_json())
-
-    def _on_node(self, name: str, state: dict) -> None:
-        """The turn graph starts a node: stop here if cancelled, else tell the clients."""
-        if self.cancelling.is_set():
-            raise TurnCancelled(f"the turn was cancelled before {name}")
-        self._progress(state.get("step", self.step) + 1, name, self._turn_action, queued=len(self._jobs))
-
-    def _turn(self, job: Job) -> None:
-        request: TurnRequest = job.payload
-        self._turn_t0, self._turn_action = time.perf_counter(), request.text
-        self._publish_state()
-        try:
-            turn = self.session.turn(request)
-        except SessionClosing:
-            return
-        except TurnCancelled:
-            self.db.recover(self.id, self.session.lease)  # back to the last committed step: nothing stays
-            self._progress(self.step + 1, "cancelled", request.text)
-            self._end_turn()
-            return
-        except TurnRejected as exc:
-            entities = ", ".join(sorted(self.session.ctx.world.entities))
-            self._error(job.origin, TurnError("bad_events", f"action.{exc}. Entities here: {entities}", "events"))
-            self._progress(self.step + 1, "failed", request.text)
-            self._end_turn()
-            return
-        except SessionLost as exc:  # another driver took the session over: nothing of this turn is saved
-            self._lost(str(exc))
-            self._progress(self.step + 1, "failed", request.text)
-            self._end_turn()
-            return
-        except Exception as exc:  # a planner failure must not end the session
-            log.exception("turn failed in session %s", self.id)
-            self.db.recover(self.id, self.session.lease)  # back to the last commit, so the next turn can run
-            self._error(job.origin, TurnError("server_error", f"the turn failed ({type(exc).__name__}); "
-                                              "the world is unchanged, try the action again"))
-            self._progress(self.step + 1, "failed", request.text)
-            self._end_turn()
-            return
-        self._committed(turn, request)
-
-    def _committed(self, turn: TurnRecord, request: TurnRequest) -> None:
-        """Tell the clients, play the turn back, and roll it back if Stop came during playback."""
-        before, self.step = self.step, turn.step + 1
-        self.history.append(TurnSummary(step=self.step, action=request.text, narration=turn.narration))
-        self._post(self.broadcaster.message, NarrationMsg(step=self.step, text=turn.narration,
-                                                          action=request.text).model_dump_json())
-        self._post(self.broadcaster.message, PlanMsg(step=self.step, plan=turn.plan.model_dump(mode="json"))
-                   .model_dump_json())
-        if turn.trajectory is not None:
-            self._progress(self.step, "play", request.text)
-            self._play(turn)
-        if self.cancelling.is_set():
-            self.session.rewind(before)
-            self.history = [t for t in self.history if t.step <= before]
-            self._progress(self.step, "cancelled", request.text)
-        else:
-            self._progress(self.step, "done", request.text)
-        self._end_turn()
-
-    def _end_turn(self) -> None:
-        with self._cv:
-            self.busy = False
-            self.cancelling.clear()
-        self._sync()
-        self._publish_state()
-        self._pose_dirty = True
-
-    def _play(self, turn: TurnRecord) -> None:
-        """Stream the committed turn at real time, each frame from the latest head pose."""
-        world = self.session.ctx.world
-        trajectory = self.session.episode.trajectory(turn)
-        fps = self.scene.render.fps
-        t0 = time.perf_counter()
-        for k, s in enumerate(trajectory):
-            world.set_integration_state(s)
-            self.time = float(world.data.time)
-            self._render(turn=True)
-            if self.pace:
-                delay = t0 + (k + 1) / fps - time.perf_counter()
-                if delay > 0:
-                    with self._cv:
-                        if not (self._stop or self.cancelling.is_set()):
-                            self._cv.wait(delay)
-            if self._stop or self.cancelling.is_set():
-                break
-        world.set_integration_state(trajectory[-1], forward=True)
-
     def _publish_state(self) -> None:
         self.last_state = StateMsg(state=self._state, busy=self.busy, steps=self.step).model_dump_json()
         self._post(self.broadcaster.state, self.last_state)
@@ -418,7 +318,3 @@ class ServedSession:
                              **extra)
         self._post(self.broadcaster.frame, pack_frame(header, jpeg))
 
-
-def _same_pose(a: PoseMsg, b: PoseMsg, eps: float = 1e-7) -> bool:
-    return (a.stereo == b.stereo and abs(a.ipd - b.ipd) <= eps
-            and all(abs(x - y) <= eps for x, y in zip(a.position + a.orientation, b.position + b.orientation)))

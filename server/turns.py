@@ -1,0 +1,116 @@
+"""Running a served session's turns on its render thread: progress per stage, Stop, playback.
+
+:class:`TurnRunner` is the turn half of :class:`server.live.ServedSession` (which it is mixed
+into): a turn reports each graph node as it starts (``progress``), can be cancelled at the next
+node, while the planner thinks, or during playback, and always ends at a committed step.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from agent.turns.episode import TurnRejected
+from agent.turns.sessions import SessionLost
+from agent.turns.turn import TurnRecord, TurnRequest
+from server.jobs import Job, SessionClosing, TurnCancelled, TurnError
+from server.protocol import NarrationMsg, PlanMsg, ProgressMsg, TurnSummary
+
+log = logging.getLogger("callosum.server")
+
+
+class TurnRunner:
+    """The turn methods of a served session; they run on its render thread."""
+
+    def _progress(self, step: int, stage: str, action: str, elapsed: float | None = None, queued: int = 0) -> None:
+        if elapsed is None:
+            elapsed = time.perf_counter() - self._turn_t0
+        msg = ProgressMsg(step=step, stage=stage, elapsed=round(elapsed, 3), action=action, queued=queued)
+        self._post(self.broadcaster.message, msg.model_dump_json())
+
+    def _on_node(self, name: str, state: dict) -> None:
+        """The turn graph starts a node: stop here if cancelled, else tell the clients."""
+        if self.cancelling.is_set():
+            raise TurnCancelled(f"the turn was cancelled before {name}")
+        self._progress(state.get("step", self.step) + 1, name, self._turn_action, queued=len(self._jobs))
+
+    def _turn(self, job: Job) -> None:
+        request: TurnRequest = job.payload
+        self._turn_t0, self._turn_action = time.perf_counter(), request.text
+        self._publish_state()
+        try:
+            turn = self.session.turn(request)
+        except SessionClosing:
+            return
+        except TurnCancelled:
+            self.db.recover(self.id, self.session.lease)  # back to the last committed step: nothing stays
+            self._progress(self.step + 1, "cancelled", request.text)
+            self._end_turn()
+            return
+        except TurnRejected as exc:
+            entities = ", ".join(sorted(self.session.ctx.world.entities))
+            self._error(job.origin, TurnError("bad_events", f"action.{exc}. Entities here: {entities}", "events"))
+            self._progress(self.step + 1, "failed", request.text)
+            self._end_turn()
+            return
+        except SessionLost as exc:  # another driver took the session over: nothing of this turn is saved
+            self._lost(str(exc))
+            self._progress(self.step + 1, "failed", request.text)
+            self._end_turn()
+            return
+        except Exception as exc:  # a planner failure must not end the session
+            log.exception("turn failed in session %s", self.id)
+            self.db.recover(self.id, self.session.lease)  # back to the last commit, so the next turn can run
+            self._error(job.origin, TurnError("server_error", f"the turn failed ({type(exc).__name__}); "
+                                              "the world is unchanged, try the action again"))
+            self._progress(self.step + 1, "failed", request.text)
+            self._end_turn()
+            return
+        self._committed(turn, request)
+
+    def _committed(self, turn: TurnRecord, request: TurnRequest) -> None:
+        """Tell the clients, play the turn back, and roll it back if Stop came during playback."""
+        before, self.step = self.step, turn.step + 1
+        self.history.append(TurnSummary(step=self.step, action=request.text, narration=turn.narration))
+        self._post(self.broadcaster.message, NarrationMsg(step=self.step, text=turn.narration,
+                                                          action=request.text).model_dump_json())
+        self._post(self.broadcaster.message, PlanMsg(step=self.step, plan=turn.plan.model_dump(mode="json"))
+                   .model_dump_json())
+        if turn.trajectory is not None:
+            self._progress(self.step, "play", request.text)
+            self._play(turn)
+        if self.cancelling.is_set():
+            self.session.rewind(before)
+            self.history = [t for t in self.history if t.step <= before]
+            self._progress(self.step, "cancelled", request.text)
+        else:
+            self._progress(self.step, "done", request.text)
+        self._end_turn()
+
+    def _end_turn(self) -> None:
+        with self._cv:
+            self.busy = False
+            self.cancelling.clear()
+        self._sync()
+        self._publish_state()
+        self._pose_dirty = True
+
+    def _play(self, turn: TurnRecord) -> None:
+        """Stream the committed turn at real time, each frame from the latest head pose."""
+        world = self.session.ctx.world
+        trajectory = self.session.episode.trajectory(turn)
+        fps = self.scene.render.fps
+        t0 = time.perf_counter()
+        for k, s in enumerate(trajectory):
+            world.set_integration_state(s)
+            self.time = float(world.data.time)
+            self._render(turn=True)
+            if self.pace:
+                delay = t0 + (k + 1) / fps - time.perf_counter()
+                if delay > 0:
+                    with self._cv:
+                        if not (self._stop or self.cancelling.is_set()):
+                            self._cv.wait(delay)
+            if self._stop or self.cancelling.is_set():
+                break
+        world.set_integration_state(trajectory[-1], forward=True)
