@@ -1,14 +1,15 @@
 // Callosum web client: plain WebGL, no libraries. See docs/server.md for the protocol.
 "use strict";
 
+import { Replay } from "./replay.js";
 import { Reprojector, invert4, perspective, quatYawPitch } from "./reproject.js";
+import { createSession, download, followScene, loadScenes, setupVrButton, showShare } from "./rest.js";
 import {
   $, logLine, markUndone, note, renderBusy, renderControls, renderEntities, renderLegend, stageWord, turnLine,
 } from "./ui.js";
 
 const params = new URLSearchParams(location.hash.slice(1));
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 10000];
-const MAX_RECORDED = 600;
 
 const app = {
   key: params.get("key"), session: params.get("session"), token: params.get("token"),
@@ -28,6 +29,7 @@ window.callosum = app;
 
 const canvas = $("view");
 const rp = new Reprojector(canvas);
+const replay = new Replay(app, rp, show);
 
 function homeQuat() { return quatYawPitch(0, app.hello ? app.hello.home_pitch : 0); }
 
@@ -100,7 +102,7 @@ function xrFrame(time, frame) {
 
 function onFrame(buf) {
   const frame = splitFrame(buf);
-  if (frame.header.turn) record(frame.header, frame.blob); // every turn frame, even those not drawn
+  if (frame.header.turn) replay.record(frame.header, frame.blob); // every turn frame, even those not drawn
   app.pending = frame; // the newest frame wins: older ones not yet decoded are skipped
   app.stats.frames++;
   app.stats.windowFrames++;
@@ -138,71 +140,6 @@ function show(frame) {
   const legendKey = JSON.stringify([h.view, h.depth_range, h.legend]);
   if (legendKey !== app.legendKey) { renderLegend(h); app.legendKey = legendKey; }
   if (app.role !== "player" && app.view !== h.view) { app.view = h.view; renderControls(app); }
-}
-
-// Keep the frames of the turn being played, for replay and scrubbing afterwards.
-function record(header, blob) {
-  if (!app.recording || app.recording.step !== header.step || app.recording.done) {
-    app.recording = { step: header.step, frames: [], done: false };
-  }
-  if (app.recording.frames.length < MAX_RECORDED) app.recording.frames.push({ header, blob });
-  $("scrub").max = String(app.recording.frames.length - 1);
-  if (!app.replay) $("scrub").value = $("scrub").max;
-}
-
-async function showRecorded(index) {
-  const rec = app.recording;
-  if (!rec || !rec.frames.length) return;
-  index = Math.max(0, Math.min(rec.frames.length - 1, index));
-  const f = rec.frames[index];
-  const bitmap = await createImageBitmap(f.blob);
-  if (!app.replay) { bitmap.close(); return; }
-  if (app.replay.bitmap) app.replay.bitmap.close();
-  app.replay.bitmap = bitmap;
-  app.replay.index = index;
-  rp.upload(f.header, bitmap);
-  $("scrub").value = String(index);
-  const badge = $("replay-badge");
-  badge.hidden = false;
-  badge.textContent = `Replay · turn ${rec.step} · frame ${index + 1}/${rec.frames.length} · t ${f.header.time.toFixed(2)} s`;
-}
-
-function startReplay(play) {
-  if (!app.recording || !app.recording.frames.length) return;
-  stopReplayTimer();
-  if (!app.replay) app.replay = { index: 0, playing: false, timer: null, bitmap: null };
-  if (play) {
-    const frames = app.recording.frames, t0 = performance.now(), sim0 = frames[0].header.time;
-    app.replay.playing = true;
-    const tick = () => {
-      if (!app.replay || !app.replay.playing) return;
-      const simNow = sim0 + (performance.now() - t0) / 1000;
-      let i = app.replay.index;
-      while (i + 1 < frames.length && frames[i + 1].header.time <= simNow) i++;
-      showRecorded(i);
-      if (i >= frames.length - 1) { app.replay.playing = false; $("replay-play").textContent = "Replay"; return; }
-      app.replay.timer = setTimeout(tick, 15);
-    };
-    app.replay.index = 0;
-    $("replay-play").textContent = "Pause";
-    tick();
-  }
-  renderControls(app);
-}
-
-function stopReplayTimer() {
-  if (app.replay) { app.replay.playing = false; clearTimeout(app.replay.timer); }
-  $("replay-play").textContent = "Replay";
-}
-
-function goLive() {
-  stopReplayTimer();
-  if (app.replay && app.replay.bitmap) app.replay.bitmap.close();
-  app.replay = null;
-  $("replay-badge").hidden = true;
-  if (app.live) show(app.live);
-  if (app.recording) $("scrub").value = String(app.recording.frames.length - 1);
-  renderControls(app);
 }
 
 // ---- the socket ----------------------------------------------------------------------------------
@@ -280,7 +217,7 @@ async function reopen() {
     app.token = body.player_token;
     sessionStorage.setItem(`spectate:${body.session}`, body.spectator_token);
     history.replaceState(null, "", `#key=${encodeURIComponent(app.key)}&session=${body.session}&token=${body.player_token}`);
-    showShare();
+    showShare(app);
     app.reopened = true;
     connect();
     return true;
@@ -361,7 +298,7 @@ const HANDLERS = {
     logLine("undo", m.from_step - m.step === 1 ? "undo" : "rewind",
             `Back to step ${m.step} (t = ${m.time.toFixed(2)} s).${dropped}`);
     app.recording = null;
-    if (app.replay) goLive();
+    if (app.replay) replay.live();
   },
   error(m) {
     logLine("error", "error", m.message);
@@ -381,12 +318,6 @@ const HANDLERS = {
 // ---- UI ------------------------------------------------------------------------------------------
 
 function setOverlay(text) { $("overlay").textContent = text; }
-
-function followScene(scene) {
-  const sel = $("scene-select");
-  if (![...sel.options].some((o) => o.value === scene)) sel.append(new Option(scene, scene));
-  sel.value = scene;
-}
 
 app.rewind = (step) => {
   if (!app.online || app.busy) return;
@@ -409,53 +340,12 @@ function submitAction(ev) {
   note("");
   app.busy = true;
   app.progress = { step: app.steps + 1, stage: "queued", action: text, queued: 0, t0: performance.now(), sentHere: true };
-  if (app.replay) goLive();
+  if (app.replay) replay.live();
   renderControls(app);
   renderBusy(app);
 }
 
 function stop() { if (app.busy) send({ type: "cancel" }); }
-
-async function download() {
-  const btn = $("download");
-  btn.disabled = true;
-  btn.textContent = "Preparing…";
-  try {
-    const r = await fetch(`/api/sessions/${encodeURIComponent(app.session)}/video.mp4`,
-                          { headers: { Authorization: `Bearer ${app.token}` } });
-    if (!r.ok) {
-      const body = await r.json().catch(() => ({}));
-      logLine("error", "error", body.error ? body.error.message : `download failed (${r.status})`);
-      return;
-    }
-    const url = URL.createObjectURL(await r.blob());
-    const a = document.createElement("a");
-    a.href = url;
-    a.download = `${app.hello ? app.hello.scene : "callosum"}-${app.session}.mp4`;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 60000);
-    logLine("info", "mp4", `Downloaded ${r.headers.get("X-Frame-Count") || "the"} frames as ${a.download}.`);
-  } finally {
-    btn.textContent = "Download MP4";
-    renderControls(app);
-  }
-}
-
-function setupVrButton() {
-  const button = $("enter-vr"), wrap = $("vr-wrap");
-  const off = (why) => { button.disabled = true; wrap.title = why; button.title = why; wrap.classList.add("off"); };
-  if (!window.isSecureContext) { off("VR needs a secure page: open it over https, or as http://localhost (see docs/server.md)"); return; }
-  if (!navigator.xr || !navigator.xr.isSessionSupported) { off("This browser has no WebXR: open this page in a headset's browser (e.g. Quest Browser)"); return; }
-  off("Checking for a VR headset…");
-  navigator.xr.isSessionSupported("immersive-vr").then((ok) => {
-    if (!ok) { off("No VR headset found: connect one, or open this page in a headset's browser"); return; }
-    button.disabled = false;
-    wrap.classList.remove("off");
-    wrap.title = button.title = "Enter VR: stereo frames follow your head";
-  }).catch((err) => off(`WebXR is not available: ${err.message || err}`));
-}
 
 function bindUI() {
   $("action-form").addEventListener("submit", submitAction);
@@ -469,17 +359,8 @@ function bindUI() {
   for (const b of document.querySelectorAll("[data-view]")) {
     b.addEventListener("click", () => { app.view = b.dataset.view; send({ type: "view", mode: app.view }); renderControls(app); });
   }
-  $("replay-play").addEventListener("click", () => {
-    if (app.replay && app.replay.playing) { stopReplayTimer(); return; }
-    startReplay(true);
-  });
-  $("scrub").addEventListener("input", () => {
-    startReplay(false);
-    stopReplayTimer();
-    showRecorded(Number($("scrub").value));
-  });
-  $("live").addEventListener("click", goLive);
-  $("download").addEventListener("click", download);
+  replay.bind();
+  $("download").addEventListener("click", () => download(app));
   canvas.addEventListener("pointerdown", (ev) => { app.dragging = true; canvas.setPointerCapture(ev.pointerId); });
   canvas.addEventListener("pointerup", () => { app.dragging = false; });
   canvas.addEventListener("pointermove", (ev) => {
@@ -491,36 +372,9 @@ function bindUI() {
   });
   canvas.addEventListener("dblclick", () => { app.yaw = 0; app.pitch = app.hello ? app.hello.home_pitch : 0; app.poseDirty = true; });
   $("enter-vr").addEventListener("click", enterVR);
-  $("create").addEventListener("click", createSession);
+  $("create").addEventListener("click", () => createSession(app));
   $("copy").addEventListener("click", () => { $("spectator-link").select(); navigator.clipboard?.writeText($("spectator-link").value); });
   setupVrButton();
-}
-
-async function loadScenes() {
-  const r = await fetch("/api/scenes");
-  const { scenes } = await r.json();
-  $("scene-select").replaceChildren(...scenes.map((s) => new Option(s, s)));
-  if (app.hello) followScene(app.hello.scene);
-  $("picker").hidden = false;
-}
-
-async function createSession() {
-  const r = await fetch("/api/sessions", {
-    method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${app.key}` },
-    body: JSON.stringify({ scene: $("scene-select").value }),
-  });
-  const body = await r.json().catch(() => ({}));
-  if (!r.ok) { logLine("error", "error", body.error ? body.error.message : r.statusText); return; }
-  sessionStorage.setItem(`spectate:${body.session}`, body.spectator_token);
-  location.hash = `key=${encodeURIComponent(app.key)}&session=${body.session}&token=${body.player_token}`;
-  location.reload();
-}
-
-function showShare() {
-  const spect = sessionStorage.getItem(`spectate:${app.session}`);
-  if (!spect) return;
-  $("spectator-link").value = `${location.origin}/#session=${app.session}&token=${spect}`;
-  $("share").hidden = false;
 }
 
 function status() {
@@ -544,9 +398,9 @@ function main() {
   bindUI();
   renderControls(app);
   if (!rp.ok) setOverlay("This browser has no WebGL, so the view cannot be drawn.");
-  if (app.key) loadScenes().catch((e) => logLine("error", "error", `cannot list scenes: ${e}`));
+  if (app.key) loadScenes(app).catch((e) => logLine("error", "error", `cannot list scenes: ${e}`));
   if (app.session && app.token) {
-    showShare();
+    showShare(app);
     connect();
   } else {
     setOverlay(app.key ? "Pick a scene and press New session."
