@@ -17,7 +17,7 @@ console = Console(stderr=True)
 PLANNERS = ("llamacpp", "openai", "vllm", "scripted")
 
 PLANNER = typer.Option(None, help=f"Planner: {', '.join(PLANNERS)} (default: the embedded model if installed).")
-BASE_URL = typer.Option(None, envvar="CALLOSUM_BASE_URL", help="OpenAI-compatible server URL, e.g. http://host:8000/v1.")
+BASE_URL = typer.Option(None, envvar="CALLOSUM_BASE_URL", help="OpenAI-compatible server URL, e.g. http://host:8001/v1.")
 MODEL = typer.Option(None, envvar="CALLOSUM_MODEL", help="Model name on that server (or a packaged model / .gguf).")
 API_KEY = typer.Option(None, envvar="OPENAI_API_KEY", help="API key for that server.")
 PLAN_FORMATS = ("intents", "events")
