@@ -314,3 +314,21 @@ def test_a_driver_whose_heartbeat_stopped_holds_nothing(db):
             hung.turn(req("from the hung driver", duration=0.25))
     hung.close()
     assert [t.action for t in db.turns("s")] == ["after the hang"]
+
+
+def test_readers_never_see_a_damaged_session_while_another_process_drives(tmp_path):
+    path = tmp_path / "sessions.db"
+    with SessionDB(path) as d:
+        d.create("r", load_scene(SCENE_PATH), str(SCENE_PATH))
+    proc = _interact(tmp_path, "--session", "r", "--db", str(path))
+    proc.stdin.write("".join(f"turn {i}\n" for i in range(10)) + ":quit\n")
+    proc.stdin.flush()
+    reads, steps = 0, set()
+    while proc.poll() is None:
+        with SessionDB(path, create=False) as d:  # what `sessions show` and `list` do meanwhile
+            steps.add(len(d.chain("r")) - 1)
+            reads += 1
+    proc.communicate(timeout=60)
+    assert proc.returncode == 0 and reads > 5 and len(steps) > 2
+    with SessionDB(path, create=False) as d:
+        assert [t.action for t in d.turns("r")] == [f"turn {i}" for i in range(10)]

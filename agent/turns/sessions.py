@@ -196,12 +196,12 @@ class SessionDB:
 
     def chain(self, name: str) -> list[Any]:
         """The committed checkpoints on the head's branch, one per step (index = step)."""
+        head = self.head(name)  # first: a driver writing meanwhile only adds checkpoints the history also has
         try:
             snaps = {s.config["configurable"]["checkpoint_id"]: s
                      for s in self.graph.get_state_history(self.config(name))}
         except sqlite3.Error as exc:
             raise db_error(self.path, exc) from None
-        head = self.head(name)
         by_step: dict[int, Any] = {}
         cid = head.config["configurable"].get("checkpoint_id") if head.config else None
         while cid is not None and cid in snaps:
