@@ -7,7 +7,8 @@ import pytest
 from agent.planner.claims import contradictions
 from agent.planner.compiler import compile_intent
 from agent.planner.intent import Intent
-from agent.planner.outcome import compute_outcome, reconcile
+from agent.planner.faithful import reconcile
+from agent.planner.outcome import compute_outcome
 from agent.planner.plan import TurnPlan
 from simulator import load_scene
 from simulator.world import World

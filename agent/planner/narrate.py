@@ -1,7 +1,7 @@
 """The planned narration of an intent, before anything is simulated.
 
 Sentences say only what the intent does ("The ball is pushed to the left."), in words that
-:mod:`agent.planner.claims` can check, so that :func:`agent.planner.outcome.reconcile` keeps them
+:mod:`agent.planner.claims` can check, so that :func:`agent.planner.faithful.reconcile` keeps them
 when the physics bears them out and replaces them when it does not.
 """
 

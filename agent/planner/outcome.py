@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from pydantic import BaseModel, Field
 
 from agent.planner.camera import direction_words, screen_axes
 from agent.planner.describe import colour_name
 from agent.planner.intent import COLOURS
-from agent.planner.plan import CAPTION_MAX, NARRATION_MAX, TurnPlan
+from agent.planner.plan import CAPTION_MAX
 from simulator.scene import CameraSpec
 from simulator.state import EntityState, WorldState
 
@@ -79,18 +77,6 @@ class Outcome(BaseModel):
     def changed(self) -> bool:
         return bool(self.moved or self.appeared or self.vanished or self.recoloured or self.mass or self.released
                      or self.held)
-
-
-@dataclass
-class Reconciled:
-    """A plan made faithful to what happened."""
-
-    plan: TurnPlan
-    """The plan with a narration that does not contradict the outcome and a caption written from it."""
-    outcome: dict[str, Any]
-    """The :class:`Outcome` as JSON-ready data."""
-    disagreement: dict[str, Any] | None
-    """None when the narration was kept; else {'narration', 'reasons', 'replaced_by'}."""
 
 
 def name(eid: str) -> str:
@@ -236,25 +222,3 @@ def _look(state: WorldState, eid: str) -> str:
         return name(eid)
     words = e.description.split()
     return " ".join(words[1:] if words[0].lower() in ("a", "an", "the") else words)
-
-
-def reconcile(before: WorldState, after: WorldState, plan: TurnPlan, camera: CameraSpec | None,
-              frames: Sequence[WorldState] = ()) -> Reconciled:
-    """The plan with a narration that agrees with what happened and a caption written from it.
-
-    `frames` (optional) are states during the turn; with them, motion that ends where it started
-    (a toss, a bounce) counts as motion."""
-    from agent.planner.claims import contradictions
-
-    out = compute_outcome(before, after, camera, frames)
-    reasons = contradictions(plan.narration, before, after, out, camera)
-    disagreement = None
-    narration = plan.narration
-    if reasons or not narration.strip():
-        narration = out.sentence[:NARRATION_MAX]
-        disagreement = {"narration": plan.narration, "reasons": reasons or ["the narration is empty"],
-                        "replaced_by": narration}
-    caption = caption_from_outcome(after, out)
-    fixed = plan.model_copy(update={"narration": narration, "caption": caption})
-    return Reconciled(plan=fixed, outcome=out.model_dump(mode="json"), disagreement=disagreement)
-

@@ -29,7 +29,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from agent.planner.backends.base import BackendError
-from agent.planner.outcome import reconcile
+from agent.planner.faithful import reconcile
 from agent.planner.plan import TurnPlan, pinned_plan
 from agent.planner.prompts import HISTORY_TURNS
 from agent.planner.validate import validate as validate_plan
