@@ -7,6 +7,7 @@ import pytest
 
 from pydantic import ValidationError
 
+from agent.planner.backends import make_backend
 from agent.planner.backends.base import Backend, Completion, PlanRequest
 from agent.planner.plan import TurnPlan
 from agent.planner.planner import Planner
@@ -24,7 +25,7 @@ class ListPlanner:
         self.plans = list(plans)
         self.calls = []
 
-    def plan_turn(self, state, action, history):
+    def plan_turn(self, state, action, history, camera=None):
         self.calls.append((action, list(history)))
         plan = self.plans.pop(0)
 
@@ -139,3 +140,18 @@ def test_plan_problems_uses_the_validator():
 def test_bad_turn_request_is_named():
     with pytest.raises(ValidationError, match="duration"):
         req("wait", duration=-1)
+
+
+@pytest.mark.parametrize("side", [1.0, -1.0])
+def test_the_scene_camera_reaches_the_planner(tmp_path, side):
+    """'Left' is left on screen: seen from the other side of the table, the push flips."""
+    base = scene()
+    cam = base.camera.model_copy(update={"position": (side * 2.0, -side * 2.0, 1.5)})
+    d = SessionDB(tmp_path / "cam.db")
+    d.create("c", base.model_copy(update={"camera": cam}), "ball-off-table.yaml")
+    with Session(d, "c", planner=Planner(make_backend("scripted"), plan_format="intents")) as s:
+        turn = s.turn(req("Push the ball to the left.", duration=0.25))
+    d.close()
+    (push,) = turn.plan.events
+    # the camera looks along (-side, +side); screen-left is (-side, -side) in the floor plane
+    assert push.entity == "ball" and push.impulse[0] * side < 0 and push.impulse[1] * side < 0

@@ -407,7 +407,7 @@ class SlowPlanner:
     def __init__(self, seconds: float):
         self.seconds, self.calls = seconds, []
 
-    def plan_turn(self, state, action, history, feedback=None):
+    def plan_turn(self, state, action, history, feedback=None, camera=None):
         from types import SimpleNamespace
 
         from agent.planner.plan import TurnPlan

@@ -162,7 +162,7 @@ def plan(
     scene = opts.load(scene_path)
     turn_planner = opts.make_planner(planner, base_url, model, api_key, scene.seed, structured, plan_format) or Planner(make_backend("scripted"))
     try:
-        outcome = turn_planner.plan_turn(World(scene).state(), action, [])
+        outcome = turn_planner.plan_turn(World(scene).state(), action, [], camera=scene.camera)
     except BackendError as exc:
         opts.fail(str(exc), code=1)
     out = {"plan": outcome.plan.model_dump(mode="json")}

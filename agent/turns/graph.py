@@ -36,7 +36,7 @@ from agent.planner.validate import validate as validate_plan
 from agent.turns.store import BlobStore
 from agent.turns.turn import TurnRecord
 from renderer.media import write_mp4
-from simulator.scene import Scene
+from simulator.scene import CameraSpec, Scene
 from simulator.state import WorldState
 from simulator.world import World
 
@@ -57,8 +57,8 @@ class TurnPlanner(Protocol):
     The plan's events must have passed :func:`agent.planner.validate.validate` against `state`
     (the planner retries the model with the reasons until they do, or plans no events)."""
 
-    def plan_turn(self, state: WorldState, action: str, history: list[str]):
-        """Returns an object with ``plan`` (:class:`TurnPlan`), ``record`` (JSON-ready dict) and
+    def plan_turn(self, state: WorldState, action: str, history: list[str], *, camera: CameraSpec):
+        """`camera` is the scene camera that "left" and "toward me" refer to. Returns an object with ``plan`` (:class:`TurnPlan`), ``record`` (JSON-ready dict) and
         ``problems`` (what went wrong on the way, in words)."""
         ...
 
@@ -190,7 +190,8 @@ def plan(state: TurnState, ctx: TurnContext) -> TurnState:
         return {"plan": made.model_dump(mode="json")}
     t0 = time.perf_counter()
     try:
-        outcome = ctx.planner.plan_turn(world_state, request["action"], list(state.get("history", [])))
+        outcome = ctx.planner.plan_turn(world_state, request["action"], list(state.get("history", [])),
+                                        camera=ctx.scene.camera)
     except BackendError as exc:  # a broken model server: the turn goes on without events, and says why
         reason = f"the planner failed ({type(exc).__name__}: {exc}); no events were planned, time passes"
         made = pinned_plan(world_state, request["action"], [])
