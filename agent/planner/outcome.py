@@ -1,6 +1,6 @@
 """Faithful narration: what a turn actually did, from the world states before and after it.
 
-:func:`reconcile` runs right after the simulation. It computes the outcome (what moved, which
+:func:`agent.planner.faithful.reconcile` runs right after the simulation. It computes the outcome (what moved, which
 way on screen and how far; what appeared, vanished, changed colour or mass, or was released),
 checks the plan's narration against it (:mod:`agent.planner.claims`), keeps the narration when it
 agrees and otherwise replaces it with the outcome sentence, recording the disagreement. The
