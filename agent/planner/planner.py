@@ -111,37 +111,7 @@ class Planner:
         if feedback:
             action = f"{action}\n(An earlier plan was rejected: {'; '.join(feedback)})"
         start = time.perf_counter()
-        messages = build_messages(world_state, action, history, self.prompt_version)
-        schema = plan_json_schema(
-            list(world_state.entities), [eid for eid, e in world_state.entities.items() if not e.fixed]
-        ) if self.constrain_ids else plan_json_schema()
-        attempts: list[dict[str, Any]] = []
-        plan: TurnPlan | None = None
-        repairs: list[PlanIssue] = []
-        for _ in range(self.max_retries + 1):
-            request = PlanRequest(
-                messages=messages, schema=schema, seed=self.seed, max_tokens=self.max_tokens,
-                temperature=self.temperature, context={"action": action, "state": world_state},
-            )
-            reply = self.backend.complete(request)
-            checked = check_plan(world_state, reply.text)
-            issues = checked.issues
-            if checked.plan is None and reply.finish_reason == "length":
-                issues = [PlanIssue(path="", code="cut_off", value=self.max_tokens,
-                                    message=f"the reply was cut off at {self.max_tokens} tokens; write a "
-                                            "shorter plan")] + issues
-            attempts.append({
-                "raw": reply.text,
-                "issues": [i.model_dump(mode="json") for i in issues],
-                "finish_reason": reply.finish_reason,
-                "latency_s": round(reply.latency_s, 4),
-                "prompt_tokens": reply.prompt_tokens,
-                "completion_tokens": reply.completion_tokens,
-            })
-            if checked.plan is not None:
-                plan, repairs = checked.plan, checked.repairs
-                break
-            messages = messages + retry_messages(reply.text, [i.message for i in issues], self.prompt_version)
+        plan, repairs, attempts = self._attempt_events(world_state, action, history)
         fell_back = plan is None
         if plan is None:
             narration = _salvage_narration([a["raw"] for a in attempts]) or action[:NARRATION_MAX]
@@ -172,6 +142,40 @@ class Planner:
             },
         }
         return PlanOutcome(plan=plan, record=record)
+
+
+    def _attempt_events(self, world_state: WorldState, action: str, history: list[str]):
+        """The events format's one retry loop: ask, validate, send the reasons back; at most
+        ``max_retries + 1`` replies. Returns (plan or None, repairs, attempt records)."""
+        messages = build_messages(world_state, action, history, self.prompt_version)
+        schema = plan_json_schema(
+            list(world_state.entities), [eid for eid, e in world_state.entities.items() if not e.fixed]
+        ) if self.constrain_ids else plan_json_schema()
+        attempts: list[dict[str, Any]] = []
+        for _ in range(self.max_retries + 1):
+            request = PlanRequest(
+                messages=messages, schema=schema, seed=self.seed, max_tokens=self.max_tokens,
+                temperature=self.temperature, context={"action": action, "state": world_state},
+            )
+            reply = self.backend.complete(request)
+            checked = check_plan(world_state, reply.text)
+            issues = checked.issues
+            if checked.plan is None and reply.finish_reason == "length":
+                issues = [PlanIssue(path="", code="cut_off", value=self.max_tokens,
+                                    message=f"the reply was cut off at {self.max_tokens} tokens; write a "
+                                            "shorter plan")] + issues
+            attempts.append({
+                "raw": reply.text,
+                "issues": [i.model_dump(mode="json") for i in issues],
+                "finish_reason": reply.finish_reason,
+                "latency_s": round(reply.latency_s, 4),
+                "prompt_tokens": reply.prompt_tokens,
+                "completion_tokens": reply.completion_tokens,
+            })
+            if checked.plan is not None:
+                return checked.plan, checked.repairs, attempts
+            messages = messages + retry_messages(reply.text, [i.message for i in issues], self.prompt_version)
+        return None, [], attempts
 
 
 def _salvage_narration(raws: list[str]) -> str:
