@@ -52,6 +52,15 @@ def test_a_wrong_colour_is_replaced_by_the_real_one():
     assert r.plan.narration == "The ball turns blue." and r.outcome["recoloured"] == {"ball": "#285ad2"}
 
 
+def test_an_indefinite_noun_that_names_a_body_is_checked_like_the_body():
+    before, after, frames, events, camera = run("ball-off-table", Intent(verb="push", target="ball", direction="right"))
+    for narration in ("A ball turns blue.", "A ball rolls to the left."):
+        r = reconcile(before, after, TurnPlan(narration=narration, events=events), camera, frames)
+        assert r.disagreement is not None and "to the right" in r.plan.narration, narration
+    r = reconcile(before, after, TurnPlan(narration="A ball rolls to the right.", events=events), camera, frames)
+    assert r.disagreement is None
+
+
 def test_release_fall_and_the_outcome_record():
     before, after, frames, events, camera = run("apple-from-branch", Intent(verb="release", target="apple"))
     out = compute_outcome(before, after, camera, frames)

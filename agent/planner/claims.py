@@ -71,19 +71,22 @@ def contradictions(narration: str, before: WorldState, after: WorldState, out: O
             continue
         text = normalised(clause)
         g = ground(merged, clause, (), camera)
-        refs = [p for p in g.phrases if p.relation is None and p.ids and p.kind in ("entity", "group")]
+        has_new = g.new is not None and bool(_APPEAR.search(text))
+        # "A ball turns blue" with nothing appearing: an indefinite noun that matches a body means that body.
+        kinds = ("entity", "group") if has_new else ("entity", "group", "new")
+        refs = [p for p in g.phrases if p.relation is None and p.ids and p.kind in kinds]
         owners = [p for p in refs if p.words[-1].endswith("'s")]
-        named = [i for p in refs if p not in owners for i in (p.ids[:1] if p.kind == "entity" else p.ids)]
+        named = [i for p in refs if p not in owners for i in (p.ids if p.kind == "group" else p.ids[:1])]
         groups = [p.ids for p in refs if p.kind == "group" and p not in owners]
-        if not named and subject and not g.new:
+        if not named and subject and not has_new:
             named = subject
         elif refs:
-            subject = [i for p in refs for i in (p.ids[:1] if p.kind == "entity" else p.ids)][:1] if owners else named
+            subject = [i for p in refs for i in (p.ids if p.kind == "group" else p.ids[:1])][:1] if owners else named
         reasons += _stillness(text, named, out, moved)
         if _NEGATED.search(text):
             continue
         reasons += [f"it names {u!r}, which is not in the scene" for u in g.unknown]
-        reasons += _changes(text, named, g.new is not None, g.colour, before, after, out)
+        reasons += _changes(text, named, has_new or g.new is not None, g.colour, before, after, out)
         reasons += _motion(text, _majority(named, groups, moved), out, moved, axes)
     return list(dict.fromkeys(reasons))
 
