@@ -141,8 +141,9 @@ def test_xr_loop_sends_head_pose_and_reprojects_locally(browser, srv):
 
         with connect(srv.ws_base + session["ws_url"]) as spectator:
             auth(spectator, session["spectator_token"])
-            header, _ = recv_frame(spectator, where=lambda h: h.pose is not None)
-            assert header.stereo and header.width == 640
+            # a joining spectator may first get the frame of the page's earlier desktop (mono) pose
+            header, _ = recv_frame(spectator, where=lambda h: h.pose is not None and h.stereo)
+            assert header.width == 640 and header.pose.ipd == pytest.approx(0.064, abs=1e-3)
             # turn the head 0.15 rad to the left: the server renders the new view
             page.evaluate("() => { window.__xrHead.yaw = 0.15; }")
             header, _ = recv_frame(spectator, where=lambda h: h.pose is not None and h.pose.orientation[1] > 0.05)

@@ -115,7 +115,7 @@ class SlowPlanner:
     def __init__(self, seconds: float):
         self.seconds, self.calls, self.finished = seconds, [], threading.Event()
 
-    def plan_turn(self, state, action, history, feedback=None):
+    def plan_turn(self, state, action, history, feedback=None, camera=None):
         from types import SimpleNamespace
 
         from agent.planner.plan import TurnPlan
