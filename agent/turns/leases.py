@@ -160,21 +160,29 @@ class LeaseTable:
                         "AND released = 0", (time.time(), lease.name, lease.generation, lease.owner))
             return cur.rowcount == 1
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Cursor]:
-        with self.lock:
-            if self.conn.in_transaction:
-                self.conn.commit()
-            cur = self.conn.cursor()
-            try:
-                cur.execute("BEGIN IMMEDIATE")
-                yield cur
-                self.conn.commit()
-            except BaseException:
-                self.conn.rollback()
-                raise
-            finally:
-                cur.close()
+    def _transaction(self):
+        return immediate_transaction(self.conn, self.lock)
+
+
+@contextmanager
+def immediate_transaction(conn: sqlite3.Connection, lock, prepare=None) -> Iterator[sqlite3.Cursor]:
+    """A ``BEGIN IMMEDIATE`` transaction on `conn`, holding `lock`: committed when the block ends,
+    rolled back on any error. `prepare` runs first, under the lock."""
+    with lock:
+        if prepare is not None:
+            prepare()
+        if conn.in_transaction:
+            conn.commit()
+        cur = conn.cursor()
+        try:
+            cur.execute("BEGIN IMMEDIATE")
+            yield cur
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        finally:
+            cur.close()
 
 
 def check_write(cur: sqlite3.Cursor, name: str, token: str | None) -> None:
@@ -211,21 +219,9 @@ class GuardedSaver(SqliteSaver):
             with super().cursor(transaction) as cur:
                 yield cur
             return
-        with self.lock:
-            self.setup()
-            if self.conn.in_transaction:
-                self.conn.commit()
-            cur = self.conn.cursor()
-            try:
-                cur.execute("BEGIN IMMEDIATE")
-                check_write(cur, *target)
-                yield cur
-                self.conn.commit()
-            except BaseException:
-                self.conn.rollback()
-                raise
-            finally:
-                cur.close()
+        with immediate_transaction(self.conn, self.lock, prepare=self.setup) as cur:
+            check_write(cur, *target)
+            yield cur
 
     @contextmanager
     def _guarded(self, config: dict) -> Iterator[None]:
