@@ -2,7 +2,7 @@
 
 For each action: plan it, check the plan is valid and matches a hand-written expectation
 (bench/intent.py), apply it to a real MuJoCo world, simulate 1 s, reconcile the narration with
-the outcome (agent/planner/faithful.py), and audit the committed narration against the states
+the outcome (agent/planner/narration/reconcile.py), and audit the committed narration against the states
 with this file's own checks (not the planner's). Reports intent match overall and per category,
 which component decided each slot, valid plans, faithful narrations, and plan latency.
 
@@ -29,9 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from agent.planner.backends import make_backend  # noqa: E402
-from agent.planner.faithful import reconcile  # noqa: E402
+from agent.planner.narration.reconcile import reconcile  # noqa: E402
 from agent.planner.planner import Planner  # noqa: E402
-from agent.planner.validate import validate  # noqa: E402
+from agent.planner.validation import validate  # noqa: E402
 from bench.intent import _NAMED, CASES, HELDOUT, Case  # noqa: E402
 from simulator.loader import load_scene  # noqa: E402
 from simulator.scene import SetVelocityEvent  # noqa: E402

@@ -31,9 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from agent.planner.backends import Backend, make_backend  # noqa: E402
-from agent.planner.plan import TurnPlan  # noqa: E402
+from agent.planner.formats.plan import TurnPlan  # noqa: E402
 from agent.planner.planner import DEFAULT_TEMPERATURE, Planner  # noqa: E402
-from agent.planner.prompts import PROMPT_VERSION, PROMPTS  # noqa: E402
+from agent.planner.formats.prompts import PROMPT_VERSION, PROMPTS  # noqa: E402
 from bench.intent import EXPECT  # noqa: E402
 from simulator.loader import load_scene  # noqa: E402
 from simulator.world import World  # noqa: E402

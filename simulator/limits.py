@@ -18,6 +18,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from simulator.bounds import volume
+
 
 class LimitError(ValueError):
     """A value beyond one of the :class:`Limits`; the message names the value and the limit."""
@@ -155,14 +157,7 @@ def capped_norm(v: Sequence[float], cap: float, what: str, unit: str) -> tuple[f
 
 def default_mass(shape: str, size: Sequence[float], density: float = 1000.0) -> float:
     """The mass MuJoCo gives a primitive of `size` (scene convention) at `density` (kg/m³)."""
-    if shape == "box":
-        return density * size[0] * size[1] * size[2]
-    r = size[0]
-    ball = 4.0 / 3.0 * math.pi * r ** 3
-    if shape == "sphere":
-        return density * ball
-    tube = math.pi * r * r * size[1]
-    return density * (tube + ball if shape == "capsule" else tube)
+    return density * volume(shape, size)
 
 
 def effect_problem(kind: str, vector: Sequence[float] | None, mass: float, duration: float | None = None,

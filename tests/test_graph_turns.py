@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from agent.planner.backends import make_backend
 from agent.planner.backends.base import Backend, Completion, PlanRequest
-from agent.planner.plan import TurnPlan
+from agent.planner.formats.plan import TurnPlan
 from agent.planner.planner import Planner
 from agent.turns.episode import TurnRejected
 from agent.turns.graph import plan_problems

@@ -7,12 +7,12 @@ import pytest
 from pydantic import ValidationError
 
 from agent.planner.backends import make_backend
-from agent.planner.compiler import PUSH_SPEED, compile_intent
-from agent.planner.describe import entity_box
-from agent.planner.grounding import ground
-from agent.planner.intent import Intent
+from agent.planner.cerebellum.compiler import PUSH_SPEED, compile_intent
+from simulator.bounds import entity_box
+from agent.planner.words.grounding import ground
+from agent.planner.words.intent import Intent
 from agent.planner.planner import Planner
-from agent.planner.validate import validate
+from agent.planner.validation import validate
 from simulator import load_scene
 from simulator.scene import CameraSpec
 from simulator.world import World

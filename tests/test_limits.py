@@ -12,8 +12,8 @@ import time
 import pytest
 from pydantic import ValidationError
 
-from agent.planner import validate as plan_validate
-from agent.planner.plan import MAX_EVENTS, TurnPlan, plan_json_schema
+from agent.planner import validation as plan_validate
+from agent.planner.formats.plan import MAX_EVENTS, TurnPlan, plan_json_schema
 from agent.turns.turn import TurnRequest
 from simulator.limits import LIMITS, LimitError, parse_json
 from simulator.loader import SceneError, load_scene, parse_scene

@@ -4,12 +4,12 @@ from the outcome, and "left" checked on the rendered screen."""
 import numpy as np
 import pytest
 
-from agent.planner.claims import contradictions
-from agent.planner.compiler import compile_intent
-from agent.planner.intent import Intent
-from agent.planner.faithful import reconcile
-from agent.planner.outcome import compute_outcome
-from agent.planner.plan import TurnPlan
+from agent.planner.narration.claims import contradictions
+from agent.planner.cerebellum.compiler import compile_intent
+from agent.planner.words.intent import Intent
+from agent.planner.narration.reconcile import reconcile
+from agent.planner.narration.outcome import compute_outcome
+from agent.planner.formats.plan import TurnPlan
 from simulator import load_scene
 from simulator.world import World
 from tests.conftest import SCENES

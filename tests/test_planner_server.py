@@ -13,10 +13,10 @@ pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (the 
 from agent.planner.backends import BackendError, BackendUnavailable, ModelNotFound, make_backend, default_planner
 from agent.planner.backends.base import Backend, Completion, PlanRequest
 from agent.planner.backends.llamacpp import packaged_model_path
-from agent.planner.plan import pinned_plan
-from agent.planner.plan import TurnPlan, plan_json_schema
+from agent.planner.formats.plan import pinned_plan
+from agent.planner.formats.plan import TurnPlan, plan_json_schema
 from agent.planner.planner import Planner
-from agent.planner.prompts import build_messages
+from agent.planner.formats.prompts import build_messages
 from simulator.loader import parse_scene
 from simulator.world import World
 
@@ -198,7 +198,7 @@ def test_unknown_backend_name_is_a_clear_error():
 
 
 def test_embedded_model_scores_verbs_through_the_public_api():
-    from agent.planner.verbs import LABELS, PREFIX
+    from agent.planner.words.verbs import LABELS, PREFIX
 
     backend = make_backend("llamacpp", seed=0, n_threads=2)
     try:
@@ -235,7 +235,7 @@ def test_embedded_intents_path_asks_the_model_only_where_the_lexicon_is_unsure(w
 
 
 def test_openai_backend_generates_an_intent_and_the_words_fill_what_they_state(llama_server, world):
-    from agent.planner.intent import Intent
+    from agent.planner.words.intent import Intent
 
     outcome = Planner(openai_backend(llama_server)).plan_turn(world.state(), "Push the ball to the left.", [])
     r = outcome.record

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.planner.plan import MAX_EVENTS, TurnPlan, plan_json_schema
-from agent.planner.validate import check_plan, validate
+from agent.planner.formats.plan import MAX_EVENTS, TurnPlan, plan_json_schema
+from agent.planner.validation import check_plan, validate
 from simulator.loader import parse_scene
 from simulator.world import World
 

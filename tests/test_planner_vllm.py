@@ -14,7 +14,7 @@ import pytest
 
 from agent.planner.backends import make_backend
 from agent.planner.backends.base import Backend, PlanRequest
-from agent.planner.plan import TurnPlan
+from agent.planner.formats.plan import TurnPlan
 from agent.planner.planner import Planner
 from simulator.loader import load_scene
 from simulator.world import World

@@ -410,7 +410,7 @@ class SlowPlanner:
     def plan_turn(self, state, action, history, feedback=None, camera=None):
         from types import SimpleNamespace
 
-        from agent.planner.plan import TurnPlan
+        from agent.planner.formats.plan import TurnPlan
 
         time.sleep(self.seconds)
         self.calls.append(action)

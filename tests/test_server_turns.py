@@ -118,7 +118,7 @@ class SlowPlanner:
     def plan_turn(self, state, action, history, feedback=None, camera=None):
         from types import SimpleNamespace
 
-        from agent.planner.plan import TurnPlan
+        from agent.planner.formats.plan import TurnPlan
 
         self.calls.append(action)
         time.sleep(self.seconds)

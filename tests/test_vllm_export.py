@@ -65,7 +65,7 @@ def test_export_hf_converts_the_embedded_gguf(tmp_path):
     from transformers import AutoTokenizer
 
     from agent.planner.backends.llamacpp import packaged_model_path
-    from agent.planner.hf_export import MANIFEST, sha256_file
+    from agent.llm.hf_export import MANIFEST, sha256_file
 
     out = tmp_path / "smollm2"
     run = export_hf("--out", str(out))

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from agent.planner.plan import TurnPlan
+from agent.planner.formats.plan import TurnPlan
 from tests.vllm_util import ROOT, child_env, model_dir, require_vllm
 
 pytestmark = pytest.mark.vllm

@@ -30,7 +30,7 @@ def require_vllm() -> None:
 
 def model_dir() -> Path:
     """The embedded model as an HF folder: $CALLOSUM_VLLM_MODEL, else where `make setup-vllm` puts it."""
-    from agent.planner.vllm_server import default_model_dir
+    from agent.llm.vllm_server import default_model_dir
 
     path = Path(os.environ.get("CALLOSUM_VLLM_MODEL") or default_model_dir())
     if not (path / "config.json").is_file():

@@ -34,7 +34,7 @@ def export_hf(
     force: bool = typer.Option(False, help="Convert again even if --out already holds this export."),
 ) -> None:
     """Convert a GGUF model into a Hugging Face folder that vLLM (or any HF-format server) loads."""
-    from agent.planner.hf_export import ExportError, ExportUnavailable, export_hf as run_export
+    from agent.llm.hf_export import ExportError, ExportUnavailable, export_hf as run_export
 
     try:
         run_export(gguf, out, dtype=dtype, force=force,
@@ -66,8 +66,8 @@ def serve(
 
     Arguments after the options go to vLLM unchanged, e.g. `callosum llm serve -- --max-num-seqs 4`.
     """
-    from agent.planner.vllm_server import ServeError, ServeSpec, check_spec, default_model_dir, planner_flags
-    from agent.planner.vllm_server import server_command, server_env, wait_until_serving
+    from agent.llm.vllm_server import ServeError, ServeSpec, check_spec, default_model_dir, planner_flags
+    from agent.llm.vllm_server import server_command, server_env, wait_until_serving
 
     spec = ServeSpec(model=model or str(default_model_dir()), host=host, port=port, served_name=name or "",
                      eager=eager, structured_backend=structured_backend, extra_args=list(ctx.args))

@@ -92,7 +92,7 @@ def play(
 def _run_play(scene, scene_path: Path, **kwargs):
     """Play with the progress display; a part that fails ends the command with its message."""
     from agent.cli.progress import PlayDisplay
-    from agent.planner.backends import BackendError
+    from agent.planner import BackendError
     from agent.turns.playback import PlaybackError, total_frames
     from agent.turns.playback import play as run_play
     from renderer.gl import GLUnavailableError
@@ -155,8 +155,7 @@ def plan(
     """Plan one turn from the scene's initial world and print the plan as JSON."""
     import json
 
-    from agent.planner.backends import BackendError, make_backend
-    from agent.planner.planner import Planner
+    from agent.planner import BackendError, Planner, make_backend
     from simulator.world import World
 
     scene = opts.load(scene_path)
@@ -200,7 +199,7 @@ def check(scene_paths: list[Path] = typer.Argument(..., metavar="SCENE...", help
 def _dry_run(scene, source: str) -> float:
     """Play `scene`'s steps as ``play`` does (the same checks on each step's events, the same physics),
     without rendering; raises SceneError naming the step. Returns the seconds simulated."""
-    from agent.planner.plan import pinned_plan
+    from agent.planner import pinned_plan
     from agent.turns.graph import plan_problems
     from simulator.world import EventError, World, WorldError
 

@@ -49,7 +49,7 @@ def load(path: Path):
 def make_planner(name: Optional[str], base_url, model, api_key, seed: int, structured: Optional[str] = None,
                  plan_format: str = "intents"):
     """Resolve --planner to a turn planner, or None for pinned events only."""
-    from agent.planner.backends import default_planner
+    from agent.planner import default_planner
 
     if plan_format not in PLAN_FORMATS:
         fail(f"--plan-format {plan_format!r} is not known; choose one of: {', '.join(PLAN_FORMATS)}")
@@ -62,8 +62,7 @@ def make_planner(name: Optional[str], base_url, model, api_key, seed: int, struc
         fail(f"--planner {name!r} is not known; choose one of: {', '.join(PLANNERS)}")
     if name == "scripted":
         return None
-    from agent.planner.backends import make_backend
-    from agent.planner.planner import Planner
+    from agent.planner import Planner, make_backend
 
     try:
         extra = {"structured": structured} if name == "openai" and structured else {}

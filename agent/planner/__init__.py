@@ -1,1 +1,31 @@
-"""The left brain: plans a turn from the world state and the user's action."""
+"""The left brain: plans a turn from the world state and the user's action.
+
+Its parts, each a sub-folder with a small face:
+
+- ``words/``: reading the action (lexicon, phrases, grounding on the world, verb choice, the intent);
+- ``cerebellum/``: the physics compiler (an intent to mass-aware events);
+- ``formats/``: the two plan formats (intents, events), their prompts and the decoding schema;
+- ``narration/``: what happened, in words (outcome, claims, narration, reconcile, captions);
+- ``backends/``: one adapter per model server (llama.cpp, OpenAI-compatible, vLLM in process, scripted).
+
+Code outside the planner imports the names below from ``agent.planner``, never a part directly.
+"""
+
+from agent.planner.backends import (
+    Backend,
+    BackendError,
+    BackendUnavailable,
+    ModelNotFound,
+    default_planner,
+    make_backend,
+)
+from agent.planner.formats.plan import TurnPlan, pinned_plan
+from agent.planner.formats.prompts import HISTORY_TURNS
+from agent.planner.narration.reconcile import reconcile
+from agent.planner.planner import DEFAULT_TEMPERATURE, Planner
+from agent.planner.validation import validate
+
+__all__ = [
+    "Backend", "BackendError", "BackendUnavailable", "ModelNotFound", "default_planner", "make_backend",
+    "TurnPlan", "pinned_plan", "HISTORY_TURNS", "reconcile", "DEFAULT_TEMPERATURE", "Planner", "validate",
+]

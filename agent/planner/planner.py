@@ -1,7 +1,7 @@
 """The planner: prompt the model, validate and repair its plan, retry with reasons, fall back.
 
 The world is never touched here. Playback applies ``outcome.plan.events`` afterwards, and those
-events have passed :func:`agent.planner.validate.validate` (or there are none).
+events have passed :func:`agent.planner.validation.validate` (or there are none).
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.planner.backends.base import Backend, PlanRequest
-from agent.planner.describe import caption_for
-from agent.planner.plan import NARRATION_MAX, TurnPlan, plan_json_schema
-from agent.planner.prompts import PROMPT_VERSION, build_messages, get_prompt, retry_messages
-from agent.planner.intents_path import plan_intents
-from agent.planner.validate import PlanIssue, check_plan
-from agent.planner.verbs import PREFIX
+from agent.planner.narration.describe import caption_for
+from agent.planner.formats.plan import NARRATION_MAX, TurnPlan, plan_json_schema
+from agent.planner.formats.prompts import PROMPT_VERSION, build_messages, get_prompt, retry_messages
+from agent.planner.formats.intents import plan_intents
+from agent.planner.validation import PlanIssue, check_plan
+from agent.planner.words.verbs import PREFIX
 from simulator.scene import CameraSpec
 from simulator.state import WorldState
 

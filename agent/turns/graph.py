@@ -28,11 +28,8 @@ from langgraph.graph import StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from agent.planner.backends.base import BackendError
-from agent.planner.faithful import reconcile
-from agent.planner.plan import TurnPlan, pinned_plan
-from agent.planner.prompts import HISTORY_TURNS
-from agent.planner.validate import validate as validate_plan
+from agent.planner import HISTORY_TURNS, BackendError, TurnPlan, pinned_plan, reconcile
+from agent.planner import validate as validate_plan
 from agent.turns.store import BlobStore
 from agent.turns.turn import TurnRecord
 from renderer.media import write_mp4
@@ -54,7 +51,7 @@ def sha256(data: bytes) -> str:
 class TurnPlanner(Protocol):
     """What the turn loop needs of a planner: a validated plan for the action, and its record.
 
-    The plan's events must have passed :func:`agent.planner.validate.validate` against `state`
+    The plan's events must have passed :func:`agent.planner.validate` against `state`
     (the planner retries the model with the reasons until they do, or plans no events)."""
 
     def plan_turn(self, state: WorldState, action: str, history: list[str], *, camera: CameraSpec):
@@ -213,7 +210,7 @@ def validate(state: TurnState, ctx: TurnContext) -> TurnState:
 
 
 def plan_problems(world: World, plan_json: dict) -> list[str]:
-    """Problems with a plan against the world as it is: :func:`agent.planner.validate.validate`."""
+    """Problems with a plan against the world as it is: :func:`agent.planner.validate`."""
     try:
         parsed = TurnPlan.model_validate(plan_json)
     except ValueError as exc:

@@ -173,8 +173,7 @@ def _make_planner(planner):
         return None
     if not isinstance(planner, str):
         return planner
-    from agent.planner.backends import make_backend
-    from agent.planner.planner import Planner
+    from agent.planner import Planner, make_backend
 
     return Planner(make_backend(planner))
 

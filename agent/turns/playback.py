@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from agent.planner.plan import TurnPlan
+from agent.planner import TurnPlan
 from agent.turns.episode import Episode, TurnRejected
 from agent.turns.graph import TurnPlanner
 from agent.turns.store import BlobStore

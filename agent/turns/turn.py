@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.planner.plan import TurnPlan
+from agent.planner import TurnPlan
 from simulator.scene import StepSpec
 
 TURN_RECORD_SCHEMA_VERSION = 2

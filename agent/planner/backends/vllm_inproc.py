@@ -50,7 +50,7 @@ def stdout_to_stderr():
 
 def _cpu_defaults() -> dict[str, Any]:
     """Engine arguments for the CPU build, and its KV cache size unless the user set one."""
-    from agent.planner.vllm_server import is_cpu_build
+    from agent.llm.vllm_server import is_cpu_build
 
     if not is_cpu_build():
         return {}

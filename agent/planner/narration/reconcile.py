@@ -1,5 +1,5 @@
 """Faithful words: a turn's narration checked against what the physics did, and its caption written
-from the outcome (:mod:`agent.planner.outcome` says what happened, :mod:`agent.planner.claims` what the
+from the outcome (:mod:`agent.planner.narration.outcome` says what happened, :mod:`agent.planner.narration.claims` what the
 narration claims)."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from agent.planner.claims import contradictions
-from agent.planner.outcome import caption_from_outcome, compute_outcome
-from agent.planner.plan import NARRATION_MAX, TurnPlan
+from agent.planner.narration.claims import contradictions
+from agent.planner.narration.outcome import caption_from_outcome, compute_outcome
+from agent.planner.formats.plan import NARRATION_MAX, TurnPlan
 from simulator.scene import CameraSpec
 from simulator.state import WorldState
 

@@ -1,7 +1,7 @@
 """The planned narration of an intent, before anything is simulated.
 
 Sentences say only what the intent does ("The ball is pushed to the left."), in words that
-:mod:`agent.planner.claims` can check, so that :func:`agent.planner.faithful.reconcile` keeps them
+:mod:`agent.planner.narration.claims` can check, so that :func:`agent.planner.narration.reconcile.reconcile` keeps them
 when the physics bears them out and replaces them when it does not.
 """
 
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 
-from agent.planner.compiler import Compiled
-from agent.planner.intent import Intent
-from agent.planner.outcome import name
-from agent.planner.plan import NARRATION_MAX
+from agent.planner.cerebellum.compiler import Compiled
+from agent.planner.words.intent import Intent
+from agent.planner.narration.outcome import name
+from agent.planner.formats.plan import NARRATION_MAX
 from simulator.state import WorldState
 
 _DIRECTION = {"left": "to the left", "right": "to the right", "toward": "toward the camera",

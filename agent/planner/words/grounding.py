@@ -17,13 +17,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agent.planner.camera import ScreenAxes, screen_axes
-from agent.planner.describe import colour_name
-from agent.planner.lexicon import (
+from agent.planner.words.camera import ScreenAxes, screen_axes
+from agent.planner.narration.describe import colour_name
+from agent.planner.words.lexicon import (
     AGENTS, COLOURS, DEFINITE, GROUP_NOUNS, INDEFINITE, NON_OBJECT, NUMBERS, ORDINALS, PRONOUNS, SHAPE_WORDS,
     SPATIAL, SPAWN_NOUNS, SYNONYMS, VERB_WORD, colour_word, singular, tokens,
 )
-from agent.planner.phrases import Phrase, chunk, is_selector
+from agent.planner.words.phrases import Phrase, chunk, is_selector
 from simulator.scene import CameraSpec
 from simulator.state import EntityState, WorldState
 

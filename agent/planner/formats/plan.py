@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.planner.describe import caption_for
+from agent.planner.narration.describe import caption_for
 from simulator.limits import LIMITS
 from simulator.scene import Event
 from simulator.state import WorldState

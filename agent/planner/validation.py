@@ -16,8 +16,9 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from agent.planner.describe import Box, bounding_box, colour_name, entity_box, euler_quat
-from agent.planner.plan import MAX_EVENTS, PLAN_SCHEMA_VERSION, TurnPlan
+from agent.planner.narration.describe import colour_name
+from simulator.bounds import Box, bounding_box, entity_box, euler_quat
+from agent.planner.formats.plan import MAX_EVENTS, PLAN_SCHEMA_VERSION, TurnPlan
 from simulator.limits import LIMITS
 from simulator.scene import EVENT_TYPES, Event, SpawnEvent
 from simulator.state import WorldState

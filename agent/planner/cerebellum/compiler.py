@@ -18,10 +18,10 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from agent.planner.camera import ScreenAxes, screen_axes, unit
-from agent.planner.describe import Box, bounding_box, entity_box, local_half_extents
-from agent.planner.intent import COLOURS, Intent
-from agent.planner.lexicon import MATERIALS, SIZE_WORDS, SPAWN_NOUNS, singular, tokens
+from agent.planner.words.camera import ScreenAxes, screen_axes, unit
+from simulator.bounds import Box, bounding_box, entity_box, local_half_extents
+from agent.planner.words.intent import COLOURS, Intent
+from agent.planner.words.lexicon import MATERIALS, SIZE_WORDS, SPAWN_NOUNS, singular, tokens
 from simulator.scene import (
     ApplyImpulseEvent, CameraSpec, EntitySpec, Event, RemoveEvent, SetPropertyEvent, SetVelocityEvent, SpawnEvent,
 )

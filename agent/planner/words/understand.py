@@ -12,10 +12,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from agent.planner.grounding import Grounding, ground
-from agent.planner.intent import Intent
-from agent.planner.lexicon import SPAWN_NOUNS, amount_of, camera_direction, colour_word, normalised, singular, strength_of
-from agent.planner.verbs import Scorer, VerbChoice, choose_verb
+from agent.planner.words.grounding import Grounding, ground
+from agent.planner.words.intent import Intent
+from agent.planner.words.lexicon import SPAWN_NOUNS, amount_of, camera_direction, colour_word, normalised, singular, strength_of
+from agent.planner.words.verbs import Scorer, VerbChoice, choose_verb
 from simulator.scene import CameraSpec
 from simulator.state import WorldState
 

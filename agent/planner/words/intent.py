@@ -1,6 +1,6 @@
 """The typed intent: what the action asks for, in a closed vocabulary, with no physical numbers.
 
-The left brain decides *what* happens (an :class:`Intent`); :mod:`agent.planner.compiler` decides
+The left brain decides *what* happens (an :class:`Intent`); :mod:`agent.planner.cerebellum.compiler` decides
 *how much* (impulses, positions, masses). Every slot is a closed set or an entity id, so a small
 model can only choose among meanings, never invent a number.
 """

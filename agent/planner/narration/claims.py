@@ -13,12 +13,12 @@ from __future__ import annotations
 import math
 import re
 
-from agent.planner.camera import dot, screen_axes
-from agent.planner.describe import colour_name
-from agent.planner.grounding import ground
-from agent.planner.intent import COLOURS
-from agent.planner.lexicon import camera_direction, normalised
-from agent.planner.outcome import MOVE_MIN, Outcome
+from agent.planner.words.camera import dot, screen_axes
+from agent.planner.narration.describe import colour_name
+from agent.planner.words.grounding import ground
+from agent.planner.words.intent import COLOURS
+from agent.planner.words.lexicon import camera_direction, normalised
+from agent.planner.narration.outcome import MOVE_MIN, Outcome
 from simulator.scene import CameraSpec
 from simulator.state import WorldState
 

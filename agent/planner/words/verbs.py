@@ -1,6 +1,6 @@
 """Verb choice over the closed verb set: the lexicon first, the model's likelihoods where it is unsure.
 
-The lexicon (:mod:`agent.planner.lexicon`) sums cue weights per verb, and grounding adds what
+The lexicon (:mod:`agent.planner.words.lexicon`) sums cue weights per verb, and grounding adds what
 the sentence's structure says (an indefinite object noun is a new body). When one verb leads
 clearly, the lexicon decides. Otherwise the model scores the verbs still in play by the
 **noisy channel**: for each verb label, the summed log-probability of the action's text after
@@ -14,9 +14,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from agent.planner.grounding import Grounding
-from agent.planner.intent import VERBS
-from agent.planner.lexicon import verb_cues
+from agent.planner.words.grounding import Grounding
+from agent.planner.words.intent import VERBS
+from agent.planner.words.lexicon import verb_cues
 
 SURE_SCORE = 1.0
 """The lexicon decides alone when its best verb has at least this weight ..."""
@@ -75,7 +75,7 @@ class VerbChoice:
     """The chosen verb and how it was chosen."""
 
     verb: str
-    """One of :data:`agent.planner.intent.VERBS`."""
+    """One of :data:`agent.planner.words.intent.VERBS`."""
     decided_by: str
     """lexicon, scoring or default (nothing matched and no model could score)."""
     lexicon: dict[str, float]

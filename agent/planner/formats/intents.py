@@ -8,7 +8,7 @@ Three ways to the intent, recorded in the plan record as ``intent_path``:
 - ``generation``: the model writes the whole intent under a JSON Schema whose enums grounding
   narrows, and the slots the words state outright are taken from the lexicon (other backends).
 
-The compiled events pass the same :func:`agent.planner.validate.check_plan` as the events format.
+The compiled events pass the same :func:`agent.planner.validation.check_plan` as the events format.
 """
 
 from __future__ import annotations
@@ -16,17 +16,17 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from agent.planner import intent_gen
+from agent.planner.formats import intent_gen
 from agent.planner.backends.base import PlanRequest
-from agent.planner.compiler import Compiled, compile_intent
-from agent.planner.describe import caption_for
-from agent.planner.grounding import Grounding, ground
-from agent.planner.lexicon import normalised
-from agent.planner.narrate import intent_narration, unknown_narration
-from agent.planner.plan import NARRATION_MAX, TurnPlan
-from agent.planner.understand import Understanding, build_intent
-from agent.planner.validate import check_plan
-from agent.planner.verbs import VerbChoice, choose_verb
+from agent.planner.cerebellum.compiler import Compiled, compile_intent
+from agent.planner.narration.describe import caption_for
+from agent.planner.words.grounding import Grounding, ground
+from agent.planner.words.lexicon import normalised
+from agent.planner.narration.narrate import intent_narration, unknown_narration
+from agent.planner.formats.plan import NARRATION_MAX, TurnPlan
+from agent.planner.words.understand import Understanding, build_intent
+from agent.planner.validation import check_plan
+from agent.planner.words.verbs import VerbChoice, choose_verb
 from simulator.scene import CameraSpec
 from simulator.state import WorldState
 

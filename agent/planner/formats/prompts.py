@@ -16,7 +16,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agent.planner.describe import world_text
+from agent.planner.narration.describe import world_text
 from simulator.state import WorldState
 
 PROMPT_VERSION = "v1"

@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from agent.planner.grounding import Grounding
-from agent.planner.intent import COLOURS, DIRECTION_MEANING, DIRECTIONS, SPAWN_SHAPES, STRENGTHS, VERB_MEANING, VERBS, Intent
-from agent.planner.understand import Understanding
+from agent.planner.words.grounding import Grounding
+from agent.planner.words.intent import COLOURS, DIRECTION_MEANING, DIRECTIONS, SPAWN_SHAPES, STRENGTHS, VERB_MEANING, VERBS, Intent
+from agent.planner.words.understand import Understanding
 from simulator.state import WorldState
 
 NONE = "none"

@@ -1,8 +1,8 @@
 """Faithful narration: what a turn actually did, from the world states before and after it.
 
-:func:`agent.planner.faithful.reconcile` runs right after the simulation. It computes the outcome (what moved, which
+:func:`agent.planner.narration.reconcile.reconcile` runs right after the simulation. It computes the outcome (what moved, which
 way on screen and how far; what appeared, vanished, changed colour or mass, or was released),
-checks the plan's narration against it (:mod:`agent.planner.claims`), keeps the narration when it
+checks the plan's narration against it (:mod:`agent.planner.narration.claims`), keeps the narration when it
 agrees and otherwise replaces it with the outcome sentence, recording the disagreement. The
 video caption is always written from the outcome. Pure and fast: no MuJoCo, no model.
 """
@@ -14,10 +14,10 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
-from agent.planner.camera import direction_words, screen_axes
-from agent.planner.describe import colour_name
-from agent.planner.intent import COLOURS
-from agent.planner.plan import CAPTION_MAX
+from agent.planner.words.camera import direction_words, screen_axes
+from agent.planner.narration.describe import colour_name
+from agent.planner.words.intent import COLOURS
+from agent.planner.formats.plan import CAPTION_MAX
 from simulator.scene import CameraSpec
 from simulator.state import EntityState, WorldState
 

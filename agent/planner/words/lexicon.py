@@ -1,7 +1,7 @@
 """Words and the slots they state outright: verb cues, directions, strength, colours, amounts.
 
-Pure and table-driven. :mod:`agent.planner.grounding` uses the closed word classes here to find
-noun phrases; :mod:`agent.planner.verbs` weighs the verb cues (and asks the model where they
+Pure and table-driven. :mod:`agent.planner.words.grounding` uses the closed word classes here to find
+noun phrases; :mod:`agent.planner.words.verbs` weighs the verb cues (and asks the model where they
 are unsure).
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from agent.planner.intent import COLOURS, VERBS
+from agent.planner.words.intent import COLOURS, VERBS
 
 TOKEN = re.compile(r"[a-z]+(?:'s)?|\d+(?:\.\d+)?")
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-
+from simulator.bounds import Box, entity_box
 from simulator.state import EntityState, WorldState
 
 TOUCH_GAP = 0.01
@@ -30,76 +29,6 @@ def colour_name(hex_colour: str) -> str:
     except (ValueError, TypeError, IndexError):
         return ""
     return min(_COLOURS, key=lambda n: sum((a - b) ** 2 for a, b in zip(_COLOURS[n], rgb)))
-
-
-@dataclass(frozen=True)
-class Box:
-    """An axis-aligned bounding box (m)."""
-
-    lo: tuple[float, float, float]
-    """Minimum corner."""
-    hi: tuple[float, float, float]
-    """Maximum corner."""
-
-    def gap(self, other: Box) -> float:
-        """Distance between the boxes (0 when they overlap)."""
-        d = [max(0.0, self.lo[i] - other.hi[i], other.lo[i] - self.hi[i]) for i in range(3)]
-        return math.sqrt(sum(x * x for x in d))
-
-    def penetration(self, other: Box) -> float:
-        """How deep the boxes interpenetrate along their shallowest axis (0 when apart)."""
-        return max(0.0, min(min(self.hi[i], other.hi[i]) - max(self.lo[i], other.lo[i]) for i in range(3)))
-
-
-def local_half_extents(shape: str, size: Sequence[float]) -> tuple[float, float, float]:
-    if shape == "box":
-        return (size[0] / 2, size[1] / 2, size[2] / 2)
-    r = size[0]
-    if shape == "sphere":
-        return (r, r, r)
-    half = size[1] / 2 + (r if shape == "capsule" else 0.0)
-    return (r, r, half)
-
-
-def _rotation(quat: Sequence[float]) -> list[list[float]]:
-    w, x, y, z = quat
-    n = math.sqrt(w * w + x * x + y * y + z * z) or 1.0
-    w, x, y, z = w / n, x / n, y / n, z / n
-    return [
-        [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-        [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-        [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
-    ]
-
-
-def euler_quat(degrees: Sequence[float]) -> tuple[float, float, float, float]:
-    """Intrinsic xyz Euler angles in degrees to a wxyz quaternion (as the simulator reads them)."""
-    q = (1.0, 0.0, 0.0, 0.0)
-    for axis, deg in enumerate(degrees):
-        h = math.radians(deg) / 2
-        r = [math.cos(h), 0.0, 0.0, 0.0]
-        r[axis + 1] = math.sin(h)
-        a, b = q, r
-        q = (
-            a[0] * b[0] - a[1] * b[1] - a[2] * b[2] - a[3] * b[3],
-            a[0] * b[1] + a[1] * b[0] + a[2] * b[3] - a[3] * b[2],
-            a[0] * b[2] - a[1] * b[3] + a[2] * b[0] + a[3] * b[1],
-            a[0] * b[3] + a[1] * b[2] - a[2] * b[1] + a[3] * b[0],
-        )
-    return q
-
-
-def bounding_box(shape: str, size: Sequence[float], position: Sequence[float], quat: Sequence[float]) -> Box:
-    half = local_half_extents(shape, size)
-    rot = _rotation(quat)
-    ext = [sum(abs(rot[i][j]) * half[j] for j in range(3)) for i in range(3)]
-    return Box(
-        lo=tuple(position[i] - ext[i] for i in range(3)), hi=tuple(position[i] + ext[i] for i in range(3))
-    )
-
-
-def entity_box(e: EntityState) -> Box:
-    return bounding_box(e.shape, e.size, e.position, e.orientation)
 
 
 def relations(state: WorldState, near: float = 0.5) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from agent.planner.lexicon import (
+from agent.planner.words.lexicon import (
     AUX, CONJ, DEFINITE, GROUP_NOUNS, INDEFINITE, NUMBERS, ORDINALS, PREPS, PRONOUNS, SPATIAL, VERB_WORD, singular,
 )
 
