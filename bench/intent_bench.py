@@ -114,7 +114,7 @@ def run_case(planner: Planner, case: Case) -> dict:
         world.advance(0.25, FPS)
     state = world.state()
     outcome = planner.plan_turn(state, case.action, list(case.history), camera=scene.camera)
-    plan, r = outcome.plan, outcome.record
+    plan, r = outcome.plan, outcome.record.model_dump(mode="json")
     events = [e.model_dump(mode="json") for e in plan.events]
     valid = not validate(state, plan) and not world.check(plan.events)
     match = valid and not r["fell_back"] and case.expect.matches(events, state)

@@ -132,7 +132,7 @@ def run_actions(planners: dict[str, Planner], limit: int, verbose: bool) -> dict
             state = world.state()
             outcome = planner.plan_turn(state, action, [])
             world.apply(outcome.plan.events)  # raises if a validated plan could not apply
-            r = outcome.record
+            r = outcome.record.model_dump(mode="json")
             events = r["plan"]["events"]
             r["intent_match"] = not r["fell_back"] and EXPECT[action].matches(events, state)
             records.append(r)

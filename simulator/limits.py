@@ -22,7 +22,12 @@ from simulator.bounds import volume
 
 
 class LimitError(ValueError):
-    """A value beyond one of the :class:`Limits`; the message names the value and the limit."""
+    """A value beyond one of the :class:`Limits`; the message names the value and the limit, and
+    `code` says which kind of bound it broke ('not_finite', 'too_fast', 'too_strong', 'too_far', ...)."""
+
+    def __init__(self, message: str, code: str = "limit"):
+        super().__init__(message)
+        self.code = code
 
 
 class Limits(BaseModel):
@@ -133,7 +138,7 @@ def norm(v: Sequence[float]) -> float:
 
 def finite_vector(v: Sequence[float]) -> tuple[float, ...]:
     if not all(math.isfinite(x) for x in v):
-        raise ValueError(f"every component must be a finite number, got {list(v)}")
+        raise LimitError(f"every component must be a finite number, got {list(v)}", "not_finite")
     return tuple(v)
 
 
@@ -142,41 +147,22 @@ def within_world(v: Sequence[float]) -> tuple[float, ...]:
     finite_vector(v)
     ext = LIMITS.world_extent
     if any(abs(x) > ext for x in v):
-        raise ValueError(f"position {list(v)} is outside the world: each coordinate lies within ±{ext:g} m")
+        raise LimitError(f"position {list(v)} is outside the world: each coordinate lies within ±{ext:g} m", "too_far")
     return tuple(v)
 
 
-def capped_norm(v: Sequence[float], cap: float, what: str, unit: str) -> tuple[float, ...]:
-    """A finite vector whose magnitude is at most `cap`."""
+def capped_norm(v: Sequence[float], cap: float, what: str, unit: str, code: str = "too_large") -> tuple[float, ...]:
+    """A finite vector whose magnitude is at most `cap` (else a :class:`LimitError` with `code`)."""
     finite_vector(v)
     n = norm(v)
     if n > cap:
-        raise ValueError(f"{what} {list(v)} has magnitude {n:.4g} {unit}; the limit is {cap:g} {unit}")
+        raise LimitError(f"{what} {list(v)} has magnitude {n:.4g} {unit}; the limit is {cap:g} {unit}", code)
     return tuple(v)
 
 
 def default_mass(shape: str, size: Sequence[float], density: float = 1000.0) -> float:
     """The mass MuJoCo gives a primitive of `size` (scene convention) at `density` (kg/m³)."""
     return density * volume(shape, size)
-
-
-def effect_problem(kind: str, vector: Sequence[float] | None, mass: float, duration: float | None = None,
-                   entity: str = "") -> str | None:
-    """Why an impulse, force or velocity on a body of `mass` breaks the speed or acceleration limit."""
-    if vector is None:
-        return None
-    size = norm(vector)
-    if kind == "apply_impulse" and size / mass > LIMITS.max_speed:
-        return (f"impulse {list(vector)} N*s gives {entity} ({mass:.3g} kg) {size / mass:.3g} m/s; keep "
-                f"|impulse| under {LIMITS.max_speed * mass:.3g} N*s for this body (at most {LIMITS.max_speed:g} m/s)")
-    if kind == "apply_force":
-        acc = size / mass
-        if acc > LIMITS.max_accel or acc * (duration or 0.0) > LIMITS.max_speed:
-            return (f"force {list(vector)} N for {duration} s accelerates {entity} ({mass:.3g} kg) at {acc:.3g} "
-                    f"m/s^2; keep |force| under {min(LIMITS.max_accel, LIMITS.max_speed / (duration or 1)) * mass:.3g} N")
-    if kind == "set_velocity" and size > LIMITS.max_speed:
-        return f"velocity {list(vector)} is {size:.3g} m/s; keep it under {LIMITS.max_speed:g} m/s"
-    return None
 
 
 # ---- JSON ---------------------------------------------------------------------------------------
@@ -201,19 +187,19 @@ def json_depth(text: str, stop: int) -> int:
 
 
 def _no_constant(name: str) -> Any:
-    raise LimitError(f"{name} is not a number JSON allows; send finite numbers only")
+    raise LimitError(f"{name} is not a number JSON allows; send finite numbers only", "not_finite")
 
 
 def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise LimitError(f"{text[:40]} is too large for a number; send finite numbers only")
+        raise LimitError(f"{text[:40]} is too large for a number; send finite numbers only", "not_finite")
     return value
 
 
 def _bounded_int(text: str) -> int:
     if len(text.lstrip("-")) > LIMITS.max_int_digits:
-        raise LimitError(f"an integer of {len(text)} digits is too long; the limit is {LIMITS.max_int_digits}")
+        raise LimitError(f"an integer of {len(text)} digits is too long; the limit is {LIMITS.max_int_digits}", "too_long")
     return int(text)
 
 
@@ -225,5 +211,5 @@ def parse_json(text: str | bytes, *, max_depth: int | None = None) -> Any:
         text = text.decode("utf-8")
     limit = LIMITS.max_json_depth if max_depth is None else max_depth
     if json_depth(text, limit + 1) > limit:
-        raise LimitError(f"JSON nests deeper than {limit} levels; flatten it")
+        raise LimitError(f"JSON nests deeper than {limit} levels; flatten it", "too_deep")
     return json.loads(text, parse_constant=_no_constant, parse_float=_finite_float, parse_int=_bounded_int)

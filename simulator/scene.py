@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Annotated, Literal, NamedTuple, Union
+from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from simulator.limits import LIMITS, capped_norm, default_mass, effect_problem, finite_vector, within_world
+from simulator.checks import Body, apply_to_bodies, event_problems, spec_body
+from simulator.limits import LIMITS, LimitError, capped_norm, finite_vector, within_world
 
 SCENE_SCHEMA_VERSION = 1
 
@@ -40,7 +41,7 @@ def _finite(v: tuple[float, ...]) -> tuple[float, ...]:
 
 
 def _speed(v: tuple[float, ...]) -> tuple[float, ...]:
-    return capped_norm(v, LIMITS.max_speed, "velocity", "m/s")
+    return capped_norm(v, LIMITS.max_speed, "velocity", "m/s", "too_fast")
 
 
 Mass = Annotated[float, Field(ge=LIMITS.min_mass, le=LIMITS.max_mass, allow_inf_nan=False)]
@@ -51,7 +52,7 @@ Vec3 = Annotated[tuple[float, float, float], Field(description="[x, y, z]")]
 
 def check_color(value: str) -> str:
     if not HEX_COLOR.match(value):
-        raise ValueError(f"colour must be '#rrggbb' hex, e.g. '#ff0000', got {value!r}")
+        raise LimitError(f"colour must be '#rrggbb' hex, e.g. '#ff0000', got {value!r}", "bad_color")
     return value.lower()
 
 
@@ -90,13 +91,11 @@ class EntitySpec(Strict):
     def _check_size(self) -> EntitySpec:
         want = SIZE_ARITY[self.shape]
         if len(self.size) != want:
-            raise ValueError(
-                f"size for a {self.shape} needs {want} number(s), {SIZE_MEANING[self.shape]}; "
-                f"got {list(self.size)}"
-            )
+            raise LimitError(f"size for a {self.shape} needs {want} number(s), {SIZE_MEANING[self.shape]}; "
+                             f"got {list(self.size)}", "bad_size")
         if not all(math.isfinite(s) and LIMITS.min_size <= s <= LIMITS.max_size for s in self.size):
-            raise ValueError(f"size values must lie between {LIMITS.min_size:g} and {LIMITS.max_size:g} metres, "
-                             f"got {list(self.size)}")
+            raise LimitError(f"size values must lie between {LIMITS.min_size:g} and {LIMITS.max_size:g} metres, "
+                             f"got {list(self.size)}", "bad_size")
         if self.fixed and any(self.velocity):
             raise ValueError("a fixed entity cannot have a velocity; drop velocity or set fixed: false")
         return self
@@ -130,7 +129,7 @@ class ApplyImpulseEvent(Strict):
     impulse: Vec3
     """Impulse in N·s, world frame."""
 
-    _finite = field_validator("impulse")(lambda v: capped_norm(v, LIMITS.max_impulse, "impulse", "N*s"))
+    _finite = field_validator("impulse")(lambda v: capped_norm(v, LIMITS.max_impulse, "impulse", "N*s", "too_strong"))
 
 
 class ApplyForceEvent(Strict):
@@ -145,7 +144,7 @@ class ApplyForceEvent(Strict):
     duration: float = Field(gt=0, le=LIMITS.max_turn_seconds, allow_inf_nan=False)
     """How long the force acts, in seconds (it may outlast the step)."""
 
-    _finite = field_validator("force")(lambda v: capped_norm(v, LIMITS.max_force, "force", "N"))
+    _finite = field_validator("force")(lambda v: capped_norm(v, LIMITS.max_force, "force", "N", "too_strong"))
 
 
 class SetVelocityEvent(Strict):
@@ -286,11 +285,11 @@ class Scene(Strict):
     def _check_references(self) -> Scene:
         if self.schema_version != SCENE_SCHEMA_VERSION:
             raise ValueError(f"schema_version {self.schema_version} is not supported; use {SCENE_SCHEMA_VERSION}")
-        registry: dict[str, Tracked] = {}
+        bodies: dict[str, Body] = {}
         for e in self.entities:
-            if e.id in registry:
+            if e.id in bodies:
                 raise ValueError(f"duplicate entity id {e.id!r}; ids must be unique")
-            registry[e.id] = tracked(e)
+            bodies[e.id] = spec_body(e, with_box=False)  # bodies move: where a later spawn lands is play's check
         seconds = sum(s.duration for s in self.steps)
         if seconds > LIMITS.max_scene_seconds:
             raise ValueError(f"the steps simulate {seconds:g} s in all; the limit is {LIMITS.max_scene_seconds:g} s")
@@ -300,50 +299,8 @@ class Scene(Strict):
                              f"{LIMITS.max_total_frames}")
         for i, step in enumerate(self.steps):
             for j, ev in enumerate(step.events or []):
-                where = f"steps[{i}].events[{j}]"
-                problem = event_problem(ev, registry)
-                if problem:
-                    raise ValueError(f"{where}: {problem}")
-                apply_to_registry(ev, registry)
+                problems = event_problems(ev, bodies, ("steps", i, "events", j))
+                if problems:
+                    raise ValueError(problems[0].message)
+                apply_to_bodies(ev, bodies, boxes=False)
         return self
-
-
-class Tracked(NamedTuple):
-    """What the event checks need to know of an entity: whether it is fixed, and its mass (kg)."""
-
-    fixed: bool
-    mass: float
-
-
-def tracked(e: EntitySpec) -> Tracked:
-    return Tracked(e.fixed, e.mass if e.mass is not None else default_mass(e.shape, e.size))
-
-
-def event_problem(ev: Event, registry: dict[str, Tracked]) -> str | None:
-    """Why `ev` cannot apply to a world whose entities are `registry` (id -> fixed, mass), or None."""
-    if isinstance(ev, SpawnEvent):
-        if ev.entity.id in registry:
-            return f"spawn id {ev.entity.id!r} already exists; choose a new id"
-        if len(registry) >= LIMITS.max_entities:
-            return f"spawn {ev.entity.id!r} would make {len(registry) + 1} entities; the limit is {LIMITS.max_entities}"
-        return None
-    if ev.entity not in registry:
-        known = ", ".join(sorted(registry)) or "none"
-        return f"unknown entity {ev.entity!r} in {ev.type}; known entities: {known}"
-    body = registry[ev.entity]
-    if isinstance(ev, (ApplyImpulseEvent, ApplyForceEvent, SetVelocityEvent)) and body.fixed:
-        return f"{ev.type} on fixed entity {ev.entity!r}; release it first with set_property fixed: false"
-    vector = getattr(ev, "impulse", None) or getattr(ev, "force", None) or getattr(ev, "velocity", None)
-    return effect_problem(ev.type, vector, body.mass, getattr(ev, "duration", None), ev.entity)
-
-
-def apply_to_registry(ev: Event, registry: dict[str, Tracked]) -> None:
-    """Track which ids exist, which are fixed and what they weigh as events play."""
-    if isinstance(ev, SpawnEvent):
-        registry[ev.entity.id] = tracked(ev.entity)
-    elif isinstance(ev, RemoveEvent):
-        del registry[ev.entity]
-    elif isinstance(ev, SetPropertyEvent):
-        body = registry[ev.entity]
-        registry[ev.entity] = Tracked(body.fixed if ev.fixed is None else ev.fixed,
-                                      body.mass if ev.mass is None else ev.mass)

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from agent.planner.backends import make_backend
 from agent.planner.backends.base import Backend, Completion, PlanRequest
 from agent.planner.formats.plan import TurnPlan
-from agent.planner.planner import Planner
+from agent.planner import PlannedTurn, Planner, PlanRecord
 from agent.turns.episode import TurnRejected
 from agent.turns.graph import plan_problems
 from agent.turns.sessions import Session, SessionDB
@@ -29,12 +29,7 @@ class ListPlanner:
         self.calls.append((action, list(history)))
         plan = self.plans.pop(0)
 
-        class Outcome:
-            pass
-
-        out = Outcome()
-        out.plan, out.record, out.problems = plan, {"raw": plan.model_dump(mode="json")}, []
-        return out
+        return PlannedTurn(plan=plan, record=PlanRecord(action=action, plan=plan))
 
 
 BAD = TurnPlan(narration="kick a ghost", events=[{"type": "apply_impulse", "entity": "ghost", "impulse": [1, 0, 0]}])
@@ -90,7 +85,7 @@ def test_planned_turn_applies_the_planners_plan_and_record(db):
         turn = s.turn(req("flick the ball", duration=0.25))
     assert planner.calls == [("flick the ball", [])]
     assert [e.model_dump(mode="json", exclude_none=True) for e in turn.plan.events] == KICK
-    assert turn.plan_record["raw"]["narration"] == "the ball is flicked" and not turn.pinned
+    assert turn.plan_record.plan.narration == "the ball is flicked" and not turn.pinned
 
 
 class BadReplies(Backend):

@@ -174,20 +174,20 @@ def test_unknown_referent_gives_no_events_and_says_what_is_there():
     assert outcome.plan.events == []
     text = outcome.plan.narration
     assert text.startswith("There is no box here") and "ball" in text and "table" in text
-    assert outcome.record["intent"] is None and outcome.record["grounding"]["unknown"] == ["box"]
+    assert outcome.record.model_dump(mode="json")["intent"] is None and outcome.record.model_dump(mode="json")["understanding"]["grounding"]["unknown"] == ["box"]
 
 
 @pytest.mark.parametrize("action", ["Nothing happens.", "Wait.", "The tower stands still.", "Nothing happens for a moment."])
 def test_actions_that_ask_for_nothing_give_no_events(action):
     outcome = lexicon_planner().plan_turn(world("tower-knockover").state(), action, [])
-    assert outcome.plan.events == [] and outcome.record["intent"]["verb"] == "nothing"
+    assert outcome.plan.events == [] and outcome.record.model_dump(mode="json")["intent"]["verb"] == "nothing"
 
 
 def test_the_plan_record_says_who_decided_each_slot_and_the_events_apply():
     w = world("tower-knockover")
     outcome = lexicon_planner().plan_turn(w.state(), "Hit the top block hard to the left.", [],
                                           camera=cam("tower-knockover"))
-    r = outcome.record
+    r = outcome.record.model_dump(mode="json")
     assert r["plan_format"] == "intents" and r["intent_path"] == "lexicon"
     assert r["intent"] == {"schema_version": 1, "verb": "push", "target": "block-8", "direction": "left",
                            "strength": "hard", "noun": ""}

@@ -12,8 +12,8 @@ import time
 import pytest
 from pydantic import ValidationError
 
-from agent.planner import validation as plan_validate
-from agent.planner.formats.plan import MAX_EVENTS, TurnPlan, plan_json_schema
+from agent.planner import validate as plan_validate
+from agent.planner.formats.plan import TurnPlan, plan_json_schema
 from agent.turns.turn import TurnRequest
 from simulator.limits import LIMITS, LimitError, parse_json
 from simulator.loader import SceneError, load_scene, parse_scene
@@ -49,11 +49,9 @@ def _rejects(text: str, *parts: str) -> str:
 def test_every_entry_point_reads_the_same_limits():
     from server import protocol
 
-    assert MAX_EVENTS == protocol.MAX_EVENTS == LIMITS.max_events_per_step
+    assert protocol.MAX_EVENTS == LIMITS.max_events_per_step
+    assert TurnPlan.model_json_schema()["properties"]["events"]["maxItems"] == LIMITS.max_events_per_step
     assert protocol.MAX_ACTION_CHARS == LIMITS.max_action_chars
-    assert (plan_validate.MAX_SPEED, plan_validate.MAX_MASS, plan_validate.MAX_SIZE, plan_validate.MIN_SIZE,
-            plan_validate.MAX_FRICTION) == (LIMITS.max_speed, LIMITS.max_mass, LIMITS.max_size, LIMITS.min_size,
-                                            LIMITS.max_friction)
     for model in (StepSpec, TurnRequest, protocol.ActionMsg):
         schema = model.model_json_schema()["properties"]
         assert schema["duration"]["minimum"] == LIMITS.min_turn_seconds, model
@@ -77,11 +75,11 @@ def test_five_events_are_refused_at_every_entry_point():
     assert info.value.error.field == "events"
     assert ActionMsg.model_json_schema()["properties"]["events"]["anyOf"][0]["maxItems"] == 4
     world = World(parse_scene(BALL))
-    issues = plan_validate.validate(world.state(), {"narration": "x", "events": events})
+    issues = plan_validate(world.state(), {"narration": "x", "events": events})
     assert [i.code for i in issues] == ["too_many_events"]
     from simulator.scene import ApplyImpulseEvent
 
-    assert "at most 4" in world.check([ApplyImpulseEvent.model_validate(KICK)] * 5)[0]
+    assert f"at most {LIMITS.max_events_per_step}" in world.check([ApplyImpulseEvent.model_validate(KICK)] * (LIMITS.max_events_per_step + 1))[0].message
     _rejects(BALL.replace("  - type: apply_impulse", "  - {type: apply_impulse, entity: ball, impulse: [0.01, 0, 0]}\n"
                           "  - {type: apply_impulse, entity: ball, impulse: [0.01, 0, 0]}\n"
                           "  - {type: apply_impulse, entity: ball, impulse: [0.01, 0, 0]}\n"
@@ -101,8 +99,8 @@ def test_a_bad_mass_is_refused_everywhere(mass):
     if math.isfinite(mass):
         with pytest.raises(ProtocolError):
             parse_client(json.dumps({"type": "action", "text": "x", "events": [event]}))
-    issues = plan_validate.validate(World(parse_scene(BALL)).state(), {"events": [event]})
-    assert issues and issues[0].path.startswith("events[0]")
+    issues = plan_validate(World(parse_scene(BALL)).state(), {"events": [event]})
+    assert issues and issues[0].path[:2] == ("events", 0)
     _rejects(BALL.replace("mass: 0.2", f"mass: {mass!r}".replace("inf", ".inf").replace("nan", ".nan")),
              "entities[5].mass")
 

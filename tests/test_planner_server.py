@@ -79,7 +79,7 @@ def openai_backend(url, **kw):
 def test_openai_backend_plans_a_real_turn_that_applies(llama_server, world):
     backend = openai_backend(llama_server)
     outcome = Planner(backend, plan_format="events").plan_turn(world.state(), "Someone flicks the ball toward the edge.", [])
-    record = outcome.record
+    record = outcome.record.model_dump(mode="json")
     json.dumps(record, allow_nan=False)
     assert backend.inner.structured == "json_object"  # llama.cpp refuses json_schema; auto-detected
     assert record["backend"] == "openai" and record["model"] == ALIAS and record["seed"] == 11
@@ -100,8 +100,8 @@ def test_tiny_max_tokens_exercises_retries_then_falls_back(llama_server, world):
     before = world.snapshot()
     outcome = Planner(openai_backend(llama_server), max_retries=2, max_tokens=6, plan_format="events").plan_turn(
         world.state(), "The ball rolls to the right.", ["The ball sits on the table."])
-    attempts = outcome.record["attempts"]
-    assert len(attempts) == 3 and outcome.record["fell_back"] is True
+    attempts = outcome.record.model_dump(mode="json")["attempts"]
+    assert len(attempts) == 3 and outcome.record.model_dump(mode="json")["fell_back"] is True
     assert all(a["finish_reason"] == "length" for a in attempts)
     assert all(a["issues"][0]["code"] == "cut_off" for a in attempts)
     assert outcome.plan.events == [] and outcome.plan.narration and outcome.plan.caption
@@ -139,8 +139,8 @@ def test_embedded_llamacpp_backend_plans_with_the_scene_seed(world):
     backend = make_backend("llamacpp", seed=world.scene.seed, n_threads=2)
     try:
         outcome = Planner(backend, max_retries=1, plan_format="events").plan_turn(world.state(), "Someone flicks the ball.", [])
-        assert outcome.record["seed"] == 11 and outcome.record["backend"] == "llamacpp"
-        first = outcome.record["attempts"][0]
+        assert outcome.record.model_dump(mode="json")["seed"] == 11 and outcome.record.model_dump(mode="json")["backend"] == "llamacpp"
+        first = outcome.record.model_dump(mode="json")["attempts"][0]
         if first["finish_reason"] == "stop":
             TurnPlan.model_validate_json(first["raw"])
         world.apply(outcome.plan.events)
@@ -166,9 +166,9 @@ def test_broken_replies_fall_back_without_touching_the_world(world):
     replies = ['{"narration": "The ball explodes.", "events": [{"type": "apply_impulse", "entity": "ball", '
                '"impulse": [1e9, 0, 0]}], "caption": "boom"}', "not json at all", "[]"]
     outcome = Planner(Hostile(replies), max_retries=2, plan_format="events").plan_turn(world.state(), "Blow it up.", [])
-    assert outcome.record["fell_back"] and outcome.plan.events == []
+    assert outcome.record.model_dump(mode="json")["fell_back"] and outcome.plan.events == []
     assert outcome.plan.narration == "The ball explodes."
-    codes = [[i["code"] for i in a["issues"]] for a in outcome.record["attempts"]]
+    codes = [[i["code"] for i in a["issues"]] for a in outcome.record.model_dump(mode="json")["attempts"]]
     assert codes == [["too_strong"], ["not_json"], ["not_object"]]
     assert world.snapshot() == before
 
@@ -177,7 +177,7 @@ def test_repairs_are_applied_and_recorded(world):
     reply = '{"narration": "A flick.", "events": [{"type": "apply_impulse", "entity": "red_ball", "impulse": [0.3, 0, 0]}], "caption": ""}'
     outcome = Planner(Hostile([reply]), plan_format="events").plan_turn(world.state(), "Flick it.", [])
     assert outcome.plan.events[0].entity == "ball" and outcome.plan.caption
-    assert outcome.record["repairs"][0]["repair"] == "ball" and not outcome.record["fell_back"]
+    assert outcome.record.model_dump(mode="json")["repairs"][0]["fix"] == "ball" and not outcome.record.model_dump(mode="json")["fell_back"]
     world.apply(outcome.plan.events)
 
 
@@ -186,7 +186,7 @@ def test_scripted_backend_and_plan(world):
     plan = pinned_plan(world.state(), step.action or "", step.events or [])
     assert plan.narration == step.action and plan.events == [] and "red rubber ball" in plan.caption
     outcome = Planner(make_backend("scripted")).plan_turn(world.state(), "Nothing happens.", [])
-    assert outcome.plan.narration == "Nothing happens." and not outcome.record["fell_back"]
+    assert outcome.plan.narration == "Nothing happens." and not outcome.record.model_dump(mode="json")["fell_back"]
 
 
 def test_unknown_backend_name_is_a_clear_error():
@@ -219,12 +219,12 @@ def test_embedded_intents_path_asks_the_model_only_where_the_lexicon_is_unsure(w
         planner = Planner(backend)
         assert planner.plan_format == "intents"
         sure = planner.plan_turn(world.state(), "Paint the ball red.", [])
-        assert sure.record["decided_by"]["verb"] == "lexicon" and sure.record["verb_choice"]["scores"] is None
+        assert sure.record.model_dump(mode="json")["decided_by"]["verb"] == "lexicon" and sure.record.model_dump(mode="json")["understanding"]["verb_choice"]["scores"] is None
         assert sure.plan.events[0].color == "#d62828"
         unsure = planner.plan_turn(world.state(), "Throw the ball.", [])  # one weak cue: the lexicon is unsure
-        r = unsure.record
+        r = unsure.record.model_dump(mode="json")
         assert r["intent_path"] == "scoring" and r["decided_by"]["verb"] == "scoring" and r["model_s"] > 0
-        scores = r["verb_choice"]["scores"]
+        scores = r["understanding"]["verb_choice"]["scores"]
         assert len(scores) == 10 and r["intent"]["verb"] == max(scores, key=scores.get)
         if r["intent"]["verb"] not in ("spawn", "nothing"):
             assert r["intent"]["target"] == "ball" and r["decided_by"]["target"] == "lexicon"
@@ -238,7 +238,7 @@ def test_openai_backend_generates_an_intent_and_the_words_fill_what_they_state(l
     from agent.planner.words.intent import Intent
 
     outcome = Planner(openai_backend(llama_server)).plan_turn(world.state(), "Push the ball to the left.", [])
-    r = outcome.record
+    r = outcome.record.model_dump(mode="json")
     assert r["plan_format"] == "intents" and r["intent_path"] == "generation" and len(r["attempts"]) >= 1
     json.dumps(r, allow_nan=False)
     if r["attempts"][-1]["issues"] == []:

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.planner.formats.plan import MAX_EVENTS, TurnPlan, plan_json_schema
+from agent.planner.formats.plan import TurnPlan, plan_json_schema
+from simulator.limits import LIMITS
 from agent.planner.validation import check_plan, validate
 from simulator.loader import parse_scene
 from simulator.world import World
@@ -50,7 +51,7 @@ def test_near_miss_ids_are_repaired_and_recorded(world, name):
     checked = check_plan(world.state(), {"narration": "x", "events": [impulse(name, [0.3, 0, 0])]})
     assert checked.plan is not None, checked.issues
     assert checked.plan.events[0].entity == "ball"
-    assert [(r.code, r.value, r.repair) for r in checked.repairs] == [("near_miss_id", name, "ball")]
+    assert [(r.code, r.value, r.fix, r.path) for r in checked.repairs] == [("near_miss_id", name, "ball", ("events", 0, "entity"))]
 
 
 @pytest.mark.parametrize("name", ["blue_ball", "box", "lamp"])
@@ -72,7 +73,7 @@ def test_each_check_names_field_and_value(world):
         "duplicate_spawn": [spawn(), spawn(position=[0, 0, 2.0])],
         "spawn_overlap": [spawn(position=[0, 0, 0.75])],
         "below_floor": [spawn(position=[3, 0, -0.2])],
-        "negative_mass": [{"type": "set_property", "entity": "ball", "mass": -1}],
+        "too_small": [{"type": "set_property", "entity": "ball", "mass": -1}],
         "bad_color": [{"type": "set_property", "entity": "ball", "color": "red"}],
         "bad_size": [spawn(size=[0.1, -0.1, 0.1])],
         "not_finite": [{"type": "set_property", "entity": "ball", "mass": math.inf}],
@@ -83,7 +84,7 @@ def test_each_check_names_field_and_value(world):
         issues = validate(s, {"narration": "x", "events": events})
         assert code in [i.code for i in issues], (code, issues)
         issue = next(i for i in issues if i.code == code)
-        assert issue.path.startswith("events[") and issue.path.split(".")[0] in issue.message
+        assert issue.path[:2] == ("events", len(events) - 1) and issue.where.split(".")[0] in issue.message
     force = {"type": "apply_force", "entity": "crate", "force": [5000, 0, 0], "duration": 1}
     assert codes(s, {"events": [force]}) == ["too_strong"]
     nan = {"type": "apply_force", "entity": "crate", "force": [math.nan, 0, 0], "duration": 1}
@@ -95,8 +96,8 @@ def test_raw_output_failures_are_issues(world):
     assert codes(s, '{"narration": "cut off') == ["not_json"]
     assert codes(s, "[1, 2]") == ["not_object"]
     assert codes(s, {"narration": 3}) == ["schema"]
-    assert codes(s, {"events": [{"type": "explode", "entity": "ball"}]}) == ["schema"]
-    assert codes(s, {"events": [impulse("ball", [0.1, 0, 0])] * (MAX_EVENTS + 1)}) == ["too_many_events"]
+    assert codes(s, {"events": [{"type": "explode", "entity": "ball"}]}) == ["unknown_event_type"]
+    assert codes(s, {"events": [impulse("ball", [0.1, 0, 0])] * (LIMITS.max_events_per_step + 1)}) == ["too_many_events"]
 
 
 def test_decoding_schema_is_bounded_everywhere():

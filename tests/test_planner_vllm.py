@@ -94,7 +94,7 @@ def test_a_plan_round_trips_through_vllm(server, mode):
     for request, reply in recorder.calls:
         assert reply.model == SERVED and reply.finish_reason == "stop" and reply.completion_tokens > 0
         jsonschema.validate(json.loads(reply.text), request.schema)  # decoding followed the schema
-    assert outcome.record["backend"] == "openai" and outcome.record["model"] == SERVED
+    assert outcome.record.model_dump(mode="json")["backend"] == "openai" and outcome.record.model_dump(mode="json")["model"] == SERVED
     assert recorder.inner.inner.structured == mode  # auto stayed on json_schema: vLLM accepted it
     assert TurnPlan.model_validate_json(outcome.plan.model_dump_json()) == outcome.plan
     world.apply(outcome.plan.events)
@@ -131,8 +131,8 @@ def test_three_turns_through_vllm_commit_and_replay_bit_identically(server, tmp_
     assert [t.action for t in turns] == actions
     for t in turns:  # every turn was planned by the model on vLLM, none fell back to pinned/no planner
         assert not t.pinned and t.plan_record is not None
-        assert t.plan_record["backend"] == "openai" and t.plan_record["model"] == SERVED
-        assert t.plan_record["attempts"] and t.plan_record["attempts"][0]["finish_reason"] == "stop"
+        assert t.plan_record.model_dump(mode="json")["backend"] == "openai" and t.plan_record.model_dump(mode="json")["model"] == SERVED
+        assert t.plan_record.model_dump(mode="json")["attempts"] and t.plan_record.model_dump(mode="json")["attempts"][0]["finish_reason"] == "stop"
     replay = subprocess.run([sys.executable, "-m", "agent", "replay", "viavllm"], capture_output=True, text=True,
                             cwd=ROOT, env=env, timeout=300)
     out = replay.stdout + replay.stderr

@@ -407,15 +407,13 @@ class SlowPlanner:
     def __init__(self, seconds: float):
         self.seconds, self.calls = seconds, []
 
-    def plan_turn(self, state, action, history, feedback=None, camera=None):
-        from types import SimpleNamespace
-
-        from agent.planner.formats.plan import TurnPlan
+    def plan_turn(self, state, action, history, *, camera=None):
+        from agent.planner import PlannedTurn, PlanRecord, TurnPlan
 
         time.sleep(self.seconds)
         self.calls.append(action)
         plan = TurnPlan(narration=f"planned: {action}", events=FLICK, caption="a ball rolls")
-        return SimpleNamespace(plan=plan, record={"model": "slow"}, problems=[])
+        return PlannedTurn(plan=plan, record=PlanRecord(model="slow", action=action))
 
 
 def test_the_view_stays_live_while_the_planner_thinks():
@@ -442,4 +440,4 @@ def test_the_view_stays_live_while_the_planner_thinks():
         assert st["state"]["entities"]["ball"]["position"][0] > start[0] + 0.05
         assert planner.calls == ["nudge it"]
         turn = srv.app.state.manager.db.turns(sess["session"])[0]
-        assert turn.plan_record == {"model": "slow"} and not turn.pinned
+        assert turn.plan_record.model == "slow" and not turn.pinned

@@ -115,16 +115,14 @@ class SlowPlanner:
     def __init__(self, seconds: float):
         self.seconds, self.calls, self.finished = seconds, [], threading.Event()
 
-    def plan_turn(self, state, action, history, feedback=None, camera=None):
-        from types import SimpleNamespace
-
-        from agent.planner.formats.plan import TurnPlan
+    def plan_turn(self, state, action, history, *, camera=None):
+        from agent.planner import PlannedTurn, PlanRecord, TurnPlan
 
         self.calls.append(action)
         time.sleep(self.seconds)
         self.finished.set()
-        return SimpleNamespace(plan=TurnPlan(narration=f"planned: {action}", events=FLICK, caption="a ball rolls"),
-                               record={"model": "slow"}, problems=[])
+        plan = TurnPlan(narration=f"planned: {action}", events=FLICK, caption="a ball rolls")
+        return PlannedTurn(plan=plan, record=PlanRecord(model="slow", action=action))
 
 
 def test_stop_while_the_planner_thinks_drops_its_answer():

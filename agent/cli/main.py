@@ -166,15 +166,8 @@ def plan(
         opts.fail(str(exc), code=1)
     out = {"plan": outcome.plan.model_dump(mode="json")}
     if record:
-        out["record"] = _without_plan(outcome.record)
+        out["record"] = outcome.record.model_dump(mode="json", exclude={"plan"})
     typer.echo(json.dumps(out, indent=2))
-
-
-def _without_plan(record):
-    """The planner's record minus its copy of the final plan (printed once, under "plan")."""
-    if not isinstance(record, dict):
-        return record
-    return {k: v for k, v in record.items() if k != "plan"}
 
 
 @app.command()
@@ -199,8 +192,6 @@ def check(scene_paths: list[Path] = typer.Argument(..., metavar="SCENE...", help
 def _dry_run(scene, source: str) -> float:
     """Play `scene`'s steps as ``play`` does (the same checks on each step's events, the same physics),
     without rendering; raises SceneError naming the step. Returns the seconds simulated."""
-    from agent.planner import pinned_plan
-    from agent.turns.graph import plan_problems
     from simulator.world import EventError, World, WorldError
 
     try:
@@ -209,10 +200,9 @@ def _dry_run(scene, source: str) -> float:
         raise SceneError(f"{source}: {exc}") from None
     for i, step in enumerate(scene.steps):
         events = list(step.events or [])
-        plan = pinned_plan(world.state(), step.action or "", events).model_dump(mode="json")
-        problems = plan_problems(world, plan) or world.check(events)
+        problems = world.check(events)
         if problems:
-            raise SceneError(f"{source}: steps[{i}]: the events cannot apply: " + "; ".join(problems))
+            raise SceneError(f"{source}: steps[{i}]: the events cannot apply: " + "; ".join(p.message for p in problems))
         try:
             world.apply(events, step=i)
             world.advance(step.duration, scene.render.fps)

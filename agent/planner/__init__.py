@@ -22,10 +22,14 @@ from agent.planner.backends import (
 from agent.planner.formats.plan import TurnPlan, pinned_plan
 from agent.planner.formats.prompts import HISTORY_TURNS
 from agent.planner.narration.reconcile import reconcile
-from agent.planner.planner import DEFAULT_TEMPERATURE, Planner
+from agent.planner.planner import Planner
+from agent.planner.record import PlannedTurn, PlanRecord
+from agent.planner.settings import DEFAULT_TEMPERATURE
 from agent.planner.validation import validate
+from simulator.checks import Problem
 
 __all__ = [
     "Backend", "BackendError", "BackendUnavailable", "ModelNotFound", "default_planner", "make_backend",
-    "TurnPlan", "pinned_plan", "HISTORY_TURNS", "reconcile", "DEFAULT_TEMPERATURE", "Planner", "validate",
+    "TurnPlan", "pinned_plan", "HISTORY_TURNS", "reconcile", "DEFAULT_TEMPERATURE", "Planner", "PlannedTurn",
+    "PlanRecord", "Problem", "validate",
 ]

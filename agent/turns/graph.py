@@ -28,7 +28,7 @@ from langgraph.graph import StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from agent.planner import HISTORY_TURNS, BackendError, TurnPlan, pinned_plan, reconcile
+from agent.planner import HISTORY_TURNS, BackendError, PlanRecord, TurnPlan, pinned_plan, reconcile
 from agent.planner import validate as validate_plan
 from agent.turns.store import BlobStore
 from agent.turns.turn import TurnRecord
@@ -192,10 +192,12 @@ def plan(state: TurnState, ctx: TurnContext) -> TurnState:
     except BackendError as exc:  # a broken model server: the turn goes on without events, and says why
         reason = f"the planner failed ({type(exc).__name__}: {exc}); no events were planned, time passes"
         made = pinned_plan(world_state, request["action"], [])
+        failed = PlanRecord(fell_back=True, error=reason, action=request["action"])
         return {"plan": made.model_dump(mode="json"), "checked": True, "problems": [reason],
-                "plan_record": {"fell_back": True, "error": reason, "attempts": []}}
+                "plan_record": failed.model_dump(mode="json")}
     ctx.timings.append(("model", time.perf_counter() - t0))
-    return {"plan": outcome.plan.model_dump(mode="json"), "plan_record": outcome.record, "checked": True,
+    return {"plan": outcome.plan.model_dump(mode="json"), "plan_record": outcome.record.model_dump(mode="json"),
+            "checked": True,
             "problems": outcome.problems}
 
 
@@ -216,7 +218,7 @@ def plan_problems(world: World, plan_json: dict) -> list[str]:
     except ValueError as exc:
         return [f"plan: {exc}"]
     issues = validate_plan(world.state(), parsed)
-    return [i.message if i.message.startswith(i.path) else f"{i.path or 'plan'}: {i.message}" for i in issues]
+    return [i.message for i in issues]
 
 
 def _after_validate(state: TurnState) -> str:

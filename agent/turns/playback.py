@@ -136,7 +136,7 @@ def play(
                 if progress.on_step:
                     progress.on_step(i, record.plan)
                 if record.plan_record is not None:
-                    sinks.text(json.dumps({"step": i, "plan": record.plan_record}) + "\n")
+                    sinks.text(json.dumps({"step": i, "plan": record.plan_record.model_dump(mode="json")}) + "\n")
                 sinks.text(episode.states_jsonl(record))
                 for rgb in episode.frames(record):
                     sinks.frame(rgb)

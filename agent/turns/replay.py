@@ -110,7 +110,7 @@ def export(db: SessionDB, name: str, *, out: Path | None = None, state_out: Path
                       "fps": scene.render.fps, "session": name}
             f.write(json.dumps(header) + "\n")
             for t in turns:
-                plan = t.plan_record or t.plan.model_dump(mode="json")
+                plan = (t.plan_record or t.plan).model_dump(mode="json")
                 f.write(json.dumps({"step": t.step, "plan": plan}) + "\n")
                 f.write(db.store.get_text(t.states))
     return frames

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.planner import TurnPlan
+from agent.planner import PlanRecord, TurnPlan
 from simulator.scene import StepSpec
 
 TURN_RECORD_SCHEMA_VERSION = 2
@@ -52,7 +52,7 @@ class TurnRecord(BaseModel):
     """Seconds simulated."""
     plan: TurnPlan
     """The applied plan."""
-    plan_record: dict[str, Any] | None = None
+    plan_record: PlanRecord | None = None
     """The planner's own record of the call (model, attempts, raw output), when a model planned."""
     problems: list[str] = Field(default_factory=list)
     """Validation problems of rejected attempts, and events dropped when attempts ran out."""

@@ -71,6 +71,9 @@ class Backend(ABC):
 
     can_score: bool = False
     """Whether :meth:`score` works (the planner then uses likelihood scoring for unsure verbs)."""
+    can_generate: bool = True
+    """Whether a model stands behind :meth:`complete` (False for the scripted backend, which plans
+    no events and so never writes an intent either)."""
 
     def seed_for(self, request: PlanRequest) -> int:
         return self.seed if request.seed is None else request.seed
@@ -93,7 +96,7 @@ class RetryingBackend(Backend):
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
         self.name, self.model, self.seed = inner.name, inner.model, inner.seed
-        self.can_score = inner.can_score
+        self.can_score, self.can_generate = inner.can_score, inner.can_generate
 
     def score(self, prefix: str, options: Sequence[tuple[str, str]]) -> list[float]:
         return self.inner.score(prefix, options)

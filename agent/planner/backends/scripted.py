@@ -12,6 +12,7 @@ class ScriptedBackend(Backend):
     """Plans no events: the narration is the action, the caption comes from the world state."""
 
     name = "scripted"
+    can_generate = False
     model = "scripted"
 
     def __init__(self, seed: int = 0, **_: object):

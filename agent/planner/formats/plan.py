@@ -15,7 +15,6 @@ from simulator.scene import Event
 from simulator.state import WorldState
 
 PLAN_SCHEMA_VERSION = 1
-MAX_EVENTS = LIMITS.max_events_per_step
 NARRATION_MAX = 300
 CAPTION_MAX = 500
 
@@ -38,7 +37,7 @@ class TurnPlan(BaseModel):
     """Plan format version."""
     narration: str = Field(default="", max_length=NARRATION_MAX)
     """What happens, in prose: one or two sentences in the present tense."""
-    events: list[Event] = Field(default_factory=list, max_length=MAX_EVENTS)
+    events: list[Event] = Field(default_factory=list, max_length=LIMITS.max_events_per_step)
     """Physical events to apply at the start of the turn, in order (the simulator's event vocabulary)."""
     caption: str = Field(default="", max_length=CAPTION_MAX)
     """A detailed visual description of the coming segment for the video renderer: each visible
