@@ -23,7 +23,6 @@ from simulator.scene import (
 from simulator.checks import Body, Problem, check_events, state_bodies
 from simulator.build import GROUND_ID, base_spec, euler_to_quat, geom_size, hex_to_rgba
 from simulator.divergence import DivergenceError, WorldError, check_divergence, clear_warnings, one_line
-from simulator.limits import LIMITS
 from simulator.state import EntityState, WorldState
 
 SNAPSHOT_MAGIC = b"CLSM"

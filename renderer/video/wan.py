@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from diffusers import WanVACEPipeline
 from PIL import Image
 
 from renderer.video import frames as fr
@@ -29,7 +30,7 @@ class WanRenderer(VideoRenderer):
 
     @property
     def is_vace(self) -> bool:
-        return type(self.pipe).__name__ == "WanVACEPipeline"
+        return isinstance(self.pipe, WanVACEPipeline)
 
     @property
     def rules(self) -> FrameRules:

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 from agent.planner.words.camera import ScreenAxes, screen_axes, unit
 from simulator.bounds import Box, bounding_box, entity_box, local_half_extents
-from agent.planner.words.intent import COLOURS, Intent
+from simulator.limits import default_mass
+from agent.planner.words.intent import COLOURS, MAX_SPAWN_COUNT, Intent
 from agent.planner.words.lexicon import MATERIALS, SIZE_WORDS, SPAWN_NOUNS, singular, tokens
 from simulator.scene import (
     ApplyImpulseEvent, CameraSpec, EntitySpec, Event, RemoveEvent, SetPropertyEvent, SetVelocityEvent, SpawnEvent,
@@ -233,9 +234,7 @@ def spawn_body(intent: Intent, taken: set[str]) -> EntitySpec:
     eid, n = base, 2
     while eid in taken:
         eid, n = f"{base}-{n}", n + 1
-    half = local_half_extents(shape, size)
-    volume = 8 * half[0] * half[1] * half[2] * (math.pi / 6 if shape == "sphere" else math.pi / 4 if shape != "box" else 1)
-    mass = float(f"{max(volume * material[0], 0.005):.3g}")
+    mass = float(f"{max(default_mass(shape, size, material[0]), 0.005):.3g}")
     words_text = " ".join(words[:-1] + [head]) if words else shape
     article = "an" if words_text[0] in "aeiou" else "a"
     return EntitySpec(id=eid, shape=shape, size=size, position=(0.0, 0.0, 1.0), mass=mass, color=color,
@@ -246,7 +245,7 @@ def _spawn(state: WorldState, axes: ScreenAxes, intent: Intent) -> Compiled:
     boxes = {i: entity_box(e) for i, e in state.entities.items()}
     taken = set(state.entities)
     events: list[Event] = []
-    count = int(min(max(intent.amount or 1, 1), 3))
+    count = int(min(max(intent.amount or 1, 1), MAX_SPAWN_COUNT))
     for _ in range(count):
         body = spawn_body(intent, taken)
         placed = _throw(state, axes, intent, body, boxes) if intent.direction == "at" and intent.target in state.entities \

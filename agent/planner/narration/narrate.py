@@ -10,14 +10,12 @@ from __future__ import annotations
 import re
 
 from agent.planner.cerebellum.compiler import Compiled
+from agent.planner.words.camera import DIRECTION_PHRASES
 from agent.planner.words.intent import Intent
 from agent.planner.narration.outcome import name
 from agent.planner.formats.plan import NARRATION_MAX
 from simulator.state import WorldState
 
-_DIRECTION = {"left": "to the left", "right": "to the right", "toward": "toward the camera",
-              "away": "away from the camera", "up": "upward", "down": "downward", "forward": "forward",
-              "back": "backward"}
 _HOW = {"gentle": "gently ", "normal": "", "hard": ""}
 
 
@@ -29,7 +27,7 @@ def _direction_phrase(intent: Intent) -> str:
         return f" along the {name(intent.place)}"
     if d == "off":
         return f" off the {name(intent.place)}" if intent.place else " toward the edge"
-    return f" {_DIRECTION[d]}" if d in _DIRECTION else ""
+    return f" {DIRECTION_PHRASES[d]}" if d in DIRECTION_PHRASES else ""
 
 
 def intent_narration(intent: Intent, compiled: Compiled, state: WorldState) -> str:

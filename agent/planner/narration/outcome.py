@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
-from agent.planner.words.camera import direction_words, screen_axes
+from agent.planner.words.camera import DIRECTION_PHRASES, direction_words, screen_axes
 from agent.planner.narration.describe import colour_name
 from agent.planner.words.intent import COLOURS
 from agent.planner.formats.plan import CAPTION_MAX
@@ -144,19 +144,19 @@ def _tilt_deg(q1: tuple[float, ...], q2: tuple[float, ...]) -> float:
     return math.degrees(math.acos(max(-1.0, min(1.0, c))))
 
 
-_WORDS = {"left": "to the left", "right": "to the right", "toward": "toward the camera", "away": "away from the camera"}
+_HORIZONTAL = ("left", "right", "toward", "away")
 
 
 def motion_phrase(m: Moved) -> str:
     """'moves 0.42 m to the left and falls 0.70 m', 'tips over', ..."""
-    horizontal = [w for w in m.directions if w in _WORDS]
+    horizontal = [w for w in m.directions if w in _HORIZONTAL]
     dz = m.displacement[2]
     flat = math.hypot(m.displacement[0], m.displacement[1])
     parts = []
     if m.rise >= 2 * MOVE_MIN and "up" not in m.directions:
         parts.append(f"rises {m.rise:.2f} m" + (" and comes back down" if dz < m.rise - MOVE_MIN else ""))
     if horizontal and flat >= MOVE_MIN:
-        parts.append(f"moves {flat:.2f} m " + " and ".join(_WORDS[w] for w in horizontal))
+        parts.append(f"moves {flat:.2f} m " + " and ".join(DIRECTION_PHRASES[w] for w in horizontal))
     if dz <= -MOVE_MIN and m.rise < 2 * MOVE_MIN:
         parts.append(f"falls {-dz:.2f} m")
     elif dz >= MOVE_MIN:

@@ -79,3 +79,10 @@ def direction_words(v: tuple[float, ...], axes: ScreenAxes, share: float = 0.35)
         if abs(c) >= share:
             out.append(pos if c > 0 else neg)
     return out
+
+
+DIRECTION_PHRASES: dict[str, str] = {
+    "left": "to the left", "right": "to the right", "toward": "toward the camera", "away": "away from the camera",
+    "up": "upward", "down": "downward", "forward": "forward", "back": "backward",
+}
+"""The one table of direction words in prose ('left' -> 'to the left'), for narration and outcomes."""

@@ -157,7 +157,6 @@ VERB_WORD = re.compile(r"^(?:" + "|".join(
     f"{s}(?:s|es|ed|d|ing)?" for stems in STEMS.values() for s in stems) + r")$")
 """A single token that is one of the verbs above (ends a noun phrase)."""
 
-_COLOUR_RE = "(?:" + "|".join(sorted(list(COLOURS) + list(COLOUR_SYNONYMS), key=len, reverse=True)) + ")"
 _CUE_TABLE: list[tuple[str, str, float]] = [
     ("push", _forms(*STEMS["push"]), 1.0),
     ("push", _forms(*STEMS["throw"]), 0.8),

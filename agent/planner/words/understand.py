@@ -9,17 +9,14 @@ compiler's default stands).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from agent.planner.words.grounding import Grounding, ground
+from agent.planner.words.grounding import Grounding
 from agent.planner.words.intent import Intent
-from agent.planner.words.lexicon import SPAWN_NOUNS, amount_of, camera_direction, colour_word, normalised, singular, strength_of
-from agent.planner.words.verbs import Scorer, VerbChoice, choose_verb
-from simulator.scene import CameraSpec
+from agent.planner.words.lexicon import SPAWN_NOUNS, amount_of, camera_direction, colour_word, singular, strength_of
+from agent.planner.words.verbs import VerbChoice
 from simulator.state import WorldState
 
-NEEDS_TARGET = {"push", "toss_up", "release", "remove", "recolor", "heavier", "lighter"}
 _DROP = re.compile(r"\b(?:drop\w*|fall\w*|fell|rain\w*|from above|from the sky|lands?|landed|tumbl\w*)\b")
 _THROW = re.compile(r"\b(?:throw\w*|threw|toss\w*|hurl\w*|fling\w*|flung|launch\w*|fired?|shoot\w*|shot|"
                     r"roll\w*|lob\w*|bowl\w*|pitch\w*|fly|flies)\b")
@@ -39,15 +36,6 @@ class Understanding:
     """How the verb was chosen."""
     unknown: list[str] = field(default_factory=list)
     """Referents that match no entity; with no target, nothing happens and the narration says so."""
-
-
-def understand(state: WorldState, action: str, history: Sequence[str] = (), camera: CameraSpec | None = None,
-               scorer: Scorer | None = None) -> Understanding:
-    """Read `action` against `state`: ground its words, choose the verb, fill the slots."""
-    text = normalised(action)
-    g = ground(state, action, history, camera)
-    choice = choose_verb(text, action, g, scorer)
-    return build_intent(state, text, g, choice)
 
 
 def build_intent(state: WorldState, text: str, g: Grounding, choice: VerbChoice) -> Understanding:
