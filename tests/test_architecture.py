@@ -108,3 +108,34 @@ def test_functions_stay_short():
                     if n > MAX_FUNCTION_LINES:
                         long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} is {n} lines")
     assert not long, "\n".join(long)
+
+
+def test_the_planner_shows_one_face():
+    """Outside agent/planner/, code imports ``agent.planner`` (its __init__'s names) or a backend
+    adapter, never a part (words, cerebellum, formats, narration, validation, record, ...)."""
+    offenders = []
+    for pkg in ("agent", "server"):
+        for path in sources(pkg):
+            if path.is_relative_to(ROOT / "agent" / "planner"):
+                continue
+            for mod, _ in imports(path):
+                if mod.startswith("agent.planner.") and not mod.startswith("agent.planner.backends"):
+                    offenders.append(f"{path.relative_to(ROOT)} imports {mod}")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_one_event_checker():
+    """What makes an event valid is decided in simulator/checks.py alone: no other module defines
+    the per-event checks or re-derives a mass from a volume."""
+    defined = defaultdict(list)
+    for pkg in PACKAGES:
+        for path in sources(pkg):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.FunctionDef) and node.name in ("event_problems", "check_events", "volume"):
+                    defined[node.name].append(str(path.relative_to(ROOT)))
+    assert defined == {"event_problems": ["simulator/checks.py"], "check_events": ["simulator/checks.py"],
+                       "volume": ["simulator/bounds.py"]}
+    for pkg in PACKAGES:
+        for path in sources(pkg):
+            text = path.read_text(encoding="utf-8")
+            assert "4 / 3 * math.pi" not in text and "4.0 / 3.0 * math.pi" not in text or path.name == "bounds.py", path
