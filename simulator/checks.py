@@ -19,13 +19,18 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from simulator.bounds import Box, bounding_box, entity_box, euler_quat
+from simulator.bounds import Box, bounding_box, entity_box, euler_quat, volume
 from simulator.limits import LIMITS, LimitError, default_mass, norm
+from simulator.materials import material_mass
 
 Path = tuple[str | int, ...]
 Event = Any
 """An event of :data:`simulator.scene.Event` (this module reads them by ``type``; the scene imports it)."""
 
+GROUND_ID = "ground"
+"""The floor's reserved id: set_property on it changes the floor's surface and colour."""
+GROUND_PROPERTIES = ("color", "friction", "material", "bounciness")
+"""What set_property may change on the ground."""
 OVERLAP_TOLERANCE = 0.005
 """A spawn may interpenetrate an existing body by at most this much (m)."""
 
@@ -73,23 +78,37 @@ def path_text(path: Path) -> str:
 
 @dataclass
 class Body:
-    """What the checks know of an entity: held or free, its mass, and its bounds when known."""
+    """What the checks know of an entity: held or free, its mass and volume, its bounds when known."""
 
     fixed: bool
     mass: float
     box: Box | None = None
+    volume: float = 0.0
+    """m³: a new material's mass is its density times this."""
 
 
 def spec_body(e: Any, *, with_box: bool = True) -> Body:
     """The checks' view of an entity as a scene file (or a spawn) describes it (an :class:`EntitySpec`)."""
-    mass = e.mass if e.mass is not None else default_mass(e.shape, e.size)
+    vol = volume(e.shape, e.size)
+    if e.mass is not None:
+        mass = e.mass
+    else:
+        mass = material_mass(e.material, vol) if getattr(e, "material", None) else default_mass(e.shape, e.size)
     box = bounding_box(e.shape, e.size, e.position, euler_quat(e.orientation)) if with_box else None
-    return Body(e.fixed, mass, box)
+    return Body(e.fixed, mass, box, vol)
 
 
 def state_bodies(entities: Mapping[str, Any]) -> dict[str, Body]:
     """The checks' view of exported entity states (:class:`simulator.state.EntityState`)."""
-    return {eid: Body(e.fixed, e.mass, entity_box(e)) for eid, e in entities.items()}
+    return {eid: Body(e.fixed, e.mass, entity_box(e), volume(e.shape, e.size)) for eid, e in entities.items()}
+
+
+def mass_problem(mass: float, material_name: str) -> str | None:
+    """Why a body of `material_name` weighing `mass` kg (density x volume) is beyond the mass limits."""
+    if LIMITS.min_mass <= mass <= LIMITS.max_mass:
+        return None
+    return (f"a body this size of {material_name} weighs {mass:.4g} kg, beyond the limits "
+            f"[{LIMITS.min_mass:g}, {LIMITS.max_mass:g}] kg; give a mass or change the size")
 
 
 def check_events(events: Sequence[Event], bodies: dict[str, Body], base: Path = ("events",)) -> list[Problem]:
@@ -115,6 +134,8 @@ def event_problems(ev: Event, bodies: dict[str, Body], path: Path, earlier: Mapp
     if ev.type == "spawn":
         return _spawn_problems(ev.entity, bodies, (*path, "entity"), earlier.get(ev.entity.id) == "spawned")
     where = path_text(path)
+    if ev.type == "set_property" and ev.entity == GROUND_ID:
+        return _ground_problems(ev, path)
     if ev.entity not in bodies:
         gone = earlier.get(ev.entity) == "removed"
         known = ", ".join(sorted(bodies)) or "none"
@@ -127,7 +148,22 @@ def event_problems(ev: Event, bodies: dict[str, Body], path: Path, earlier: Mapp
         return [Problem(code="fixed_body", path=(*path, "entity"), value=ev.entity,
                         message=f"{where}: {kind} on fixed entity {ev.entity!r} has no effect; release it first "
                                 "with set_property fixed: false, or pick a free entity")]
+    if kind == "set_property" and ev.material is not None and ev.mass is None:
+        problem = mass_problem(material_mass(ev.material, body.volume), ev.material)
+        if problem:
+            return [Problem(code="too_heavy_or_light", path=(*path, "material"), value=ev.material,
+                            message=f"{path_text((*path, 'material'))}: {problem}")]
     return _effect_problems(ev, body, path)
+
+
+def _ground_problems(ev: Event, path: Path) -> list[Problem]:
+    """set_property on the ground changes only the floor's surface and colour."""
+    other = sorted(set(ev.model_dump(exclude={"type", "entity"}, exclude_none=True)) - set(GROUND_PROPERTIES))
+    if not other:
+        return []
+    return [Problem(code="not_for_ground", path=(*path, other[0]), value=other,
+                    message=f"{path_text(path)}: set_property on the ground cannot change {', '.join(other)}; the "
+                            f"ground takes {', '.join(GROUND_PROPERTIES)} only")]
 
 
 def _effect_problems(ev: Event, body: Body, path: Path) -> list[Problem]:
@@ -188,12 +224,14 @@ def apply_to_bodies(ev: Event, bodies: dict[str, Body], earlier: dict[str, str] 
         del bodies[ev.entity]
         if earlier is not None:
             earlier[ev.entity] = "removed"
-    elif ev.type == "set_property":
+    elif ev.type == "set_property" and ev.entity != GROUND_ID:
         body = bodies[ev.entity]
         if ev.fixed is not None:
             body.fixed = ev.fixed
         if ev.mass is not None:
             body.mass = ev.mass
+        elif ev.material is not None:
+            body.mass = material_mass(ev.material, body.volume)
 
 
 def schema_problems(exc: ValidationError, base: Path, tags: Sequence[str] = ()) -> list[Problem]:

@@ -12,12 +12,15 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from simulator.checks import Body, apply_to_bodies, event_problems, spec_body
+from simulator.bounds import volume
+from simulator.checks import GROUND_ID, Body, apply_to_bodies, event_problems, mass_problem, spec_body
 from simulator.limits import LIMITS, LimitError, capped_norm, finite_vector, within_world
+from simulator.materials import check_material, material_mass, materials
 
 SCENE_SCHEMA_VERSION = 1
 
 ID_PATTERN = r"^[a-z0-9_-]+$"
+"""The floor plane's id: reserved (no entity may take it); set_property on it changes the floor."""
 HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 Shape = Literal["box", "sphere", "cylinder", "capsule"]
@@ -46,6 +49,7 @@ def _speed(v: tuple[float, ...]) -> tuple[float, ...]:
 
 Mass = Annotated[float, Field(ge=LIMITS.min_mass, le=LIMITS.max_mass, allow_inf_nan=False)]
 Friction = Annotated[float, Field(ge=0, le=LIMITS.max_friction, allow_inf_nan=False)]
+Bounciness = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 
 Vec3 = Annotated[tuple[float, float, float], Field(description="[x, y, z]")]
 
@@ -78,14 +82,35 @@ class EntitySpec(Strict):
     color: str = "#808080"
     """Display colour as '#rrggbb'."""
     friction: Friction | None = None
-    """Sliding friction coefficient; MuJoCo's default (1.0) when omitted."""
+    """Sliding friction coefficient; the material's, else MuJoCo's default (1.0), when omitted."""
+    material: str | None = None
+    """What it is made of (a name in simulator/materials.yaml: wood, rubber, ice, ...): sets its
+    friction, bounciness, density (when no mass is given) and colour (when no colour is given)."""
+    bounciness: Bounciness | None = None
+    """0 (dead) .. 1 (a superball); the material's, else 0 (MuJoCo's default contact), when omitted."""
     description: str = Field(default="", max_length=LIMITS.max_text_chars)
     """What the thing looks like, in words; kept verbatim in captions."""
 
+    _check_material = field_validator("material")(lambda v: check_material(v))
     _check_position = field_validator("position")(lambda v: within_world(v))
     _check_orientation = field_validator("orientation")(lambda v: _finite(v))
     _check_velocity = field_validator("velocity")(lambda v: _speed(v))
     _check_color = field_validator("color")(lambda v: check_color(v))
+
+    @field_validator("id")
+    @classmethod
+    def _not_ground(cls, v: str) -> str:
+        if v == GROUND_ID:
+            raise ValueError(f"id {v!r} is reserved for the floor; choose another id")
+        return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _material_colour(cls, data):
+        """A body of a known material and no colour takes the material's typical colour."""
+        if isinstance(data, dict) and "color" not in data and data.get("material") in materials():
+            return {**data, "color": materials()[data["material"]].colour}
+        return data
 
     @model_validator(mode="after")
     def _check_size(self) -> EntitySpec:
@@ -98,6 +123,10 @@ class EntitySpec(Strict):
                              f"got {list(self.size)}", "bad_size")
         if self.fixed and any(self.velocity):
             raise ValueError("a fixed entity cannot have a velocity; drop velocity or set fixed: false")
+        if self.material and self.mass is None:
+            problem = mass_problem(material_mass(self.material, volume(self.shape, self.size)), self.material)
+            if problem:
+                raise ValueError(problem)
         return self
 
 
@@ -175,10 +204,16 @@ class SetPropertyEvent(Strict):
     """New sliding friction coefficient."""
     fixed: bool | None = None
     """true holds the body where it is now; false releases it to fall."""
+    material: str | None = None
+    """New material: its friction, bounciness and (unless `mass` is given) its density apply; the
+    colour stays unless `color` is given. On the ground: the floor's friction and bounciness."""
+    bounciness: Bounciness | None = None
+    """New bounciness, 0 (dead) .. 1 (a superball)."""
     description: str | None = Field(default=None, max_length=LIMITS.max_text_chars)
     """New description in words."""
 
     _check_color = field_validator("color")(lambda v: v if v is None else check_color(v))
+    _check_material = field_validator("material")(lambda v: check_material(v))
 
 
 Event = Annotated[
@@ -240,10 +275,15 @@ class GroundSpec(Strict):
 
     color: str = "#b8b2a7"
     """Floor colour as '#rrggbb'."""
-    friction: Friction = 1.0
-    """Floor sliding friction."""
+    friction: Friction | None = None
+    """Floor sliding friction; the material's, else 1.0, when omitted."""
+    material: str | None = None
+    """What the floor is made of (a name in simulator/materials.yaml): its friction and bounciness."""
+    bounciness: Bounciness | None = None
+    """0 (dead, the default) .. 1 (a trampoline-like floor)."""
 
     _check_color = field_validator("color")(lambda v: check_color(v))
+    _check_material = field_validator("material")(lambda v: check_material(v))
 
 
 class StepSpec(Strict):

@@ -9,19 +9,26 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from simulator._mujoco import mujoco
+from simulator.bounds import volume
 from simulator.scene import (
+    GROUND_ID,
     ApplyForceEvent,
     ApplyImpulseEvent,
     EntitySpec,
     Event,
+    GroundSpec,
     RemoveEvent,
     Scene,
     SetPropertyEvent,
     SetVelocityEvent,
     SpawnEvent,
 )
+from simulator.build import (
+    base_spec, entity_surface, euler_to_quat, geom_size, ground_surface, ground_texture, hex_to_rgba, set_surface,
+    sync_floor_pairs,
+)
 from simulator.checks import Body, Problem, check_events, state_bodies
-from simulator.build import GROUND_ID, base_spec, euler_to_quat, geom_size, hex_to_rgba
+from simulator.materials import material
 from simulator.divergence import DivergenceError, WorldError, check_divergence, clear_warnings, one_line
 from simulator.state import EntityState, WorldState
 
@@ -59,8 +66,10 @@ class World:
         self._step = 0
         self.model_version = 0
         self.entities: dict[str, EntitySpec] = {e.id: e for e in scene.entities}
+        self.ground: GroundSpec = scene.ground
         self._forces: dict[str, tuple[np.ndarray, int]] = {}
         self._quat_override: dict[str, np.ndarray] = {}
+        self._restored: bytes | None = None
         self._build()
         for e in self.entities.values():
             self._set_linear_velocity(e.id, e.velocity)
@@ -69,9 +78,10 @@ class World:
     # ---- building -------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.spec = base_spec(self.scene)
+        self.spec = base_spec(self.scene, self.ground)
         for e in self.entities.values():
             self._add_body(e, quat=self._quat_override.get(e.id))
+        sync_floor_pairs(self.spec, list(self.entities.values()), self.ground, self.scene.physics.timestep)
         try:
             self.model = self.spec.compile()
         except ValueError as exc:
@@ -90,17 +100,20 @@ class World:
         geom = body.add_geom(
             name=e.id, type=_GEOM_TYPES[e.shape], size=geom_size(e), rgba=hex_to_rgba(e.color),
         )
-        if e.friction is not None:
-            geom.friction = [e.friction, 0.005, 0.0001]
+        set_surface(geom, entity_surface(e, self.scene.physics.timestep))
         if e.mass is not None:
             geom.mass = e.mass
+        elif e.material:
+            geom.density = material(e.material).density
 
     def _recompile(self) -> None:
+        sync_floor_pairs(self.spec, list(self.entities.values()), self.ground, self.scene.physics.timestep)
         try:
             self.model, self.data = self.spec.recompile(self.model, self.data)
         except ValueError as exc:
             raise WorldError(f"the world does not compile in MuJoCo after this step's events: {one_line(exc)}") from None
         self.model_version += 1
+        self._restored = None
         self._index()
 
     def _index(self) -> None:
@@ -147,7 +160,8 @@ class World:
         if any(ev.type == "spawn" for ev in events):  # where a spawn lands matters: the bodies' bounds
             bodies = state_bodies(self.state().entities)
         else:
-            bodies = {eid: Body(e.fixed, self.mass(eid)) for eid, e in self.entities.items()}
+            bodies = {eid: Body(e.fixed, self.mass(eid), volume=volume(e.shape, e.size))
+                      for eid, e in self.entities.items()}
         return check_events(events, bodies)
 
     @property
@@ -197,38 +211,62 @@ class World:
 
     def _set_property(self, ev: SetPropertyEvent) -> None:
         eid = ev.entity
+        self._restored = None  # the model (or the entity specs) no longer match the last restore
+        if eid == GROUND_ID:
+            self._set_ground(ev)
+            return
         spec_entity = self.entities[eid]
         changes = ev.model_dump(exclude={"type", "entity"}, exclude_none=True)
+        if "material" in changes:
+            # the new material governs the surface (and the mass, unless one is given)
+            changes.setdefault("friction", None)
+            changes.setdefault("bounciness", None)
+            changes.setdefault("mass", material(ev.material).density * volume(spec_entity.shape, spec_entity.size))
         geom = self.spec.geom(eid)
         g = self._geom[eid]
         if "color" in changes:
             geom.rgba = hex_to_rgba(ev.color)
             self.model.geom_rgba[g] = geom.rgba
-        if "friction" in changes:
-            geom.friction = [ev.friction, 0.005, 0.0001]
-            self.model.geom_friction[g] = geom.friction
-        needs_recompile = "mass" in changes
-        if needs_recompile:
-            geom.mass = ev.mass
+        needs_recompile = bool({"mass", "friction", "material", "bounciness"} & set(changes))
+        if "mass" in changes:
+            geom.mass = changes["mass"]
         if "fixed" in changes and ev.fixed != spec_entity.fixed:
-            # The body's spec frame moves to where it is now; the entity spec follows, so that a
-            # snapshot rebuilds exactly this model.
-            pos, quat = self.pose(eid)
-            body = self.spec.body(eid)
-            body.pos, body.quat = list(pos), list(quat)
-            if ev.fixed:
-                self.spec.delete(self.spec.joint(eid))
-                self._forces.pop(eid, None)
-            else:
-                body.add_freejoint(name=eid)
-            changes["position"] = tuple(float(x) for x in pos)
-            self._quat_override[eid] = quat
+            self._hold_or_release(eid, ev.fixed, changes)
             needs_recompile = True
         self.entities[eid] = spec_entity.model_copy(update=changes)
+        set_surface(geom, entity_surface(self.entities[eid], self.scene.physics.timestep))
         if needs_recompile:
             self._recompile()
             if ev.fixed is False:
                 self._set_linear_velocity(eid, (0.0, 0.0, 0.0))
+
+    def _hold_or_release(self, eid: str, fixed: bool, changes: dict) -> None:
+        """Fix the body where it is now, or give it a free joint there. The body's spec frame moves to
+        where it is now; the entity spec follows, so that a snapshot rebuilds exactly this model."""
+        pos, quat = self.pose(eid)
+        body = self.spec.body(eid)
+        body.pos, body.quat = list(pos), list(quat)
+        if fixed:
+            self.spec.delete(self.spec.joint(eid))
+            self._forces.pop(eid, None)
+        else:
+            body.add_freejoint(name=eid)
+        changes["position"] = tuple(float(x) for x in pos)
+        self._quat_override[eid] = quat
+
+    def _set_ground(self, ev: SetPropertyEvent) -> None:
+        """Change the floor: its material, friction, bounciness and colour (a new material resets
+        the friction and bounciness to the material's unless the event gives them)."""
+        changes = ev.model_dump(include={"color", "friction", "material", "bounciness"}, exclude_none=True)
+        if "material" in changes:
+            changes.setdefault("friction", None)
+            changes.setdefault("bounciness", None)
+        self.ground = self.ground.model_copy(update=changes)
+        set_surface(self.spec.geom(GROUND_ID), ground_surface(self.ground, self.scene.physics.timestep))
+        if "color" in changes:
+            self.spec.delete(self.spec.texture("ground"))
+            ground_texture(self.spec, self.ground.color)
+        self._recompile()
 
     # ---- time -----------------------------------------------------------------------------
 
@@ -280,7 +318,7 @@ class World:
             entities[eid] = EntityState(
                 shape=e.shape, size=e.size, position=_r(pos), orientation=_r(quat), velocity=_r(vel),
                 angular_velocity=_r(ang), mass=round(self.mass(eid), 6), color=e.color, fixed=e.fixed,
-                description=e.description,
+                description=e.description, material=e.material,
             )
         return WorldState(step=self._step, time=round(float(self.data.time), 9), entities=entities)
 
@@ -312,6 +350,7 @@ class World:
             "entities": [e.model_dump(mode="json") for e in self.entities.values()],
             "quats": {eid: list(map(float, q)) for eid, q in self._quat_override.items()},
             "forces": {eid: [list(map(float, f)), left] for eid, (f, left) in self._forces.items()},
+            "ground": self.ground.model_dump(mode="json"),
         }
         blob = json.dumps(header, sort_keys=True).encode()
         state = np.empty(mujoco.mj_stateSize(self.model, _STATE_SIG))
@@ -319,31 +358,45 @@ class World:
         return SNAPSHOT_MAGIC + struct.pack("<I", len(blob)) + blob + state.tobytes()
 
     def restore(self, snapshot: bytes) -> None:
-        """Return exactly to a state taken by :meth:`snapshot` on a world of the same scene."""
-        if not snapshot.startswith(SNAPSHOT_MAGIC) or len(snapshot) < 8:
-            raise SnapshotError("not a Callosum snapshot (bad magic bytes)")
-        (n,) = struct.unpack("<I", snapshot[4:8])
-        try:
-            header = json.loads(snapshot[8 : 8 + n])
-        except ValueError as exc:
-            raise SnapshotError(f"snapshot header is damaged: {exc}") from None
-        if header.get("version") != SNAPSHOT_VERSION or header.get("scene") != self.scene.name:
-            raise SnapshotError(
-                f"snapshot is of scene {header.get('scene')!r} (version {header.get('version')}), "
-                f"this world is {self.scene.name!r} (version {SNAPSHOT_VERSION})"
-            )
-        entities = {d["id"]: EntitySpec.model_validate(d) for d in header["entities"]}
-        self.entities = entities
-        self._quat_override = {eid: np.asarray(q) for eid, q in header["quats"].items()}
-        self._build()
-        state = np.frombuffer(snapshot[8 + n :], dtype=np.float64)
+        """Return exactly to a state taken by :meth:`snapshot` on a world of the same scene.
+
+        When the model has not changed since the last restore of a snapshot with the same bodies
+        (the same header), only the integration state is set: imagining many candidates from one
+        snapshot costs no rebuild."""
+        header, blob, state = _split_snapshot(snapshot, self.scene.name)
+        if blob != self._restored:
+            self._restored = None
+            self.entities = {d["id"]: EntitySpec.model_validate(d) for d in header["entities"]}
+            self._quat_override = {eid: np.asarray(q) for eid, q in header["quats"].items()}
+            self.ground = GroundSpec.model_validate(header["ground"]) if "ground" in header else self.scene.ground
+            self._build()
+            self.model_version += 1
         if state.size != mujoco.mj_stateSize(self.model, _STATE_SIG):
             raise SnapshotError("snapshot state size does not match its model; the file is truncated")
         mujoco.mj_setState(self.model, self.data, state, _STATE_SIG)
         self._forces = {eid: (np.asarray(f), left) for eid, (f, left) in header["forces"].items()}
         self._step = header["step"]
-        self.model_version += 1
+        self._restored = blob
         mujoco.mj_forward(self.model, self.data)
+
+def _split_snapshot(snapshot: bytes, scene: str) -> tuple[dict, bytes, np.ndarray]:
+    """The header (parsed), the header's bytes and the integration state of a snapshot of `scene`."""
+    if not snapshot.startswith(SNAPSHOT_MAGIC) or len(snapshot) < 8:
+        raise SnapshotError("not a Callosum snapshot (bad magic bytes)")
+    (n,) = struct.unpack("<I", snapshot[4:8])
+    blob = bytes(snapshot[8 : 8 + n])
+    try:
+        header = json.loads(blob)
+    except ValueError as exc:
+        raise SnapshotError(f"snapshot header is damaged: {exc}") from None
+    if header.get("version") != SNAPSHOT_VERSION or header.get("scene") != scene:
+        raise SnapshotError(
+            f"snapshot is of scene {header.get('scene')!r} (version {header.get('version')}), "
+            f"this world is {scene!r} (version {SNAPSHOT_VERSION})"
+        )
+    if len(snapshot) - 8 - n < 0 or (len(snapshot) - 8 - n) % 8:
+        raise SnapshotError("snapshot state size does not match its model; the file is truncated")
+    return header, blob, np.frombuffer(snapshot[8 + n :], dtype=np.float64)
 
 
 def _r(v) -> tuple[float, ...]:
