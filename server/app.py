@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from agent.turns.sessions import default_db_path
+from agent.turns.sessions import default_db
 from server import routes
 from server.guard import EdgeGuard
 from server.manager import SessionManager
@@ -36,7 +36,7 @@ class ServerConfig:
     """How a server runs; ``server_key`` guards creating, opening and listing sessions."""
 
     scenes_dir: Path
-    db: Path | None = None
+    db: str | Path | None = None
     """The session database (None: ``callosum interact``'s default)."""
     server_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     planner: object = None
@@ -60,7 +60,7 @@ def _error_body(code: str, message: str, field=None, value=None) -> dict:
 
 def create_app(config: ServerConfig) -> FastAPI:
     """The server's ASGI app: the session manager, the routers, the error handlers, the web client."""
-    manager = SessionManager(config.scenes_dir, config.db or default_db_path(), planner=config.planner,
+    manager = SessionManager(config.scenes_dir, config.db or default_db(), planner=config.planner,
                              preset=config.preset, size=config.size, max_sessions=config.max_sessions,
                              pace=config.pace, scale=config.scale)
 

@@ -15,9 +15,10 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to bind (loopback by default)."),
     port: int = typer.Option(8000, help="TCP port."),
     scenes_dir: Path = typer.Option(Path("scenes"), help="Folder of scene YAML files sessions may use."),
-    db: Optional[Path] = typer.Option(None, "--db", help="Session database; sessions are saved there and can be "
-                                      "reopened after a restart (default: $CALLOSUM_HOME/sessions.db or the "
-                                      "user data dir, as for interact)."),
+    db: Optional[str] = typer.Option(None, "--db", help="Session database; sessions are saved there and can be "
+                                     "reopened after a restart: a SQLite file, or postgresql://USER@HOST:PORT/DBNAME "
+                                     "shared by several servers (default: $CALLOSUM_DB, else "
+                                     "$CALLOSUM_HOME/sessions.db or the user data dir, as for interact)."),
     preset: str = typer.Option("fast", help="Geometry render preset for streamed frames: fast or quality."),
     size: Optional[str] = typer.Option(None, metavar="WxH", help="Streamed frame size per eye, e.g. 960x720 "
                                        "(default: twice each scene's render size, e.g. 640x480). A session "
