@@ -34,9 +34,10 @@ _SCHEMA_LOCK = 0x63616C6F  # advisory lock id taken while the schema is created 
 LEASES_DDL = ("CREATE TABLE IF NOT EXISTS callosum_leases (name TEXT PRIMARY KEY, generation INTEGER NOT NULL, "
               "owner TEXT NOT NULL, label TEXT NOT NULL, pid INTEGER NOT NULL, host TEXT NOT NULL, "
               "instance TEXT NOT NULL, backend_pid INTEGER NOT NULL, backend_start TIMESTAMPTZ, "
-              "since TIMESTAMPTZ NOT NULL, heartbeat TIMESTAMPTZ NOT NULL, released BOOLEAN NOT NULL)")
+              "since TIMESTAMPTZ NOT NULL, heartbeat TIMESTAMPTZ NOT NULL, ttl DOUBLE PRECISION NOT NULL, "
+              "released BOOLEAN NOT NULL)")
 _HOLDER = ("SELECT generation, owner, label, pid, host, extract(epoch FROM since)::float8 AS since, released, "
-           "(NOT released AND heartbeat > clock_timestamp() - make_interval(secs => %s) AND EXISTS ("
+           "(NOT released AND heartbeat > clock_timestamp() - make_interval(secs => ttl) AND EXISTS ("
            "SELECT 1 FROM pg_stat_activity a WHERE a.pid = l.backend_pid AND (a.backend_start IS NULL "
            "OR l.backend_start IS NULL OR a.backend_start = l.backend_start))) AS live "
            "FROM callosum_leases l WHERE name = %s")
@@ -45,8 +46,8 @@ _ME = "(SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())
 
 def read_holder(cur: psycopg.Cursor, name: str, *, lock: bool = False) -> Holder | None:
     """The lease row of `name` (locked until the transaction ends with `lock`), liveness judged by the
-    database's clock."""
-    row = cur.execute(_HOLDER + (" FOR UPDATE OF l" if lock else ""), (LEASE_TTL_S, name)).fetchone()
+    database's clock against the TTL its holder set."""
+    row = cur.execute(_HOLDER + (" FOR UPDATE OF l" if lock else ""), (name,)).fetchone()
     if row is None:
         return None
     return Holder(**row) if isinstance(row, dict) else Holder(*row)
@@ -84,15 +85,15 @@ class PostgresLeases(LeaseTable):
     def acquire(self, name: str, label: str, *, take_over: bool = False) -> Lease:
         with self._transaction() as cur:
             cur.execute("INSERT INTO callosum_leases VALUES (%s, 0, '', '', 0, '', '', 0, NULL, clock_timestamp(), "
-                        "clock_timestamp(), TRUE) ON CONFLICT (name) DO NOTHING", (name,))
+                        "clock_timestamp(), 0, TRUE) ON CONFLICT (name) DO NOTHING", (name,))
             held = read_holder(cur, name, lock=True)
             if held.live and not take_over:
                 raise SessionBusy(held.describe(name))
             lease = new_lease(name, held.generation + 1)
             cur.execute(f"UPDATE callosum_leases SET generation = %s, owner = %s, label = %s, pid = %s, host = %s, "
                         f"instance = %s, backend_pid = pg_backend_pid(), backend_start = {_ME}, "
-                        f"since = clock_timestamp(), heartbeat = clock_timestamp(), released = FALSE WHERE name = %s",
-                        (lease.generation, lease.owner, label, os.getpid(), HOST, INSTANCE, name))
+                        f"since = clock_timestamp(), heartbeat = clock_timestamp(), ttl = %s, released = FALSE WHERE name = %s",
+                        (lease.generation, lease.owner, label, os.getpid(), HOST, INSTANCE, LEASE_TTL_S, name))
         return lease
 
     def release(self, lease: Lease) -> None:
