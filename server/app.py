@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import secrets
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -33,12 +34,13 @@ WEB_DIR = Path(__file__).parent / "web"
 
 @dataclass
 class ServerConfig:
-    """How a server runs; ``server_key`` guards creating, opening and listing sessions."""
+    """How a server runs; ``server_key`` guards creating, opening and listing sessions (``CALLOSUM_SERVER_KEY``
+    gives several servers sharing one session database the same key; else a random one)."""
 
     scenes_dir: Path
     db: str | Path | None = None
     """The session database (None: ``callosum interact``'s default)."""
-    server_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    server_key: str = field(default_factory=lambda: os.environ.get("CALLOSUM_SERVER_KEY") or secrets.token_urlsafe(24))
     planner: object = None
     preset: str = "fast"
     size: tuple[int, int] | None = None

@@ -32,6 +32,7 @@ def serve(
     api_key: Optional[str] = opts.API_KEY,
     structured: Optional[str] = opts.STRUCTURED,
     plan_format: str = opts.PLAN_FORMAT,
+    planner_timeout: Optional[float] = opts.PLANNER_TIMEOUT,
 ) -> None:
     """Serve sessions to browsers and WebXR headsets; prints the URL to open."""
     try:
@@ -55,7 +56,7 @@ def serve(
     for origin in allow_origin or []:
         if not normal_origin(origin):
             opts.fail(f"--allow-origin {origin!r} is not an origin; give scheme://host[:port], e.g. https://example.org")
-    turn_planner = opts.make_planner(planner, base_url, model, api_key, 0, structured, plan_format)
+    turn_planner = opts.make_planner(planner, base_url, model, api_key, 0, structured, plan_format, planner_timeout)
     try:
         run_server(host, port, scenes_dir, db=db, planner=turn_planner, preset=preset, size=stream_size,
                    allow_origins=tuple(allow_origin or ()),

@@ -55,6 +55,7 @@ def interact(
     api_key: Optional[str] = opts.API_KEY,
     structured: Optional[str] = opts.STRUCTURED,
     plan_format: str = opts.PLAN_FORMAT,
+    planner_timeout: Optional[float] = opts.PLANNER_TIMEOUT,
     preset: str = typer.Option("fast", help="Geometry render preset for a new session: fast or quality."),
     duration: float = typer.Option(1.0, help="Seconds simulated per turn."),
     take_over: bool = typer.Option(False, "--take-over", help="Drive the session even if another process "
@@ -84,7 +85,7 @@ def interact(
         opts.fail(f"--session {session!r} plays scene {database.info(session).scene.name!r}, not {scene.name!r}; "
                   f"drop SCENE to resume it, or pick a new --session name")
     seed = _guard(database.info, session).scene.seed
-    turn_planner = opts.make_planner(planner, base_url, model, api_key, seed, structured, plan_format)
+    turn_planner = opts.make_planner(planner, base_url, model, api_key, seed, structured, plan_format, planner_timeout)
     try:
         import readline  # noqa: F401  (line editing and history in a real terminal)
     except ImportError:
@@ -192,6 +193,7 @@ def replay(
     api_key: Optional[str] = opts.API_KEY,
     structured: Optional[str] = opts.STRUCTURED,
     plan_format: str = opts.PLAN_FORMAT,
+    planner_timeout: Optional[float] = opts.PLANNER_TIMEOUT,
 ) -> None:
     """Re-simulate a session from its recorded plans (no model calls) and check it is bit-identical."""
     from agent.turns.replay import replan
@@ -202,7 +204,7 @@ def replay(
         if not into:
             opts.fail("--replan-from needs --into NEW_NAME for the re-planned fork")
         seed = _guard(database.info, name).scene.seed
-        turn_planner = opts.make_planner(planner, base_url, model, api_key, seed, structured, plan_format)
+        turn_planner = opts.make_planner(planner, base_url, model, api_key, seed, structured, plan_format, planner_timeout)
         states = _guard(replan, database, name, into, replan_from, turn_planner,
                         on_turn=lambda t: opts.console.print(f"turn {t.step}: {t.narration}", highlight=False))
         opts.console.print(f"re-planned {len(states)} turns into {into}")

@@ -9,6 +9,7 @@ file), and forking copies one into a new thread.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import time
@@ -253,6 +254,8 @@ class Session:
         self.scene = self.info.scene
         db.chain(name)  # a damaged session fails here, with a clear message, before anything is taken
         label = driver or f"{Path(sys.argv[0]).name or 'python'}"
+        if os.environ.get("CALLOSUM_ADVERTISE"):  # where this process takes clients (several servers)
+            label += f" at {os.environ['CALLOSUM_ADVERTISE']}"
         try:
             self.lease = db.leases.acquire(name, label, take_over=take_over)
         except db.backend.errors as exc:
