@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import secrets
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from agent.turns.sessions import default_db_path
+from agent.turns.sessions import default_db
 from server import routes
 from server.guard import EdgeGuard
 from server.manager import SessionManager
@@ -33,12 +34,13 @@ WEB_DIR = Path(__file__).parent / "web"
 
 @dataclass
 class ServerConfig:
-    """How a server runs; ``server_key`` guards creating, opening and listing sessions."""
+    """How a server runs; ``server_key`` guards creating, opening and listing sessions (``CALLOSUM_SERVER_KEY``
+    gives several servers sharing one session database the same key; else a random one)."""
 
     scenes_dir: Path
-    db: Path | None = None
+    db: str | Path | None = None
     """The session database (None: ``callosum interact``'s default)."""
-    server_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    server_key: str = field(default_factory=lambda: os.environ.get("CALLOSUM_SERVER_KEY") or secrets.token_urlsafe(24))
     planner: object = None
     preset: str = "fast"
     size: tuple[int, int] | None = None
@@ -60,7 +62,7 @@ def _error_body(code: str, message: str, field=None, value=None) -> dict:
 
 def create_app(config: ServerConfig) -> FastAPI:
     """The server's ASGI app: the session manager, the routers, the error handlers, the web client."""
-    manager = SessionManager(config.scenes_dir, config.db or default_db_path(), planner=config.planner,
+    manager = SessionManager(config.scenes_dir, config.db or default_db(), planner=config.planner,
                              preset=config.preset, size=config.size, max_sessions=config.max_sessions,
                              pace=config.pace, scale=config.scale)
 

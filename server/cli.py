@@ -15,9 +15,10 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to bind (loopback by default)."),
     port: int = typer.Option(8000, help="TCP port."),
     scenes_dir: Path = typer.Option(Path("scenes"), help="Folder of scene YAML files sessions may use."),
-    db: Optional[Path] = typer.Option(None, "--db", help="Session database; sessions are saved there and can be "
-                                      "reopened after a restart (default: $CALLOSUM_HOME/sessions.db or the "
-                                      "user data dir, as for interact)."),
+    db: Optional[str] = typer.Option(None, "--db", help="Session database; sessions are saved there and can be "
+                                     "reopened after a restart: a SQLite file, or postgresql://USER@HOST:PORT/DBNAME "
+                                     "shared by several servers (default: $CALLOSUM_DB, else "
+                                     "$CALLOSUM_HOME/sessions.db or the user data dir, as for interact)."),
     preset: str = typer.Option("fast", help="Geometry render preset for streamed frames: fast or quality."),
     size: Optional[str] = typer.Option(None, metavar="WxH", help="Streamed frame size per eye, e.g. 960x720 "
                                        "(default: twice each scene's render size, e.g. 640x480). A session "
@@ -31,6 +32,7 @@ def serve(
     api_key: Optional[str] = opts.API_KEY,
     structured: Optional[str] = opts.STRUCTURED,
     plan_format: str = opts.PLAN_FORMAT,
+    planner_timeout: Optional[float] = opts.PLANNER_TIMEOUT,
 ) -> None:
     """Serve sessions to browsers and WebXR headsets; prints the URL to open."""
     try:
@@ -54,7 +56,7 @@ def serve(
     for origin in allow_origin or []:
         if not normal_origin(origin):
             opts.fail(f"--allow-origin {origin!r} is not an origin; give scheme://host[:port], e.g. https://example.org")
-    turn_planner = opts.make_planner(planner, base_url, model, api_key, 0, structured, plan_format)
+    turn_planner = opts.make_planner(planner, base_url, model, api_key, 0, structured, plan_format, planner_timeout)
     try:
         run_server(host, port, scenes_dir, db=db, planner=turn_planner, preset=preset, size=stream_size,
                    allow_origins=tuple(allow_origin or ()),

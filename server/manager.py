@@ -42,7 +42,7 @@ class SessionLookupError(LookupError):
 class SessionManager:
     """Sessions live in ``db`` (they outlive the server); ``sessions`` holds the open ones."""
 
-    def __init__(self, scenes_dir: Path, db_path: Path, *, planner=None, preset: str = "fast",
+    def __init__(self, scenes_dir: Path, db_path: str | Path, *, planner=None, preset: str = "fast",
                  size: tuple[int, int] | None = None, max_sessions: int = 64, pace: bool = True,
                  jpeg_quality: int = 80, scale: int = 1):
         """``size``: the streamed frame size of every session (per eye); None streams each session at

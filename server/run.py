@@ -43,14 +43,14 @@ def banner(config: ServerConfig, host: str, port: int) -> str:
     return "\n".join(lines)
 
 
-def serve(host: str, port: int, scenes_dir: Path, *, db: Path | None = None, planner=None, preset: str = "fast",
+def serve(host: str, port: int, scenes_dir: Path, *, db: str | Path | None = None, planner=None, preset: str = "fast",
           size: tuple[int, int] | None = None, scale: int = 2, allow_origins: tuple[str, ...] = (),
           echo=print) -> None:
     import uvicorn
 
-    from agent.turns.sessions import default_db_path
+    from agent.turns.sessions import default_db
 
-    config = ServerConfig(scenes_dir=scenes_dir, db=db or default_db_path(), planner=planner, preset=preset, size=size,
+    config = ServerConfig(scenes_dir=scenes_dir, db=db or default_db(), planner=planner, preset=preset, size=size,
                           scale=scale, allow_origins=tuple(allow_origins), bind_host=host)
     app = create_app(config)
     echo(banner(config, host, port))

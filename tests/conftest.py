@@ -59,3 +59,29 @@ def pytest_sessionfinish(session, exitstatus):
         print("\nCALLOSUM_STRICT=1: whole modules were skipped (a required part is missing):")
         print("\n".join(_skipped_modules))
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# ---- session stores: every session test runs on SQLite and on a real Postgres ------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_base():
+    """The base URL of a throwaway Postgres server for this test run (tests/pg_util.py)."""
+    from tests import pg_util
+
+    why = pg_util.available()
+    if why is not None:
+        pytest.skip(why)
+    pytest.importorskip("psycopg", reason="the postgres extra is not installed (pip install 'callosum[postgres]')")
+    with pg_util.postgres_server() as base:
+        yield base
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_target(request, tmp_path) -> str:
+    """A --db value for an empty session store: a SQLite file, or a fresh Postgres database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "sessions.db")
+    from tests import pg_util
+
+    return pg_util.fresh_database(request.getfixturevalue("postgres_base"))

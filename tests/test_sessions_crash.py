@@ -1,4 +1,5 @@
-"""kill -9 mid-turn, damaged/locked/missing databases, and `callosum interact` driven through a pipe."""
+"""kill -9 mid-turn, damaged/locked/missing/unreachable databases, and `callosum interact` driven through a
+pipe; on SQLite and on Postgres (the `db_target` fixture)."""
 
 import hashlib
 import os
@@ -19,9 +20,9 @@ def _env(tmp_path):
             "COLUMNS": "200"}
 
 
-def _interact(tmp_path, *args):
+def _interact(tmp_path, target, *args):
     return subprocess.Popen(
-        [sys.executable, "-m", "agent", "interact", *args, "--planner", "scripted", "--duration", "0.25"],
+        [sys.executable, "-m", "agent", "interact", *args, "--db", target, "--planner", "scripted", "--duration", "0.25"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
         env=_env(tmp_path),
     )
@@ -46,8 +47,8 @@ def _read_until(proc, needle, timeout=60):
     raise AssertionError(f"never saw {needle!r}; output:\n{seen}")
 
 
-def test_kill_9_mid_turn_resumes_at_last_commit(tmp_path):
-    proc = _interact(tmp_path, str(SCENE_PATH), "--session", "crash")
+def test_kill_9_mid_turn_resumes_at_last_commit(tmp_path, db_target):
+    proc = _interact(tmp_path, db_target, str(SCENE_PATH), "--session", "crash")
     try:
         proc.stdin.write("wait a moment\n")
         proc.stdin.write(':do {"action": "flick", "events": [{"type": "apply_impulse", "entity": "ball", '
@@ -69,11 +70,11 @@ def test_kill_9_mid_turn_resumes_at_last_commit(tmp_path):
             proc.kill()
     assert proc.returncode == -signal.SIGKILL
 
-    with SessionDB(tmp_path / "sessions.db", create=False) as db:
+    with SessionDB(db_target, create=False) as db:
         assert db.head("crash").next != ("observe",)  # the kill did land mid-turn, after a checkpoint
         turns = db.turns("crash")
         assert [t.action for t in turns] == ["wait a moment", "flick"]  # nothing committed was lost
-        with Session(db, "crash") as s:
+        with _open_after_kill(db, "crash") as s:
             assert "a long wait" in s.recovered
             assert s.state["step"] == 2 and s.state["snapshot_sha"].startswith(short_sha)
             s.world_state()
@@ -81,8 +82,8 @@ def test_kill_9_mid_turn_resumes_at_last_commit(tmp_path):
             assert s.turn(req("after the crash", duration=0.25)).step == 2 and s.state["step"] == 3
 
 
-def test_interact_through_a_pipe(tmp_path):
-    proc = _interact(tmp_path, str(SCENE_PATH), "--session", "piped")
+def test_interact_through_a_pipe(tmp_path, db_target):
+    proc = _interact(tmp_path, db_target, str(SCENE_PATH), "--session", "piped")
     out, _ = proc.communicate(":help\nthe ball waits\n:files\n:state\n:rewind 5\n:undo\n:fork piped-b\n:quit\n",
                               timeout=90)
     assert proc.returncode == 0, out
@@ -96,13 +97,13 @@ def test_interact_through_a_pipe(tmp_path):
     assert "forked piped-b from piped at step 0" in out
     assert out.rstrip().endswith("bye")
     # resume by name: the session is where :undo left it
-    proc = _interact(tmp_path, "--session", "piped")
+    proc = _interact(tmp_path, db_target, "--session", "piped")
     out, _ = proc.communicate(":history\n:quit\n", timeout=60)
     assert "session piped (scene ball-off-table) at step 0" in out and proc.returncode == 0
 
 
-def test_interact_do_takes_a_bare_event_and_rejects_unknown_keys(tmp_path):
-    proc = _interact(tmp_path, str(SCENE_PATH), "--session", "pinned")
+def test_interact_do_takes_a_bare_event_and_rejects_unknown_keys(tmp_path, db_target):
+    proc = _interact(tmp_path, db_target, str(SCENE_PATH), "--session", "pinned")
     spawn = '{"type": "spawn", "entity": {"id": "crate", "shape": "box", "size": [0.2, 0.2, 0.2], "position": [2, 0, 0.5]}}'
     script = f':do {{"typo": 1}}\n:do {spawn}\n:state\n:quit\n'
     out, _ = proc.communicate(script, timeout=90)
@@ -110,6 +111,21 @@ def test_interact_do_takes_a_bare_event_and_rejects_unknown_keys(tmp_path):
     assert ":do got unknown key(s) typo; use action, events and duration" in out
     assert "events: spawn crate (box)" in out and "turn 1: " in out
     assert "│ crate" in out  # the spawned box is in the :state table
+
+
+def _open_after_kill(db, name: str, timeout: float = 5.0) -> Session:
+    """Open `name` after its driver was killed: at once on SQLite (its pid is gone); on Postgres as soon
+    as the server has seen the dead driver's connection close (milliseconds)."""
+    from agent.turns.sessions import SessionBusy
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return Session(db, name)
+        except SessionBusy:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def test_missing_db_is_a_clear_error(tmp_path):
@@ -139,3 +155,45 @@ def test_locked_db_is_a_clear_error(tmp_path):
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def test_a_url_of_another_scheme_is_an_error_naming_the_supported_ones(tmp_path):
+    for url in ("mysql://root@127.0.0.1/db", "postgresql:/postgres@127.0.0.1:5432/postgres", "s3://bucket/x"):
+        with pytest.raises(SessionDBError, match=r"is not a supported database URL: use postgresql://.*sqlite:///PATH"):
+            SessionDB(url)
+        r = subprocess.run([sys.executable, "-m", "agent", "sessions", "list", "--db", url], capture_output=True,
+                           text=True, cwd=tmp_path, env=_env(tmp_path), timeout=60)
+        assert r.returncode == 1 and "not a supported database URL" in r.stderr, r.stderr
+    assert list(tmp_path.iterdir()) == []  # no stray SQLite file named like the URL
+    with SessionDB(f"sqlite:///{tmp_path}/x.db") as db:  # the sqlite URL form is a file path
+        assert db.names() == [] and (tmp_path / "x.db").exists()
+
+
+def test_unreachable_postgres_is_a_clear_error(tmp_path):
+    pytest.importorskip("psycopg")
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens there once closed
+    url = f"postgresql://postgres:secret@127.0.0.1:{port}/postgres"
+    with pytest.raises(SessionDBError, match=r"cannot reach Postgres .*start it, or check the host, port") as info:
+        SessionDB(url)
+    assert "secret" not in str(info.value) and ":***@" in str(info.value)
+
+
+def test_callosum_db_names_the_store_everywhere(tmp_path, postgres_base):
+    from tests.pg_util import fresh_database
+
+    url = fresh_database(postgres_base)
+    env = {**_env(tmp_path), "CALLOSUM_DB": url}
+    r = subprocess.run([sys.executable, "-m", "agent", "interact", str(SCENE_PATH), "--session", "env",
+                        "--planner", "scripted", "--duration", "0.25"], input="one turn\n:quit\n",
+                       capture_output=True, text=True, cwd=ROOT, env=env, timeout=90)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = subprocess.run([sys.executable, "-m", "agent", "sessions", "list"], capture_output=True, text=True, cwd=ROOT,
+                       env=env, timeout=60)
+    assert r.returncode == 0 and "env" in r.stdout, r.stdout + r.stderr
+    assert not (tmp_path / "sessions.db").exists()
+    with SessionDB(url, create=False) as db:
+        assert [t.action for t in db.turns("env")] == ["one turn"]

@@ -1,4 +1,4 @@
-"""Rewind, undo, fork, replay and export on real SQLite sessions."""
+"""Rewind, undo, fork, replay and export on real sessions, in SQLite and in Postgres (`db_target`)."""
 
 import json
 
@@ -11,9 +11,9 @@ from tests._sessions_util import KICK, req, scene
 
 
 @pytest.fixture
-def played(tmp_path):
+def played(db_target):
     """A session 'a' with three committed turns (the middle one kicks the ball)."""
-    db = SessionDB(tmp_path / "s.db")
+    db = SessionDB(db_target)
     db.create("a", scene(), "ball-off-table.yaml")
     with Session(db, "a") as s:
         s.turn(req("wait", duration=0.25))

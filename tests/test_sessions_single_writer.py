@@ -1,5 +1,6 @@
 """Single-writer sessions: one driver at a time, a clear error for the second, --take-over, a closed
-driver that can never commit, and kill -9 inside simulate and inside the commit write."""
+driver that can never commit, and kill -9 inside simulate and inside the commit write; on SQLite
+and on Postgres (the `db_target` fixture)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ from tests._sessions_util import ROOT, SCENE_PATH, req
 
 
 @pytest.fixture
-def db(tmp_path):
-    with SessionDB(tmp_path / "sessions.db") as database:
+def db(db_target):
+    with SessionDB(db_target) as database:
         database.create("s", load_scene(SCENE_PATH), str(SCENE_PATH))
         yield database
 
@@ -31,17 +32,17 @@ def _env(tmp_path):
             "COLUMNS": "200"}
 
 
-def _interact(tmp_path, *args):
-    return subprocess.Popen([sys.executable, "-m", "agent", "interact", *args, "--planner", "scripted",
+def _interact(tmp_path, target, *args):
+    return subprocess.Popen([sys.executable, "-m", "agent", "interact", *args, "--db", target, "--planner", "scripted",
                              "--duration", "0.25"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=_env(tmp_path))
 
 
-def _wait_for_step(path, name: str, step: int, timeout: float = 90) -> None:
+def _wait_for_step(target, name: str, step: int, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if path.exists():
-            with SessionDB(path, create=False) as d:
+        if "://" in target or os.path.exists(target):
+            with SessionDB(target, create=False) as d:
                 if d.exists(name) and d.head(name).values.get("step") == step and d.head(name).next == ("observe",):
                     return
         time.sleep(0.2)
@@ -116,20 +117,20 @@ def test_a_closed_drivers_turn_never_commits(db, where):
         assert new.turn(req("and another", duration=0.25)).step == 1
 
 
-def test_a_session_that_never_compiled_leaves_no_row(tmp_path):
+def test_a_session_that_never_compiled_leaves_no_row(db_target):
     from agent.turns.sessions import SessionError
     from simulator.scene import Scene
 
     scene = load_scene(SCENE_PATH)
     broken = Scene.model_construct(**{**dict(scene), "entities": [scene.entities[-1].model_copy(update={"mass": 1e-300})]})
-    with SessionDB(tmp_path / "x.db") as d:
+    with SessionDB(db_target) as d:
         with pytest.raises(SessionError, match="does not compile in MuJoCo"):
             d.create("broken", broken)
         assert d.names() == []
 
 
-def test_damaged_sessions_are_clear_errors_in_show_interact_and_replay(tmp_path):
-    path = tmp_path / "sessions.db"
+def test_damaged_sessions_are_clear_errors_in_show_interact_and_replay(tmp_path, db_target):
+    path = db_target
     with SessionDB(path) as d:
         d._register("hollow", load_scene(SCENE_PATH), str(SCENE_PATH), "fast")  # a row without a checkpoint
     for args in (["sessions", "show", "hollow"], ["replay", "hollow"], ["interact", "--session", "hollow"]):
@@ -145,18 +146,19 @@ def test_damaged_sessions_are_clear_errors_in_show_interact_and_replay(tmp_path)
 # ---- two real drivers ------------------------------------------------------------------------
 
 
-def test_two_interacts_never_interleave(tmp_path):
-    a = _interact(tmp_path, str(SCENE_PATH), "--session", "both")
+def test_two_interacts_never_interleave(tmp_path, db_target):
+    a = _interact(tmp_path, db_target, str(SCENE_PATH), "--session", "both")
     try:
         a.stdin.write("a one\na two\n")
         a.stdin.flush()
-        _wait_for_step(tmp_path / "sessions.db", "both", 2)
-        b = subprocess.run([sys.executable, "-m", "agent", "interact", "--session", "both", "--planner", "scripted"],
+        _wait_for_step(db_target, "both", 2)
+        b = subprocess.run([sys.executable, "-m", "agent", "interact", "--session", "both", "--planner", "scripted",
+                            "--db", db_target],
                            input="b refused\n:quit\n", capture_output=True, text=True, cwd=ROOT,
                            env=_env(tmp_path), timeout=90)
         assert b.returncode == 1 and f"driven by callosum interact (pid {a.pid} on" in b.stderr, b.stderr
         b = subprocess.run([sys.executable, "-m", "agent", "interact", "--session", "both", "--planner", "scripted",
-                            "--duration", "0.25", "--take-over"], input="b one\n:quit\n", capture_output=True,
+                            "--duration", "0.25", "--take-over", "--db", db_target], input="b one\n:quit\n", capture_output=True,
                            text=True, cwd=ROOT, env=_env(tmp_path), timeout=90)
         assert b.returncode == 0, b.stdout + b.stderr
         out, _ = a.communicate("a three\n", timeout=90)
@@ -164,17 +166,17 @@ def test_two_interacts_never_interleave(tmp_path):
     finally:
         if a.poll() is None:
             a.kill()
-    with SessionDB(tmp_path / "sessions.db", create=False) as d:
+    with SessionDB(db_target, create=False) as d:
         assert [t.action for t in d.turns("both")] == ["a one", "a two", "b one"]  # a three was refused, loudly
 
 
-def test_interact_and_server_never_interleave(tmp_path):
+def test_interact_and_server_never_interleave(tmp_path, db_target):
     pytest.importorskip("fastapi")
     from websockets.sync.client import connect
 
     from tests.server_util import auth, live_server, recv_json
 
-    path = tmp_path / "sessions.db"
+    path = db_target
     with live_server(db=path) as srv:
         sess = srv.create("ball-off-table")
         name = sess["session"]
@@ -203,14 +205,14 @@ def test_interact_and_server_never_interleave(tmp_path):
         assert [t.action for t in d.turns(name)] == ["served one", "interact one"]
 
 
-def test_the_server_refuses_a_session_interact_drives_unless_told_to_take_over(tmp_path):
+def test_the_server_refuses_a_session_interact_drives_unless_told_to_take_over(tmp_path, db_target):
     pytest.importorskip("fastapi")
     from tests.server_util import live_server
 
-    path = tmp_path / "sessions.db"
+    path = db_target
     with SessionDB(path) as d:
         d.create("held", load_scene(SCENE_PATH), str(SCENE_PATH))
-    proc = _interact(tmp_path, "--session", "held", "--db", str(path))
+    proc = _interact(tmp_path, path, "--session", "held")
     try:
         proc.stdin.write("held one\n")
         proc.stdin.flush()
@@ -261,18 +263,12 @@ def counting(self, n):
             die()
 World._integrate = counting
 
-class KillingConn:
-    def __init__(self, conn):
-        self._conn = conn
-    def __getattr__(self, name):
-        return getattr(self._conn, name)
-    def commit(self):
-        if armed["write"]:
-            die()  # inside the commit checkpoint's transaction: written, not committed
-        return self._conn.commit()
+def before_commit():
+    if armed["write"]:
+        die()  # inside the commit checkpoint's transaction: written, not committed
 
 session = Session(db, "k", on_node=hook, driver="killer")
-db.saver.conn = KillingConn(db.saver.conn)
+db.saver.before_commit = before_commit
 session.turn(TurnRequest(action="kept", duration=0.25))
 armed["turn"] = True
 session.turn(TurnRequest(action="doomed", duration=0.5))
@@ -280,20 +276,34 @@ print("not killed")
 """
 
 
+def _open_after_kill(d, name: str, timeout: float = 5.0):
+    """Open `name` after its driver was killed: at once on SQLite (its pid is gone); on Postgres as soon
+    as the server has seen the dead driver's connection close (milliseconds)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return Session(d, name, driver="after the crash")
+        except SessionBusy:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 @pytest.mark.parametrize("where", ["simulate", "mid-simulate", "commit", "commit-write"])
-def test_kill_9_inside_a_turn_loses_only_that_turn(tmp_path, where):
-    path = tmp_path / "sessions.db"
+def test_kill_9_inside_a_turn_loses_only_that_turn(tmp_path, db_target, where):
+    path = db_target
     with SessionDB(path) as d:
         d.create("k", load_scene(SCENE_PATH), str(SCENE_PATH))
     r = subprocess.run([sys.executable, "-c", DRIVER, str(path), where], capture_output=True, text=True, cwd=ROOT,
                        env=_env(tmp_path), timeout=120)
     assert r.returncode == -signal.SIGKILL, r.stdout + r.stderr
-    conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    conn.close()
+    if "://" not in path:
+        conn = sqlite3.connect(path)
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        conn.close()
     with SessionDB(path, create=False) as d:
         assert [t.action for t in d.turns("k")] == ["kept"]
-        with Session(d, "k", driver="after the crash") as s:  # the dead driver's lease is free at once
+        with _open_after_kill(d, "k") as s:  # the dead driver's lease is free at once
             assert s.recovered is None or "doomed" in s.recovered
             assert s.state["step"] == 1
             assert s.turn(req("after", duration=0.25)).step == 1
@@ -305,9 +315,7 @@ def test_a_driver_whose_heartbeat_stopped_holds_nothing(db):
     from agent.turns.leases import LEASE_TTL_S
 
     hung = Session(db, "s", driver="hung")
-    with db.saver.lock:  # as if its heartbeat had stopped a while ago (a frozen process, a lost host)
-        db.conn.execute("UPDATE callosum_leases SET heartbeat = heartbeat - ? WHERE name = 's'", (LEASE_TTL_S + 1,))
-        db.conn.commit()
+    db.leases.age("s", LEASE_TTL_S + 1)  # as if its heartbeat had stopped a while ago (a frozen process, a lost host)
     with Session(db, "s", driver="next") as after:  # no --take-over needed
         after.turn(req("after the hang", duration=0.25))
         with pytest.raises(SessionLost):
@@ -316,11 +324,11 @@ def test_a_driver_whose_heartbeat_stopped_holds_nothing(db):
     assert [t.action for t in db.turns("s")] == ["after the hang"]
 
 
-def test_readers_never_see_a_damaged_session_while_another_process_drives(tmp_path):
-    path = tmp_path / "sessions.db"
+def test_readers_never_see_a_damaged_session_while_another_process_drives(tmp_path, db_target):
+    path = db_target
     with SessionDB(path) as d:
         d.create("r", load_scene(SCENE_PATH), str(SCENE_PATH))
-    proc = _interact(tmp_path, "--session", "r", "--db", str(path))
+    proc = _interact(tmp_path, path, "--session", "r")
     proc.stdin.write("".join(f"turn {i}\n" for i in range(10)) + ":quit\n")
     proc.stdin.flush()
     reads, steps = 0, set()

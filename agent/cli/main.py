@@ -62,6 +62,7 @@ def play(
     api_key: Optional[str] = opts.API_KEY,
     structured: Optional[str] = opts.STRUCTURED,
     plan_format: str = opts.PLAN_FORMAT,
+    planner_timeout: Optional[float] = opts.PLANNER_TIMEOUT,
     video_model: Optional[Path] = typer.Option(None, help="Local diffusers video model folder."),
     video_steps: Optional[int] = typer.Option(None, help="Denoising steps per segment."),
     video_size: Optional[str] = typer.Option(None, metavar="WxH", help="Video model output size, e.g. 768x512."),
@@ -77,7 +78,7 @@ def play(
         opts.fail(f"--preset must be fast or quality, got {preset!r}")
     out = out or Path("out") / f"{scene.name}.mp4"
     needs_planner = any(step.events is None and step.action for step in scene.steps)
-    turn_planner = opts.make_planner(planner, base_url, model, api_key, scene.seed, structured, plan_format) if needs_planner else None
+    turn_planner = opts.make_planner(planner, base_url, model, api_key, scene.seed, structured, plan_format, planner_timeout) if needs_planner else None
     video = opts.make_video(video_model, video_steps, video_size, device, dtype, strength, offload)
     result = _run_play(scene, scene_path, out=out, state_out=state_out, frames_dir=frames_dir, stereo=stereo,
                        preset=preset, planner=turn_planner, video=video, depth_dir=depth_out, seg_dir=seg_out)
@@ -149,6 +150,7 @@ def plan(
     api_key: Optional[str] = opts.API_KEY,
     structured: Optional[str] = opts.STRUCTURED,
     plan_format: str = opts.PLAN_FORMAT,
+    planner_timeout: Optional[float] = opts.PLANNER_TIMEOUT,
     record: bool = typer.Option(False, "--record", help="Also print the planner's record of the call (model, "
                                 "attempts, raw output)."),
 ) -> None:
@@ -159,7 +161,7 @@ def plan(
     from simulator.world import World
 
     scene = opts.load(scene_path)
-    turn_planner = opts.make_planner(planner, base_url, model, api_key, scene.seed, structured, plan_format) or Planner(make_backend("scripted"))
+    turn_planner = opts.make_planner(planner, base_url, model, api_key, scene.seed, structured, plan_format, planner_timeout) or Planner(make_backend("scripted"))
     try:
         outcome = turn_planner.plan_turn(World(scene).state(), action, [], camera=scene.camera)
     except BackendError as exc:

@@ -17,7 +17,10 @@ console = Console(stderr=True)
 PLANNERS = ("llamacpp", "openai", "vllm", "scripted")
 
 PLANNER = typer.Option(None, help=f"Planner: {', '.join(PLANNERS)} (default: the embedded model if installed).")
-BASE_URL = typer.Option(None, envvar="CALLOSUM_BASE_URL", help="OpenAI-compatible server URL, e.g. http://host:8001/v1.")
+BASE_URL = typer.Option(None, envvar="CALLOSUM_BASE_URL", help="OpenAI-compatible server URL, e.g. http://host:8001/v1; "
+                        "several separated by commas are replicas (failover, health checks, same seed).")
+PLANNER_TIMEOUT = typer.Option(None, "--planner-timeout", envvar="CALLOSUM_PLANNER_TIMEOUT_S",
+                               help="Seconds a plan request to an OpenAI-compatible server may take (default 60).")
 MODEL = typer.Option(None, envvar="CALLOSUM_MODEL", help="Model name on that server (or a packaged model / .gguf).")
 API_KEY = typer.Option(None, envvar="OPENAI_API_KEY", help="API key for that server.")
 PLAN_FORMATS = ("intents", "events")
@@ -47,7 +50,7 @@ def load(path: Path):
 
 
 def make_planner(name: Optional[str], base_url, model, api_key, seed: int, structured: Optional[str] = None,
-                 plan_format: str = "intents"):
+                 plan_format: str = "intents", timeout_s: Optional[float] = None):
     """Resolve --planner to a turn planner, or None for pinned events only."""
     from agent.planner import default_planner
 
@@ -66,6 +69,8 @@ def make_planner(name: Optional[str], base_url, model, api_key, seed: int, struc
 
     try:
         extra = {"structured": structured} if name == "openai" and structured else {}
+        if name == "openai" and timeout_s is not None:
+            extra["timeout_s"] = timeout_s
         backend = make_backend(name, base_url=base_url, model=model, api_key=api_key, seed=seed, **extra)
     except (ImportError, RuntimeError, ValueError) as exc:
         fail(f"planner {name!r} is unavailable: {exc}", code=1)

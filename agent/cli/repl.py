@@ -283,11 +283,11 @@ class Repl:
         c = self.console
         c.print(f"turn {n}: {t.frames} frames, t = {t.time:.3f} s, snapshot {t.snapshot_sha}", highlight=False)
         if manifest.get("mp4"):
-            c.print(f"  video   {store.path(manifest['mp4'])}", highlight=False, soft_wrap=True)
+            c.print(f"  video   {store.where(manifest['mp4'])}", highlight=False, soft_wrap=True)
         frames = manifest["frames"]
-        c.print(f"  frames  {store.path(frames[0])} … {store.path(frames[-1])} ({len(frames)} PNG)",
+        c.print(f"  frames  {store.where(frames[0])} … {store.where(frames[-1])} ({len(frames)} PNG)",
                 highlight=False, soft_wrap=True)
-        c.print(f"  states  {store.path(t.states)}", highlight=False, soft_wrap=True)
+        c.print(f"  states  {store.where(t.states)}", highlight=False, soft_wrap=True)
         c.print(f"  one MP4 of the whole branch: callosum sessions export {self.session.name}", highlight=False)
 
     def _state(self) -> None:

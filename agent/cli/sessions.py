@@ -19,17 +19,18 @@ from agent.turns.sessions import (
     SessionError,
     SessionLost,
     check_name,
-    default_db_path,
+    default_db,
 )
 from simulator.limits import LIMITS
 
 sessions_app = typer.Typer(no_args_is_help=True, help="Saved sessions: list, show, export, rewind, fork.")
-DB_HELP = "Session database (default: $CALLOSUM_HOME/sessions.db or the user data dir)."
+DB_HELP = ("Session database: a SQLite file, or postgresql://USER@HOST:PORT/DBNAME to share sessions between "
+           "processes and hosts (default: $CALLOSUM_DB, else $CALLOSUM_HOME/sessions.db or the user data dir).")
 
 
-def _open_db(db: Optional[Path], create: bool) -> SessionDB:
+def _open_db(db: Optional[str], create: bool) -> SessionDB:
     try:
-        return SessionDB(db or default_db_path(), create=create)
+        return SessionDB(db or default_db(), create=create)
     except SessionDBError as exc:
         opts.fail(str(exc), code=1)
 
@@ -47,13 +48,14 @@ def _guard(fn, *args, **kwargs):
 def interact(
     scene_path: Optional[Path] = typer.Argument(None, metavar="SCENE", help="Scene YAML to start a new session from."),
     session: Optional[str] = typer.Option(None, "--session", "-s", help="Session name: resumed if it exists."),
-    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
     planner: Optional[str] = opts.PLANNER,
     base_url: Optional[str] = opts.BASE_URL,
     model: Optional[str] = opts.MODEL,
     api_key: Optional[str] = opts.API_KEY,
     structured: Optional[str] = opts.STRUCTURED,
     plan_format: str = opts.PLAN_FORMAT,
+    planner_timeout: Optional[float] = opts.PLANNER_TIMEOUT,
     preset: str = typer.Option("fast", help="Geometry render preset for a new session: fast or quality."),
     duration: float = typer.Option(1.0, help="Seconds simulated per turn."),
     take_over: bool = typer.Option(False, "--take-over", help="Drive the session even if another process "
@@ -83,7 +85,7 @@ def interact(
         opts.fail(f"--session {session!r} plays scene {database.info(session).scene.name!r}, not {scene.name!r}; "
                   f"drop SCENE to resume it, or pick a new --session name")
     seed = _guard(database.info, session).scene.seed
-    turn_planner = opts.make_planner(planner, base_url, model, api_key, seed, structured, plan_format)
+    turn_planner = opts.make_planner(planner, base_url, model, api_key, seed, structured, plan_format, planner_timeout)
     try:
         import readline  # noqa: F401  (line editing and history in a real terminal)
     except ImportError:
@@ -103,7 +105,7 @@ def interact(
 
 
 @sessions_app.command("list")
-def list_sessions(db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP)) -> None:
+def list_sessions(db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """List saved sessions."""
     database = _open_db(db, create=False)
     table = Table(title=str(database.path))
@@ -123,7 +125,7 @@ def list_sessions(db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP))
 
 @sessions_app.command()
 def show(name: str = typer.Argument(..., help="Session name."),
-         db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+         db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
          as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Show a session's committed turns."""
     database = _open_db(db, create=False)
@@ -148,7 +150,7 @@ def show(name: str = typer.Argument(..., help="Session name."),
 def export(name: str = typer.Argument(..., help="Session name."),
            out: Optional[Path] = typer.Option(None, "--out", "-o", help="MP4 to write (default out/<session>.mp4)."),
            state_out: Optional[Path] = typer.Option(None, help="State JSONL (default out/<session>.jsonl)."),
-           db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP)) -> None:
+           db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """Write a session's full MP4 and state JSONL."""
     from agent.turns.replay import export as run_export
 
@@ -162,7 +164,7 @@ def export(name: str = typer.Argument(..., help="Session name."),
 @sessions_app.command()
 def rewind(name: str = typer.Argument(..., help="Session name."),
            step: int = typer.Argument(..., help="Committed step to return to (0 = the scene's start)."),
-           db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP)) -> None:
+           db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """Return a session's head to an earlier step (later turns stay in the file, off the branch)."""
     database = _open_db(db, create=False)
     values = _guard(database.rewind, name, step)
@@ -173,7 +175,7 @@ def rewind(name: str = typer.Argument(..., help="Session name."),
 def fork(name: str = typer.Argument(..., help="Session to branch from."),
          new_name: str = typer.Argument(..., help="Name of the new session."),
          step: Optional[int] = typer.Option(None, help="Step to branch at (default: the head)."),
-         db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP)) -> None:
+         db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """Branch a new session from a saved one."""
     database = _open_db(db, create=False)
     _guard(database.fork, name, new_name, step)
@@ -182,7 +184,7 @@ def fork(name: str = typer.Argument(..., help="Session to branch from."),
 
 def replay(
     name: str = typer.Argument(..., metavar="SESSION", help="Session to replay."),
-    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
     replan_from: Optional[int] = typer.Option(None, help="Instead of replaying: fork at this step and re-plan later actions."),
     into: Optional[str] = typer.Option(None, help="Name of the re-planned fork (with --replan-from)."),
     planner: Optional[str] = opts.PLANNER,
@@ -191,6 +193,7 @@ def replay(
     api_key: Optional[str] = opts.API_KEY,
     structured: Optional[str] = opts.STRUCTURED,
     plan_format: str = opts.PLAN_FORMAT,
+    planner_timeout: Optional[float] = opts.PLANNER_TIMEOUT,
 ) -> None:
     """Re-simulate a session from its recorded plans (no model calls) and check it is bit-identical."""
     from agent.turns.replay import replan
@@ -201,7 +204,7 @@ def replay(
         if not into:
             opts.fail("--replan-from needs --into NEW_NAME for the re-planned fork")
         seed = _guard(database.info, name).scene.seed
-        turn_planner = opts.make_planner(planner, base_url, model, api_key, seed, structured, plan_format)
+        turn_planner = opts.make_planner(planner, base_url, model, api_key, seed, structured, plan_format, planner_timeout)
         states = _guard(replan, database, name, into, replan_from, turn_planner,
                         on_turn=lambda t: opts.console.print(f"turn {t.step}: {t.narration}", highlight=False))
         opts.console.print(f"re-planned {len(states)} turns into {into}")

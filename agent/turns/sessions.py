@@ -1,8 +1,8 @@
-"""Durable sessions: the turn graph on a SQLite checkpointer, with rewind, fork and recovery.
+"""Durable sessions: the turn graph on a durable checkpointer, with rewind, fork and recovery.
 
-One SQLite file holds LangGraph's checkpoints (one thread per session) and a small
-``callosum_sessions`` table naming each session's scene. Frames live in a blob store next to the
-file (``<db>.store/``). A session's *committed* checkpoints are those waiting in ``observe``;
+A session store (:mod:`agent.turns.stores`: a SQLite file by default, or Postgres) holds
+LangGraph's checkpoints (one thread per session), a small ``callosum_sessions`` table naming each
+session's scene, the lease table and the blobs (frames, segments). A session's *committed* checkpoints are those waiting in ``observe``;
 rewinding or recovering makes an earlier one the head again (the abandoned branch stays in the
 file), and forking copies one into a new thread.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 import sys
 import time
 from dataclasses import dataclass
@@ -22,8 +21,9 @@ from pydantic import ValidationError
 
 from agent.turns.episode import COMMITTED, Episode
 from agent.turns.graph import build_graph, initial_state
-from agent.turns.leases import GuardedSaver, Heartbeat, Lease, LeaseTable, SessionBusy, SessionLost
-from agent.turns.store import BlobStore
+from agent.turns.leases import Heartbeat, Lease, SessionBusy, SessionLost
+from agent.turns.stores import default_db, open_store
+from agent.turns.stores.base import SessionDBError
 from agent.turns.turn import TurnRecord, TurnRequest
 from simulator.scene import Scene
 from simulator.state import WorldState
@@ -32,27 +32,12 @@ from simulator.world import World, WorldError
 SESSION_SCHEMA_VERSION = 1
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 """A session name, matched whole (``fullmatch``)."""
-LOCK_TIMEOUT_S = 2.0
-TimedSaver = GuardedSaver  # the bench's name for it
-__all__ = ["Session", "SessionBusy", "SessionDB", "SessionDBError", "SessionError", "SessionLost", "check_name"]
+__all__ = ["Session", "SessionBusy", "SessionDB", "SessionDBError", "SessionError", "SessionLost", "check_name",
+           "default_db"]
 
 
 class SessionError(ValueError):
     """A bad session name, step or request; the message names the value and the fix."""
-
-
-class SessionDBError(RuntimeError):
-    """The session database is missing, corrupt or locked."""
-
-
-def default_db_path() -> Path:
-    """``$CALLOSUM_HOME/sessions.db``, else the user data dir (e.g. ~/.local/share/callosum)."""
-    home = os.environ.get("CALLOSUM_HOME")
-    if home:
-        return Path(home) / "sessions.db"
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("callosum", appauthor=False)) / "sessions.db"
 
 
 def check_name(name: str, field: str = "session name") -> str:
@@ -80,38 +65,18 @@ class SessionInfo:
 class SessionDB:
     """The session database: checkpointer, registry and blob store."""
 
-    def __init__(self, path: str | Path, *, create: bool = True):
-        self.path = Path(path).expanduser()
-        if not self.path.exists():
-            if not create:
-                raise SessionDBError(
-                    f"--db {str(self.path)!r}: no session database there; start a session with "
-                    f"`callosum interact SCENE`, or pass --db with the right file"
-                )
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise SessionDBError(f"--db {str(self.path)!r}: cannot create its folder ({exc}); pass another --db")
-        try:
-            self.conn = sqlite3.connect(self.path, check_same_thread=False, timeout=LOCK_TIMEOUT_S)
-            self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            self.saver = GuardedSaver(self.conn)
-            self.saver.setup()
-            self.conn.execute("PRAGMA synchronous=NORMAL")
-            self.conn.execute(
-                "CREATE TABLE IF NOT EXISTS callosum_sessions (name TEXT PRIMARY KEY, scene_json TEXT NOT NULL, "
-                "scene_path TEXT NOT NULL, preset TEXT NOT NULL, created REAL NOT NULL, parent TEXT, "
-                "parent_step INTEGER, schema_version INTEGER NOT NULL)"
-            )
-            self.conn.commit()
-            self.leases = LeaseTable(self.conn, self.saver.lock)
-        except sqlite3.Error as exc:
-            raise db_error(self.path, exc) from None
-        self.store = BlobStore(self.path.with_name(self.path.name + ".store"))
+    def __init__(self, target: str | Path | None = None, *, create: bool = True):
+        """`target`: a --db value (a SQLite file path, ``sqlite:///PATH`` or ``postgresql://…``);
+        None is :func:`default_db` (``$CALLOSUM_DB`` first)."""
+        self.backend = open_store(target, create=create)
+        self.path = self.backend.where
+        self.saver = self.backend.saver
+        self.leases = self.backend.leases
+        self.store = self.backend.blobs
         self.graph = build_graph().compile(checkpointer=self.saver)
 
     def close(self) -> None:
-        self.conn.close()
+        self.backend.close()
 
     def __enter__(self) -> SessionDB:
         return self
@@ -165,14 +130,7 @@ class SessionDB:
         self._q("DELETE FROM callosum_sessions WHERE name = ?", (name,), commit=True)
 
     def _q(self, sql: str, args: tuple = (), commit: bool = False) -> list[tuple]:
-        try:
-            with self.saver.lock:
-                rows = self.conn.execute(sql, args).fetchall()
-                if commit:
-                    self.conn.commit()
-            return rows
-        except sqlite3.Error as exc:
-            raise db_error(self.path, exc) from None
+        return self.backend.query(sql, args, commit)
 
     def unique_name(self, base: str) -> str:
         taken = set(self.names())
@@ -191,8 +149,8 @@ class SessionDB:
     def head(self, name: str):
         try:
             return self.graph.get_state(self.config(name))
-        except sqlite3.Error as exc:
-            raise db_error(self.path, exc) from None
+        except self.backend.errors as exc:
+            raise self.backend.error(exc) from None
 
     def chain(self, name: str) -> list[Any]:
         """The committed checkpoints on the head's branch, one per step (index = step)."""
@@ -200,8 +158,8 @@ class SessionDB:
         try:
             snaps = {s.config["configurable"]["checkpoint_id"]: s
                      for s in self.graph.get_state_history(self.config(name))}
-        except sqlite3.Error as exc:
-            raise db_error(self.path, exc) from None
+        except self.backend.errors as exc:
+            raise self.backend.error(exc) from None
         by_step: dict[int, Any] = {}
         cid = head.config["configurable"].get("checkpoint_id") if head.config else None
         while cid is not None and cid in snaps:
@@ -277,18 +235,6 @@ class SessionDB:
         return [TurnRecord.model_validate(s.values["last_turn"]) for s in self.chain(name)[1:]]
 
 
-def db_error(path: Path, exc: sqlite3.Error) -> SessionDBError:
-    text = str(exc)
-    if "locked" in text or "busy" in text:
-        return SessionDBError(f"--db {str(path)!r} is locked by another process (another `callosum interact`?); "
-                              f"close it, or pass another --db")
-    if isinstance(exc, sqlite3.DatabaseError) and ("not a database" in text or "malformed" in text
-                                                   or "corrupt" in text):
-        return SessionDBError(f"--db {str(path)!r} is not a readable session database ({text}); move the file "
-                              f"aside and start again, or pass another --db")
-    return SessionDBError(f"--db {str(path)!r}: SQLite error ({text})")
-
-
 class Session:
     """A live session: the session's thread of the turn graph, driven through an :class:`Episode`.
 
@@ -308,10 +254,12 @@ class Session:
         self.scene = self.info.scene
         db.chain(name)  # a damaged session fails here, with a clear message, before anything is taken
         label = driver or f"{Path(sys.argv[0]).name or 'python'}"
+        if os.environ.get("CALLOSUM_ADVERTISE"):  # where this process takes clients (several servers)
+            label += f" at {os.environ['CALLOSUM_ADVERTISE']}"
         try:
             self.lease = db.leases.acquire(name, label, take_over=take_over)
-        except sqlite3.Error as exc:
-            raise db_error(db.path, exc) from None
+        except db.backend.errors as exc:
+            raise db.backend.error(exc) from None
         self._heartbeat = None
         try:
             self.recovered = db.recover(name, self.lease)
@@ -336,7 +284,7 @@ class Session:
             self._heartbeat.stop()
         try:
             self.db.leases.release(self.lease)
-        except sqlite3.Error:  # the database is gone or locked: the lease lapses by its heartbeat
+        except self.db.backend.errors:  # the database is gone or locked: the lease lapses by its heartbeat
             pass
 
     def close(self) -> None:
@@ -360,8 +308,8 @@ class Session:
         :class:`SessionLost` when this driver no longer holds the session (nothing is saved then)."""
         try:
             return self.episode.turn(request)
-        except sqlite3.Error as exc:
-            raise db_error(self.db.path, exc) from None
+        except self.db.backend.errors as exc:
+            raise self.db.backend.error(exc) from None
 
     def rewind(self, step: int) -> dict:
         return self.db.rewind(self.name, step, self.lease)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from agent.planner.backends.base import (
     Backend,
     BackendError,
+    BackendSlow,
     BackendUnavailable,
     Completion,
     ModelNotFound,
@@ -15,7 +16,7 @@ from agent.planner.backends.base import (
 BACKENDS = ("llamacpp", "openai", "vllm", "scripted")
 
 __all__ = [
-    "BACKENDS", "Backend", "BackendError", "BackendUnavailable", "Completion", "ModelNotFound",
+    "BACKENDS", "Backend", "BackendError", "BackendSlow", "BackendUnavailable", "Completion", "ModelNotFound",
     "PlanRequest", "RetryingBackend", "default_planner", "make_backend",
 ]
 
@@ -35,11 +36,14 @@ def make_backend(
 
         return LlamaCppBackend(model, seed=seed, **kw)
     if name == "openai":
-        from agent.planner.backends.openai_compat import OpenAICompatBackend
+        from agent.planner.backends.openai_compat import OpenAICompatBackend, base_urls
+        from agent.planner.backends.replicas import ReplicaSet
 
         retries = kw.pop("retries", 3)
         backoff_s = kw.pop("backoff_s", 0.5)
-        inner = OpenAICompatBackend(base_url, model, api_key, seed=seed, **kw)
+        urls = base_urls(base_url)
+        replicas = [OpenAICompatBackend(url, model, api_key, seed=seed, **kw) for url in urls]
+        inner = replicas[0] if len(replicas) == 1 else ReplicaSet(replicas)
         return RetryingBackend(inner, retries=retries, backoff_s=backoff_s)
     if name == "vllm":
         from agent.planner.backends.vllm_inproc import VllmBackend

@@ -18,6 +18,11 @@ class BackendUnavailable(BackendError):
     """A failure that may pass: the server is down or busy, or the request timed out."""
 
 
+class BackendSlow(BackendUnavailable):
+    """The server is up (it answers ``/v1/models``) but did not finish the request in time, or is still
+    busy with one abandoned that way; retrying on the same server would queue behind it."""
+
+
 class ModelNotFound(BackendError):
     """The server runs, but does not serve the requested model."""
 
@@ -108,6 +113,8 @@ class RetryingBackend(Backend):
                 reply = self.inner.complete(request)
                 self.model = self.inner.model
                 return reply
+            except BackendSlow:  # the server is still generating the abandoned request: do not queue behind it
+                raise
             except BackendUnavailable:
                 if attempt == self.retries:
                     raise

@@ -10,7 +10,14 @@ Structured output has three dialects, picked by ``structured``:
   rejects it.
 
 The model list is checked once: a server that would silently answer with another model (llama.cpp
-does) gets a clear :class:`ModelNotFound` instead. Retries live in :class:`RetryingBackend`.
+does) gets a clear :class:`ModelNotFound` instead. Retries live in :class:`RetryingBackend`; several
+servers (``--base-url A,B``) in :class:`~agent.planner.backends.replicas.ReplicaSet`.
+
+A request that runs past the timeout (``timeout_s``, else ``CALLOSUM_PLANNER_TIMEOUT_S``, else
+60 s) is told apart: :class:`BackendSlow` when the server still answers ``/v1/models`` (it is up
+but slow), :class:`BackendUnavailable` ("cannot reach") when it does not. A server whose request was
+abandoned keeps generating it (llama.cpp does), so this backend sends it nothing more for one more
+timeout (``busy_until``) and says so rather than queueing behind it.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from typing import Any, Literal
 from agent.planner.backends.base import (
     Backend,
     BackendError,
+    BackendSlow,
     BackendUnavailable,
     Completion,
     ModelNotFound,
@@ -30,6 +38,46 @@ from agent.planner.backends.base import (
 
 StructuredMode = Literal["auto", "json_schema", "json_object", "vllm"]
 MODES = ("auto", "json_schema", "json_object", "vllm")
+DEFAULT_TIMEOUT_S = 60.0
+PROBE_TIMEOUT_S = 3.0
+"""How long a health probe (``GET /v1/models``) may take."""
+
+
+def request_timeout(value: float | None = None) -> float:
+    """The plan request timeout: `value`, else ``CALLOSUM_PLANNER_TIMEOUT_S``, else 60 s."""
+    raw = value if value is not None else os.environ.get("CALLOSUM_PLANNER_TIMEOUT_S", DEFAULT_TIMEOUT_S)
+    try:
+        seconds = float(raw)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not 0.1 <= seconds <= 86400:
+        raise BackendError(f"planner timeout {raw!r} is not valid: give seconds between 0.1 and 86400 "
+                           f"(--planner-timeout or CALLOSUM_PLANNER_TIMEOUT_S; default {DEFAULT_TIMEOUT_S:g})")
+    return seconds
+
+
+def base_urls(value: str | None) -> list[str]:
+    """The servers a --base-url value names: one URL, or several separated by commas (replicas)."""
+    raw = value or os.environ.get("CALLOSUM_BASE_URL") or "http://127.0.0.1:8000/v1"
+    urls = [u.strip().rstrip("/") for u in raw.split(",") if u.strip()]
+    bad = [u for u in urls if not u.startswith(("http://", "https://"))]
+    if not urls or bad:
+        raise BackendError(f"--base-url {raw!r} is not valid: give http(s)://HOST:PORT/v1, or several separated "
+                           f"by commas for replicas (e.g. http://a:8000/v1,http://b:8000/v1)")
+    return urls
+
+
+def _read_timeout(exc: BaseException) -> bool:
+    """True when a timeout came after the connection was made (the server took the request). By the
+    name of a cause in the chain: the openai client wraps httpx or httpx2, whichever it ships with."""
+    seen = exc.__cause__ or exc.__context__
+    for _ in range(8):
+        if seen is None:
+            return False
+        if type(seen).__name__ in ("ReadTimeout", "WriteTimeout"):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 class OpenAICompatBackend(Backend):
@@ -45,7 +93,7 @@ class OpenAICompatBackend(Backend):
         *,
         seed: int = 0,
         structured: StructuredMode | None = None,
-        timeout_s: float = 60.0,
+        timeout_s: float | None = None,
         check_model: bool = True,
     ):
         try:
@@ -56,6 +104,9 @@ class OpenAICompatBackend(Backend):
         self.base_url = base_url or os.environ.get("CALLOSUM_BASE_URL") or "http://127.0.0.1:8000/v1"
         self.model = model or os.environ.get("CALLOSUM_MODEL") or ""
         self.seed = seed
+        self.timeout_s = request_timeout(timeout_s)
+        self.busy_until = 0.0
+        """While ``time.monotonic()`` is below this, an abandoned request may still run on the server."""
         mode = structured or os.environ.get("CALLOSUM_STRUCTURED") or "auto"
         if mode not in MODES:
             raise BackendError(f"structured output mode {mode!r} is not one of {', '.join(MODES)}")
@@ -65,15 +116,43 @@ class OpenAICompatBackend(Backend):
         self.client = openai.OpenAI(
             base_url=self.base_url,
             api_key=api_key or os.environ.get("OPENAI_API_KEY") or "sk-no-key",
-            timeout=timeout_s,
+            timeout=self.timeout_s,
             max_retries=0,
         )
+
+    def probe(self) -> str:
+        """``GET /v1/models`` within :data:`PROBE_TIMEOUT_S`: "up" (it answered), "busy" (it took the
+        connection but did not answer in time: llama.cpp's Python server answers nothing while it
+        generates) or "down" (no connection)."""
+        try:
+            self.client.with_options(timeout=min(PROBE_TIMEOUT_S, self.timeout_s)).models.list()
+            return "up"
+        except self._openai.APIStatusError:
+            return "up"  # it answered (a server without a model list)
+        except self._openai.APITimeoutError as exc:
+            return "busy" if _read_timeout(exc) else "down"
+        except self._openai.OpenAIError:
+            return "down"
+
+    def _timed_out(self, exc: Exception) -> BackendUnavailable:
+        """A request ran past the timeout: slow when the server took it and is still there (it answers
+        /v1/models, or holds the connection), else unreachable."""
+        state = self.probe() if _read_timeout(exc) else "down"
+        if state == "down":
+            return BackendUnavailable(self._down(exc))
+        self.busy_until = time.monotonic() + self.timeout_s
+        how = "it answers /v1/models" if state == "up" else "it took the request and keeps the connection open"
+        return BackendSlow(f"the planner server at {self.base_url} is up ({how}) but did not finish the plan within "
+                           f"{self.timeout_s:g} s: it is slow for this model. Raise --planner-timeout "
+                           "(CALLOSUM_PLANNER_TIMEOUT_S), serve a smaller model, or add replicas (--base-url A,B)")
 
     def _ensure_model(self) -> None:
         if self._checked:
             return
         try:
             served = [m.id for m in self.client.models.list().data]
+        except self._openai.APITimeoutError as exc:
+            raise self._timed_out(exc) from None
         except self._openai.APIConnectionError as exc:
             raise BackendUnavailable(self._down(exc)) from None
         except self._openai.APIStatusError:
@@ -118,6 +197,11 @@ class OpenAICompatBackend(Backend):
                                "OpenAI-compatible /v1 endpoint") from None
 
     def _complete(self, request: PlanRequest) -> Completion:
+        wait = self.busy_until - time.monotonic()
+        if wait > 0:
+            raise BackendSlow(f"the planner server at {self.base_url} may still be generating a request abandoned "
+                              f"after {self.timeout_s:g} s; not sending another for {wait:.0f} s (it would queue "
+                              "behind it). Raise --planner-timeout (CALLOSUM_PLANNER_TIMEOUT_S) or add replicas")
         self._ensure_model()
         mode = "json_schema" if self.structured == "auto" else self.structured
         try:
@@ -145,7 +229,9 @@ class OpenAICompatBackend(Backend):
                 seed=self.seed_for(request),
                 **self._format(mode, request.schema),
             )
-        except (oa.APIConnectionError, oa.APITimeoutError) as exc:
+        except oa.APITimeoutError as exc:
+            raise self._timed_out(exc) from None
+        except oa.APIConnectionError as exc:
             raise BackendUnavailable(self._down(exc)) from None
         except oa.RateLimitError as exc:
             raise BackendUnavailable(f"{self.base_url} is rate limiting ({exc.status_code}): {exc.message}") from None
