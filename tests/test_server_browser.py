@@ -261,3 +261,25 @@ def test_each_eye_renders_its_own_frustum_and_a_head_step_reprojects_before_any_
         assert not errors, errors
     finally:
         page.close()
+
+
+NO_WEBCODECS = "delete window.VideoDecoder; delete window.EncodedVideoChunk;"
+
+
+@pytest.mark.parametrize("init, codec", [("", "h264"), (NO_WEBCODECS, "jpeg")], ids=["webcodecs", "no-webcodecs"])
+def test_headset_frames_come_as_h264_where_the_browser_decodes_it_and_as_jpeg_elsewhere(browser, srv, init, codec):
+    session = srv.create("ball-drop")
+    page, errors = open_page(browser, srv, session, init=XR_STUB + init)
+    try:
+        wait_pixels(page, lambda img: red_centroid(img) is not None, what="the first frame")
+        enter_vr(page, errors)
+        page.wait_for_function("(codec) => { const l = window.callosum.live; return l && l.header.eyes && "
+                               "l.header.format === codec; }", arg=codec, timeout=15000)
+        assert page.evaluate("() => window.callosum.codec") == codec
+        page.wait_for_timeout(300)
+        img = canvas_pixels(page)
+        w = img.shape[1] // 2
+        assert red_centroid(img[:, :w]) and red_centroid(img[:, w:]), "both eyes show the ball"
+        assert not errors, errors
+    finally:
+        page.close()
