@@ -50,14 +50,16 @@ class VideoEncoder:
 
         ctx = av.CodecContext.create("libx264", "w")
         ctx.width, ctx.height, ctx.pix_fmt = width, height, "yuv420p"
-        ctx.time_base = fractions.Fraction(1, 1000)
+        ctx.time_base = fractions.Fraction(1, 1000)  # pts in ms of real time: the rate control sees real frame gaps
+        ctx.framerate = fractions.Fraction(72)
         ctx.bit_rate = self.kbps * 1000
         ctx.options = {"preset": "ultrafast", "tune": "zerolatency", "profile": "baseline",
                        "x264-params": f"keyint={KEY_EVERY}:vbv-maxrate={self.kbps}:vbv-bufsize={self.kbps // 10}"}
         ctx.open()
-        self._ctx, self._size, self._frames = ctx, (width, height), 0
+        self._ctx, self._size, self._frames, self._pts = ctx, (width, height), 0, -1
 
-    def encode(self, rgb: np.ndarray) -> tuple[bytes, bool]:
+    def encode(self, rgb: np.ndarray, pts_ms: int | None = None) -> tuple[bytes, bool]:
+        """One frame in, its access unit out; `pts_ms` is the frame's time (default: now)."""
         import av
 
         t0 = time.perf_counter()
@@ -65,7 +67,8 @@ class VideoEncoder:
         if self._ctx is None or self._size != (w, h):
             self._open(w, h)
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(format="yuv420p")
-        frame.pts = self._frames
+        self._pts = max(self._pts + 1, int(time.monotonic() * 1000) if pts_ms is None else pts_ms)
+        frame.pts = self._pts
         self._frames += 1
         packets = self._ctx.encode(frame)
         data = b"".join(bytes(p) for p in packets)
