@@ -128,6 +128,7 @@ function onFrame(buf) {
   app.stats.frames++;
   app.stats.windowFrames++;
   app.stats.bytes += buf.byteLength;
+  app.stats.bytesTotal = (app.stats.bytesTotal || 0) + buf.byteLength;
   if (frame.header.format === "h264") { decodeVideo(frame); return; }
   if (frame.header.turn) replay.record(frame.header, frame.blob); // every turn frame, even those not drawn
   app.pending = frame; // the newest frame wins: older ones not yet decoded are skipped
