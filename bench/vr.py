@@ -119,7 +119,7 @@ PSNR_JS = """async ([steps, reps]) => {
   const read = () => { const px = new Uint8Array(W * H * 4); gl.bindFramebuffer(gl.FRAMEBUFFER, window.__layerFb);
                        gl.readPixels(0, 0, W, H, gl.RGBA, gl.UNSIGNED_BYTE, px); return px; };
   const fresh = async () => {  // until the shown frame was rendered exactly at the current left eye
-    for (let i = 0; i < 600; i++) {
+    for (const end = performance.now() + 20000; performance.now() < end;) {
       const e = app.live && app.live.header.eyes;
       if (e && Math.abs(e[0].position[0] - (head.x - 0.032)) < 1e-5 && Math.abs(e[0].orientation[1]) < 1e-6) { await raf(2); return true; }
       await raf();

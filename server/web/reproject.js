@@ -139,9 +139,11 @@ void main() {
   for (int k = 0; k < 8; k++) {
     float ang = float(k) * 0.78539816;
     vec2 dir = vec2(cos(ang), sin(ang)) * uPx;
-    for (int i = 1; i <= 48; i++) {
-      vec4 s = texture(uMesh, vPos + dir * float(i * i / 4 + i));
+    float r = 1.0;
+    for (int i = 0; i < 12; i++) {  // 1, 2, 3, 5, 8, ... 130 px: the nearest valid pixel, coarsely further out
+      vec4 s = texture(uMesh, vPos + dir * r);
       if (s.a > 0.0) { if (s.a > best.a) best = s; break; }
+      r = floor(r * 1.55) + 1.0;
     }
   }
   color = best.a > 0.0 ? vec4(best.rgb, 1.0) : vec4(0.05, 0.06, 0.08, 1.0);
