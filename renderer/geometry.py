@@ -71,6 +71,17 @@ class Pose:
         return np.cross(self.forward, self.up)
 
 
+@dataclass(frozen=True)
+class EyeView:
+    """One eye of a headset: where it is and its (possibly off-centre) frustum as view-plane tangents."""
+
+    pose: Pose
+    """The eye's position and orientation (world frame)."""
+    tangents: tuple[float, float, float, float]
+    """(left, right, bottom, top): the frustum's edges at unit distance along the view axis (left and
+    bottom are negative for a frustum around the axis); a WebXR view's projection matrix gives them."""
+
+
 @dataclass
 class GeometryFrame:
     """One rendered view of the world (for stereo, left and right eyes side by side)."""
@@ -176,19 +187,31 @@ class GeometryRenderer:
         ipd: float = 0.064,
         depth: bool = False,
         segmentation: bool = False,
+        eyes: tuple[EyeView, ...] | None = None,
     ) -> GeometryFrame:
-        """Render the world as it is now. Stereo eyes sit ±ipd/2 along the camera's right axis."""
+        """Render the world as it is now. Stereo eyes sit ±ipd/2 along the camera's right axis.
+
+        ``eyes``: one or two :class:`EyeView` rendered instead (side by side when two), each from its
+        own pose with its own frustum (a headset's views); ``pose``, ``stereo`` and ``ipd`` are then unused.
+        """
         if not 0 <= ipd <= 0.5:
             raise ValueError(f"ipd is the eye separation in metres (0 to 0.5), got {ipd}")
         self._gl.make_current()
         self._prepare(world)
-        pose = pose or self.default_pose
         w, h = self.width, self.height
+        if eyes is not None:
+            if len(eyes) not in (1, 2):
+                raise ValueError(f"eyes must hold one or two EyeView, got {len(eyes)}")
+            stereo = len(eyes) == 2
         full = mujoco.MjrRect(0, 0, 2 * w if stereo else w, h)
         scn = self._scene
         mujoco.mjv_updateScene(world.model, world.data, self._option, self._pert, self._cam,
                                mujoco.mjtCatBit.mjCAT_ALL, scn)
-        self._place_cameras(scn, pose, ipd if stereo else 0.0, world.model)
+        if eyes is not None:
+            for i, eye in enumerate((tuple(eyes) * 2)[:2]):  # a mono view fills both cameras the same
+                self._place_eye(scn.camera[i], eye.pose.position, eye.pose, eye.tangents, world.model)
+        else:
+            self._place_cameras(scn, pose or self.default_pose, ipd if stereo else 0.0, world.model)
         scn.stereo = mujoco.mjtStereo.mjSTEREO_SIDEBYSIDE if stereo else mujoco.mjtStereo.mjSTEREO_NONE
         scn.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = self._shadows
         scn.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = self._reflections
@@ -206,28 +229,31 @@ class GeometryRenderer:
         return frame
 
     def _place_cameras(self, scn, pose: Pose, ipd: float, model) -> None:
-        fovy = np.deg2rad(self.scene.camera.fov)
-        near = model.vis.map.znear * model.stat.extent
-        far = model.vis.map.zfar * model.stat.extent
-        half_h = near * np.tan(fovy / 2)
-        right = pose.right
+        tan_y = float(np.tan(np.deg2rad(self.scene.camera.fov) / 2))
+        tan_x = tan_y * self.width / self.height
         for i, sign in enumerate((-0.5, 0.5)):
-            cam = scn.camera[i]
-            cam.pos[:] = pose.position + sign * ipd * right
-            cam.forward[:] = pose.forward
-            cam.up[:] = pose.up
-            cam.frustum_center = 0.0
-            cam.frustum_width = half_h * self.width / self.height
-            cam.frustum_bottom = -half_h
-            cam.frustum_top = half_h
-            cam.frustum_near = near
-            cam.frustum_far = far
-            cam.orthographic = 0
+            self._place_eye(scn.camera[i], pose.position + sign * ipd * pose.right, pose,
+                            (-tan_x, tan_x, -tan_y, tan_y), model)
+
+    @staticmethod
+    def _place_eye(cam, position, pose: Pose, tangents, model) -> None:
+        """Aim one GL camera: MuJoCo draws glFrustum(center ± width, bottom, top) at the near plane."""
+        near, far = clip_range(model)
+        left, right, bottom, top = tangents
+        cam.pos[:] = position
+        cam.forward[:] = pose.forward
+        cam.up[:] = pose.up
+        cam.frustum_center = near * (left + right) / 2
+        cam.frustum_width = near * (right - left) / 2
+        cam.frustum_bottom = near * bottom
+        cam.frustum_top = near * top
+        cam.frustum_near = near
+        cam.frustum_far = far
+        cam.orthographic = 0
 
     @staticmethod
     def _linear_depth(zbuf: np.ndarray, model) -> np.ndarray:
-        near = model.vis.map.znear * model.stat.extent
-        far = model.vis.map.zfar * model.stat.extent
+        near, far = clip_range(model)
         return (near / (1.0 - zbuf * (1.0 - near / far))).astype(np.float32)
 
     def _segment(self, world: World, rect) -> tuple[np.ndarray, list[str]]:
@@ -251,6 +277,11 @@ class GeometryRenderer:
                 scene_to_geom[i] = g.objid
         seg = np.where((seg >= 0) & (seg < scn.ngeom), seg, scn.ngeom)
         return geom_lut[scene_to_geom[seg]], labels
+
+
+def clip_range(model) -> tuple[float, float]:
+    """(near, far) clip distances (m) the renderer draws with; depth is `far` where nothing is hit."""
+    return model.vis.map.znear * model.stat.extent, model.vis.map.zfar * model.stat.extent
 
 
 def _copy_visual(model, samples: int, shadowsize: int, width: int, height: int):

@@ -1,15 +1,18 @@
-"""One streamed frame: the world rendered from a pose, shown as colour, depth or segmentation, as JPEG."""
+"""One streamed frame: the world rendered from a pose, shown as colour, depth or segmentation.
+
+The flat page's frames come from the scene camera's field of view; a headset's from each eye's own
+frustum (``render_xr``), with the exact depth plane that local 6-DoF reprojection needs.
+"""
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
-from PIL import Image
 
-from renderer.geometry import GeometryRenderer, Pose
+from renderer.geometry import EyeView, GeometryFrame, GeometryRenderer, Pose, clip_range
 from renderer.views import depth_rgb, segmentation_rgb
-from server.protocol import PoseMsg
+from server.protocol import DepthPlane, EyeFrame, PoseMsg
+from server.view import head_pose
+from server.xr import XrTarget, depth_plane, depth_step
 from simulator.scene import Scene
 from simulator.world import World
 
@@ -21,23 +24,46 @@ def depth_range(scene: Scene) -> tuple[float, float]:
     return round(0.4 * d, 3), round(2.0 * d, 3)
 
 
-def render_view(renderer: GeometryRenderer, world: World, scene: Scene, view: str, *, pose: Pose | None,
-                stereo: bool, ipd: float, quality: int) -> tuple[np.ndarray, bytes, dict]:
-    """(image, JPEG bytes, frame header fields) for `view`: rgb, depth or segmentation."""
-    frame = renderer.render(world, pose=pose, stereo=stereo, ipd=ipd, depth=view == "depth",
-                            segmentation=view != "rgb")
+def _visible(frame: GeometryFrame, scene: Scene, view: str) -> tuple[np.ndarray, dict]:
+    """The image `view` shows (rgb, depth as grey, or segmentation colours) and its header fields."""
     image, extra = frame.rgb, {}
     if view == "depth":
         near, far = extra["depth_range"] = depth_range(scene)
         image = depth_rgb(frame.depth, near, far, hit=frame.segmentation >= 0)
     elif view == "segmentation":
         image, extra["legend"] = segmentation_rgb(frame.segmentation, frame.labels)
-    buf = io.BytesIO()
-    Image.fromarray(image).save(buf, "JPEG", quality=quality)
-    return image, buf.getvalue(), extra
+    return image, extra
+
+
+def render_view(renderer: GeometryRenderer, world: World, scene: Scene, view: str, *, pose: Pose | None,
+                stereo: bool, ipd: float) -> tuple[np.ndarray, dict]:
+    """(image, frame header fields) for `view` (rgb, depth or segmentation) with the scene camera's field of view."""
+    frame = renderer.render(world, pose=pose, stereo=stereo, ipd=ipd, depth=view == "depth",
+                            segmentation=view != "rgb")
+    return _visible(frame, scene, view)
+
+
+def render_xr(renderer: GeometryRenderer, world: World, scene: Scene, view: str,
+              target: XrTarget) -> tuple[np.ndarray, bytes, dict]:
+    """(image, depth plane bytes, header fields) for a headset: each eye from its own pose and frustum."""
+    eyes = tuple(EyeView(head_pose(scene, e.position, e.orientation), e.tangents) for e in target.eyes)
+    frame = renderer.render(world, eyes=eyes, depth=True, segmentation=view != "rgb")
+    image, extra = _visible(frame, scene, view)
+    step = depth_step(target.size[0])
+    data, cols, rows = depth_plane(frame.depth, clip_range(world.model)[1], step)
+    extra["depth"] = DepthPlane(width=cols, height=rows, step=step, bytes=len(data))
+    extra["eyes"] = [EyeFrame(position=e.position, orientation=e.orientation, tangents=e.tangents)
+                     for e in target.eyes]
+    return image, data, extra
 
 
 def same_pose(a: PoseMsg, b: PoseMsg, eps: float = 1e-7) -> bool:
     """True when `b` would render the same frame as `a` (a still head sends its pose every display frame)."""
+    if (a.views is None) != (b.views is None) or a.viewport != b.viewport:
+        return False
+    if a.views is not None and (len(a.views) != len(b.views) or not all(
+            abs(x - y) <= eps for u, v in zip(a.views, b.views)
+            for x, y in zip(u.position + u.orientation + u.tangents, v.position + v.orientation + v.tangents))):
+        return False
     return (a.stereo == b.stereo and abs(a.ipd - b.ipd) <= eps
             and all(abs(x - y) <= eps for x, y in zip(a.position + a.orientation, b.position + b.orientation)))

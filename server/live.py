@@ -23,7 +23,7 @@ from pathlib import Path
 
 from agent.turns.sessions import Session, SessionDB, SessionError
 from renderer.geometry import GeometryRenderer
-from server.frames import render_view, same_pose
+from server.frames import render_view, render_xr, same_pose
 from server.jobs import (
     Job,
     LivePlanner,
@@ -38,11 +38,11 @@ from server.protocol import (
     RewoundMsg,
     StateMsg,
     TurnSummary,
-    pack_frame,
 )
-from server.streaming import Broadcaster, Outbox
+from server.streaming import Broadcaster, Frame, Outbox
 from server.turns import TurnRunner
 from server.view import head_pose
+from server.xr import EYE_CAP, PosePredictor, XrTarget
 
 __all__ = ["PlannerGate", "ServedSession", "TurnCancelled", "TurnError"]
 
@@ -76,6 +76,11 @@ class ServedSession(TurnRunner):
         self.preset, self.jpeg_quality, self.pace = preset, jpeg_quality, pace
         self.width, self.height = size or (self.scene.render.width, self.scene.render.height)
         self.pose: PoseMsg | None = None
+        self.xr_target: XrTarget | None = None
+        """For a headset pose: each eye as the next frame renders it (predicted pose, widened frustum)."""
+        self.xr_cap = EYE_CAP
+        self.predictor = PosePredictor()
+        self._xr_renderer: GeometryRenderer | None = None
         self.view = "rgb"
         self.busy = False
         self.cancelling = threading.Event()
@@ -114,11 +119,15 @@ class ServedSession(TurnRunner):
         return None
 
     def set_pose(self, pose: PoseMsg) -> None:
-        """A new head pose; the same pose again (a still head sends one every display frame) renders nothing."""
+        """A new head pose; the same pose again (a still head sends one every display frame) renders nothing.
+
+        A headset pose (with ``views``) is extrapolated to when its frame will be shown."""
         with self._cv:
-            if self.pose is not None and same_pose(self.pose, pose):
+            target = self.predictor.predict(pose, (self.width, self.height), self.xr_cap) if pose.views else None
+            if (self.pose is not None and same_pose(self.pose, pose)
+                    and (target is None or target.close_to(self.xr_target))):
                 return
-            self.pose = pose
+            self.pose, self.xr_target = pose, target
             self._pose_dirty = True
             self._cv.notify()
 
@@ -256,6 +265,8 @@ class ServedSession(TurnRunner):
         finally:
             self.session.close()
             self.renderer.close()
+            if self._xr_renderer is not None:
+                self._xr_renderer.close()
 
     def look_around_until(self, done) -> None:
         """Re-render on head poses until ``done()`` (or the session closes); on the render thread."""
@@ -299,22 +310,37 @@ class ServedSession(TurnRunner):
 
     # ---- frames -----------------------------------------------------------------------------
 
+    def _xr(self, size: tuple[int, int]) -> GeometryRenderer:
+        """The headset renderer (its own GL context, at the negotiated size per eye), made on first use."""
+        r = self._xr_renderer
+        if r is None or (r.width, r.height) != size:
+            if r is not None:
+                r.close()
+            self._xr_renderer = r = GeometryRenderer(self.scene, size[0], size[1], preset=self.preset)
+        return r
+
     def _render(self, turn: bool) -> None:
         with self._cv:
             self._pose_dirty = False
-            pose, view = self.pose, self.view
+            pose, view, target = self.pose, self.view, self.xr_target
         if not self.broadcaster.clients:
             return
         world = self.session.ctx.world
-        stereo = bool(pose and pose.stereo)
-        cam = head_pose(self.scene, pose.position, pose.orientation) if pose else None
-        with self.render_slots:  # many sessions, few cores: take turns instead of thrashing
-            image, jpeg, extra = render_view(self.renderer, world, self.scene, view, pose=cam, stereo=stereo,
-                                             ipd=pose.ipd if pose else 0.064, quality=self.jpeg_quality)
+        depth = b""
+        if target is not None:
+            renderer = self._xr(target.size)
+            with self.render_slots:
+                image, depth, extra = render_xr(renderer, world, self.scene, view, target)
+            stereo = len(target.eyes) == 2
+        else:
+            stereo = bool(pose and pose.stereo)
+            cam = head_pose(self.scene, pose.position, pose.orientation) if pose else None
+            with self.render_slots:  # many sessions, few cores: take turns instead of thrashing
+                image, extra = render_view(self.renderer, world, self.scene, view, pose=cam, stereo=stereo,
+                                           ipd=pose.ipd if pose else 0.064)
         self.frames += 1
         header = FrameHeader(seq=self.frames, step=self.step, time=float(world.data.time), pose=pose,
                              stereo=stereo, width=image.shape[1], height=image.shape[0],
                              fov_y=self.scene.camera.fov, rendered_at=time.time() * 1000.0, turn=turn, view=view,
                              **extra)
-        self._post(self.broadcaster.frame, pack_frame(header, jpeg))
-
+        self._post(self.broadcaster.frame, Frame(header, image, depth, self.jpeg_quality))

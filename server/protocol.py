@@ -1,11 +1,13 @@
 """The wire protocol: typed JSON messages both ways over a session's WebSocket, plus binary frames.
 
-Client → server: ``auth`` (first message), ``action``, ``pose``, ``rewind``, ``cancel``, ``view``, ``ping``.
+Client → server: ``auth`` (first message), ``action``, ``pose``, ``rewind``, ``cancel``, ``view``, ``stream``,
+``ping``.
 Server → client: ``hello``, ``narration``, ``plan``, ``state``, ``progress``, ``rewound``, ``error``,
 ``pong``, and frames.
 
 A frame is one *binary* WebSocket message: a 4-byte big-endian header length N, then N bytes of
-UTF-8 JSON (a :class:`FrameHeader`), then the JPEG bytes. Header and image travel together, so the
+UTF-8 JSON (a :class:`FrameHeader`), then the image (JPEG, or an H.264 access unit), then for a
+headset pose the depth plane. Header and image travel together, so the
 pose a frame was rendered for can never be paired with another frame's pixels.
 """
 
@@ -62,6 +64,50 @@ class ActionMsg(Message):
         return TurnRequest(action=self.text, events=self.events, duration=self.duration)
 
 
+MAX_TANGENT = 12.0
+"""Largest frustum tangent accepted (about 85° off axis)."""
+
+
+def _finite_position(v):
+    if not all(math.isfinite(x) and abs(x) <= LIMITS.world_extent for x in v):
+        raise ValueError(f"position must be three finite numbers within ±{LIMITS.world_extent:g} m")
+    return v
+
+
+def _unit_quaternion(v):
+    if not all(math.isfinite(x) for x in v):
+        raise ValueError("orientation must be four finite numbers (x, y, z, w)")
+    n = math.sqrt(sum(x * x for x in v))
+    if not 0.5 <= n <= 1.5:
+        raise ValueError(f"orientation must be a unit quaternion (x, y, z, w); its length is {n:.3g}")
+    return tuple(x / n for x in v)
+
+
+class EyeMsg(Message):
+    """One eye of a headset (a WebXR ``XRView``): its pose and its frustum."""
+
+    position: tuple[float, float, float]
+    """The eye's position in the reference space (metres, XR axes)."""
+    orientation: tuple[float, float, float, float]
+    """The eye's orientation quaternion (x, y, z, w), XR axes; normalised by the server."""
+    tangents: tuple[float, float, float, float]
+    """(left, right, bottom, top) edges of the eye's frustum at unit distance (left, bottom negative
+    for a frustum around the view axis): from the view's projection matrix P (column-major),
+    left = (P[8] - 1) / P[0], right = (P[8] + 1) / P[0], bottom = (P[9] - 1) / P[5], top = (P[9] + 1) / P[5]."""
+
+    _position = field_validator("position")(classmethod(lambda cls, v: _finite_position(v)))
+    _orientation = field_validator("orientation")(classmethod(lambda cls, v: _unit_quaternion(v)))
+
+    @field_validator("tangents")
+    @classmethod
+    def _frustum(cls, v):
+        left, right, bottom, top = v
+        if not all(math.isfinite(x) and abs(x) <= MAX_TANGENT for x in v) or left >= right or bottom >= top:
+            raise ValueError(f"tangents must be finite (left, right, bottom, top) within ±{MAX_TANGENT:g} with "
+                             "left < right and bottom < top")
+        return v
+
+
 class PoseMsg(Message):
     """The viewer's head pose in WebXR convention (metres, y-up, -z forward), and the eye separation."""
 
@@ -74,23 +120,26 @@ class PoseMsg(Message):
     """Eye separation in metres (0 to 0.2)."""
     stereo: bool = True
     """Render a left|right side-by-side pair (True) or one mono view (False)."""
+    views: list[EyeMsg] | None = Field(default=None, min_length=1, max_length=2)
+    """A headset's eyes (left, right): each is rendered with its own pose and frustum, widened by a
+    margin, and the frame carries depth for 6-DoF reprojection. None: the scene camera's field of view."""
+    viewport: tuple[int, int] | None = None
+    """One eye's framebuffer size (px) on the headset; the server renders that plus the margin, up to its cap."""
+    t: float | None = None
+    """The client's clock (ms) when the pose was sampled; with ``latency_ms`` it drives pose prediction."""
+    latency_ms: float | None = Field(default=None, ge=0.0, le=1000.0)
+    """How long (ms) the client measured from a pose to the frame rendered for it being shown: the
+    server renders the head extrapolated that far ahead (at most 150 ms)."""
 
-    @field_validator("position")
+    _position = field_validator("position")(classmethod(lambda cls, v: _finite_position(v)))
+    _orientation = field_validator("orientation")(classmethod(lambda cls, v: _unit_quaternion(v)))
+
+    @field_validator("viewport")
     @classmethod
-    def _position_finite(cls, v):
-        if not all(math.isfinite(x) and abs(x) <= LIMITS.world_extent for x in v):
-            raise ValueError(f"position must be three finite numbers within ±{LIMITS.world_extent:g} m")
+    def _viewport(cls, v):
+        if v is not None and not all(16 <= x <= 8192 for x in v):
+            raise ValueError("viewport must be one eye's framebuffer size [width, height], 16 to 8192 px each")
         return v
-
-    @field_validator("orientation")
-    @classmethod
-    def _quat_unit(cls, v):
-        if not all(math.isfinite(x) for x in v):
-            raise ValueError("orientation must be four finite numbers (x, y, z, w)")
-        n = math.sqrt(sum(x * x for x in v))
-        if not 0.5 <= n <= 1.5:
-            raise ValueError(f"orientation must be a unit quaternion (x, y, z, w); its length is {n:.3g}")
-        return tuple(x / n for x in v)
 
 
 class RewindMsg(Message):
@@ -119,6 +168,22 @@ class ViewMsg(Message):
     """rgb, depth or segmentation."""
 
 
+Codec = Literal["jpeg", "h264"]
+"""How frames are encoded: JPEG stills, or an H.264 stream (Annex B, no B-frames) for WebCodecs."""
+
+
+class StreamMsg(Message):
+    """How this client wants its frames, and (sent about once a second) how they arrive."""
+
+    type: Literal["stream"] = "stream"
+    codec: Codec = "jpeg"
+    """jpeg (every browser) or h264 (where WebCodecs' VideoDecoder takes avc1)."""
+    age_ms: float | None = Field(default=None, ge=0.0, le=60_000.0)
+    """The client's median frame age (server render to shown, ms) lately; the bitrate drops when it grows."""
+    kbps: float | None = Field(default=None, ge=0.0, le=10_000_000.0)
+    """What the client received lately (kbit/s)."""
+
+
 class PingMsg(Message):
     """Liveness and clock check; answered with a ``pong`` echoing ``t``."""
 
@@ -127,10 +192,10 @@ class PingMsg(Message):
     """Any number the client wants echoed (e.g. its own clock in ms)."""
 
 
-ClientMessage = Annotated[Union[AuthMsg, ActionMsg, PoseMsg, RewindMsg, CancelMsg, ViewMsg, PingMsg],
+ClientMessage = Annotated[Union[AuthMsg, ActionMsg, PoseMsg, RewindMsg, CancelMsg, ViewMsg, StreamMsg, PingMsg],
                           Field(discriminator="type")]
 _client_adapter: TypeAdapter = TypeAdapter(ClientMessage)
-CLIENT_TYPES = ("auth", "action", "pose", "rewind", "cancel", "view", "ping")
+CLIENT_TYPES = ("auth", "action", "pose", "rewind", "cancel", "view", "stream", "ping")
 
 
 # ---- server → client ----------------------------------------------------------------------
@@ -272,6 +337,31 @@ class PongMsg(Message):
     """The server's wall clock, ms since the epoch."""
 
 
+class EyeFrame(Message):
+    """How one eye of an XR frame was rendered (the predicted pose and the widened frustum)."""
+
+    position: tuple[float, float, float]
+    """The eye's position in the reference space (m, XR axes)."""
+    orientation: tuple[float, float, float, float]
+    """The eye's orientation (x, y, z, w), XR axes."""
+    tangents: tuple[float, float, float, float]
+    """(left, right, bottom, top) frustum edges at unit distance that the image spans."""
+
+
+class DepthPlane(Message):
+    """Exact depth sent after the image: little-endian uint16 millimetres along each eye's view axis,
+    zlib-compressed, one sample at the centre of every step×step pixel block; 65535 where nothing was hit."""
+
+    width: int
+    """Samples per row (both eyes side by side when stereo)."""
+    height: int
+    """Rows."""
+    step: int
+    """Image pixels per sample along each axis."""
+    bytes: int
+    """Length of the compressed plane at the end of the message."""
+
+
 class FrameHeader(Message):
     """The JSON header carried inside every binary frame message."""
 
@@ -292,8 +382,14 @@ class FrameHeader(Message):
     """Image height in pixels."""
     fov_y: float
     """Vertical field of view, degrees."""
-    format: Literal["jpeg"] = "jpeg"
-    """Image encoding."""
+    format: Codec = "jpeg"
+    """Image encoding: a JPEG still, or one H.264 access unit (Annex B) of this client's stream."""
+    key: bool = True
+    """For h264: the access unit is a keyframe (a decoder can start here)."""
+    eyes: list[EyeFrame] | None = None
+    """For a headset pose with views: how each eye was rendered (left, right)."""
+    depth: DepthPlane | None = None
+    """For a headset pose with views: the depth plane that follows the image."""
     rendered_at: float
     """Server wall clock when the render finished, ms since the epoch."""
     turn: bool = False
@@ -357,24 +453,43 @@ def parse_client(text: str) -> BaseModel:
         )) from None
 
 
-def pack_frame(header: FrameHeader, jpeg: bytes) -> bytes:
-    """A binary frame message: length-prefixed JSON header, then the image."""
+def pack_frame(header: FrameHeader, image: bytes, depth: bytes = b"") -> bytes:
+    """A binary frame message: length-prefixed JSON header, the image, then the depth plane (if any)."""
     head = header.model_dump_json().encode()
-    return struct.pack(">I", len(head)) + head + jpeg
+    return struct.pack(">I", len(head)) + head + image + depth
 
 
 def unpack_frame(data: bytes) -> tuple[FrameHeader, bytes]:
-    """Split a binary frame message into its header and image bytes."""
+    """Split a binary frame message into its header and image bytes (see :func:`unpack_depth`)."""
     (n,) = struct.unpack(">I", data[:4])
-    return FrameHeader.model_validate_json(data[4 : 4 + n]), data[4 + n :]
+    header = FrameHeader.model_validate_json(data[4 : 4 + n])
+    end = len(data) - (header.depth.bytes if header.depth else 0)
+    return header, data[4 + n : end]
+
+
+def unpack_depth(data: bytes) -> tuple[FrameHeader, "np.ndarray | None"]:
+    """The frame's depth plane in metres (inf where nothing was hit), or None when it has none."""
+    import zlib
+
+    import numpy as np
+
+    (n,) = struct.unpack(">I", data[:4])
+    header = FrameHeader.model_validate_json(data[4 : 4 + n])
+    if header.depth is None:
+        return header, None
+    mm = np.frombuffer(zlib.decompress(data[len(data) - header.depth.bytes :]), "<u2")
+    metres = mm.reshape(header.depth.height, header.depth.width).astype(np.float32) / 1000.0
+    return header, np.where(mm.reshape(metres.shape) == 65535, np.inf, metres)
 
 
 def protocol_schema() -> dict[str, Any]:
     """JSON Schemas of every message, both directions (served at ``/api/protocol.json``)."""
     return {
         "schema_version": SCHEMA_VERSION,
-        "frame_layout": "binary message: uint32 big-endian N, N bytes JSON FrameHeader, then JPEG bytes",
+        "frame_layout": "binary message: uint32 big-endian N, N bytes JSON FrameHeader, the image (JPEG or an "
+                        "H.264 access unit), then header.depth.bytes of zlib depth plane when header.depth is set",
         "client_to_server": {m.model_fields["type"].default: m.model_json_schema()
-                             for m in (AuthMsg, ActionMsg, PoseMsg, RewindMsg, CancelMsg, ViewMsg, PingMsg)},
+                             for m in (AuthMsg, ActionMsg, PoseMsg, RewindMsg, CancelMsg, ViewMsg, StreamMsg,
+                                       PingMsg)},
         "server_to_client": {m.model_fields["type"].default: m.model_json_schema() for m in SERVER_MESSAGES},
     }

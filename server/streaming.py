@@ -11,9 +11,16 @@ import asyncio
 import collections
 import logging
 import time
+import io
+import threading
 from dataclasses import dataclass, field
 
+import numpy as np
+from PIL import Image
 from starlette.websockets import WebSocket
+
+from server.codec import VideoEncoder
+from server.protocol import FrameHeader, pack_frame
 
 log = logging.getLogger("callosum.server")
 
@@ -33,6 +40,35 @@ class ClientStats:
     """Pongs and error replies dropped because the client was not reading them."""
 
 
+class Frame:
+    """One rendered frame, encoded on demand: JPEG once for every JPEG client (cached), H.264 by each
+    video client's own encoder. Encoding happens on the senders' worker threads, not the render thread."""
+
+    def __init__(self, header: FrameHeader, rgb: np.ndarray, depth: bytes = b"", quality: int = 80):
+        self.header, self.rgb, self.depth, self.quality = header, rgb, depth, quality
+        self._packed: bytes | None = None
+        self._lock = threading.Lock()
+        self.encode_ms = 0.0
+        """Time the JPEG took (ms), once encoded."""
+
+    def packed_jpeg(self) -> bytes:
+        """The binary frame message with a JPEG image (encoded once, whoever asks first)."""
+        with self._lock:
+            if self._packed is None:
+                t0 = time.perf_counter()
+                buf = io.BytesIO()
+                Image.fromarray(self.rgb).save(buf, "JPEG", quality=self.quality)
+                self.encode_ms = (time.perf_counter() - t0) * 1000.0
+                self._packed = pack_frame(self.header, buf.getvalue(), self.depth)
+            return self._packed
+
+    def packed_video(self, encoder: VideoEncoder) -> bytes:
+        """The binary frame message with the next access unit of `encoder`'s H.264 stream."""
+        data, key = encoder.encode(self.rgb)
+        header = self.header.model_copy(update={"format": "h264", "key": key})
+        return pack_frame(header, data, self.depth)
+
+
 class Outbox:
     """What is waiting to go to one client: a bounded message queue and one frame slot."""
 
@@ -41,7 +77,9 @@ class Outbox:
         self.role = role
         self.messages: collections.deque[str] = collections.deque()
         self.max_messages = max_messages
-        self.frame: bytes | None = None
+        self.frame: Frame | None = None
+        self.codec = "jpeg"
+        self.encoder: VideoEncoder | None = None
         self.state: str | None = None
         self.stats = ClientStats()
         self.wake = asyncio.Event()
@@ -49,7 +87,19 @@ class Outbox:
         self.overflowed = False
         self.connected_at = time.time()
 
-    def put_frame(self, data: bytes) -> None:
+    def set_codec(self, codec: str, age_ms: float | None = None, kbps: float | None = None) -> None:
+        """The client's choice of encoding, and its report on how frames arrive (adapts the bitrate)."""
+        if codec != self.codec:
+            self.codec = codec
+            self.encoder = VideoEncoder() if codec == "h264" else None
+        if self.encoder is not None:
+            self.encoder.adapt(age_ms, kbps)
+
+    def _pack(self, frame: Frame) -> bytes:
+        encoder = self.encoder
+        return frame.packed_video(encoder) if encoder is not None else frame.packed_jpeg()
+
+    def put_frame(self, data: Frame) -> None:
         if self.frame is not None:
             self.stats.frames_dropped += 1
         self.frame = data
@@ -89,7 +139,8 @@ class Outbox:
                     text, self.state = self.state, None
                     await asyncio.wait_for(self.ws.send_text(text), SEND_TIMEOUT_S)
                 if self.frame is not None:
-                    data, self.frame = self.frame, None
+                    frame, self.frame = self.frame, None
+                    data = await asyncio.to_thread(self._pack, frame)
                     await asyncio.wait_for(self.ws.send_bytes(data), SEND_TIMEOUT_S)
                     self.stats.frames_sent += 1
         except (asyncio.TimeoutError, OSError, RuntimeError) as exc:
@@ -109,7 +160,7 @@ class Broadcaster:
     """The clients of one session; all methods run on the event loop thread."""
 
     clients: set[Outbox] = field(default_factory=set)
-    last_frame: bytes | None = None
+    last_frame: Frame | None = None
     """The newest frame, handed to clients as they join."""
 
     def add(self, outbox: Outbox) -> None:
@@ -121,7 +172,7 @@ class Broadcaster:
         self.clients.discard(outbox)
         outbox.close()
 
-    def frame(self, data: bytes) -> None:
+    def frame(self, data: Frame) -> None:
         self.last_frame = data
         for c in self.clients:
             c.put_frame(data)

@@ -22,9 +22,11 @@ from server.protocol import (
     PoseMsg,
     ProtocolError,
     RewindMsg,
+    StreamMsg,
     ViewMsg,
     parse_client,
 )
+from server.codec import have_h264
 from server.live import ServedSession, TurnError
 from server.streaming import Outbox
 from server.view import home_pitch
@@ -148,6 +150,13 @@ async def serve_socket(ws: WebSocket, session: ServedSession | None, limits: Lim
                 pass
 
 
+def _stream(outbox: Outbox, msg: StreamMsg, error) -> None:
+    if msg.codec == "h264" and not have_h264():
+        error("unsupported", "this server has no H.264 encoder (pip install av); frames stay JPEG", "codec", "h264")
+    else:
+        outbox.set_codec(msg.codec, msg.age_ms, msg.kbps)
+
+
 async def _read(ws: WebSocket, session: ServedSession, outbox: Outbox, limits: Limits) -> None:
     bucket = TokenBucket(limits.messages_per_second, limits.burst)
     last_rate_error = 0.0
@@ -185,6 +194,8 @@ async def _read(ws: WebSocket, session: ServedSession, outbox: Outbox, limits: L
             outbox.put_message(PongMsg(t=msg.t, server_time=time.time() * 1000.0).model_dump_json(), True)
         elif isinstance(msg, AuthMsg):
             error("bad_message", "already authenticated; auth is only the first message", "type", "auth")
+        elif isinstance(msg, StreamMsg):  # this client's own stream: spectators choose theirs too
+            _stream(outbox, msg, error)
         elif outbox.role != "player":
             error("forbidden", f"spectator tokens are read-only; '{msg.type}' needs the session's player token",
                   "type", msg.type)

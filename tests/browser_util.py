@@ -32,9 +32,14 @@ def canvas_pixels(page) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(page.locator("#view").screenshot())).convert("RGB"), dtype=np.int16)
 
 
+def red_mask(img: np.ndarray) -> np.ndarray:
+    """The red ball's pixels."""
+    return (img[..., 0] > 140) & (img[..., 1] < 80) & (img[..., 2] < 80)
+
+
 def red_centroid(img: np.ndarray) -> tuple[float, float] | None:
     """(x, y) of the red ball's pixels, as fractions of the image, or None if none are seen."""
-    mask = (img[..., 0] > 140) & (img[..., 1] < 80) & (img[..., 2] < 80)
+    mask = red_mask(img)
     if mask.sum() < 20:
         return None
     ys, xs = np.nonzero(mask)

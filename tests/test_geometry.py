@@ -114,3 +114,29 @@ def test_no_gl_names_the_packages_to_install():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env)
     assert out.returncode != 0
     assert "GLUnavailableError" in out.stderr and "libegl1" in out.stderr and "libosmesa6" in out.stderr
+
+
+def test_an_off_centre_eye_frustum_puts_a_point_where_its_projection_says():
+    """A headset eye's asymmetric frustum: a small sphere lands on the pixel its tangents predict,
+    and its metric depth is exact."""
+    scene = parse_scene("""
+name: marker
+camera: {position: [0, -3, 1], look_at: [0, 0, 1], fov: 45}
+render: {width: 64, height: 48, fps: 24}
+entities:
+  - {id: dot, shape: sphere, size: [0.03], position: [0.4, 0, 1.25], fixed: true, color: "#ff0000"}
+""")
+    from renderer.geometry import EyeView
+
+    world = World(scene)
+    eye = Pose.look_at((0.0, -2.0, 1.0), (0.0, 0.0, 1.0))  # the dot is 2 m ahead, 0.4 m right, 0.25 m up
+    tangents = (-0.9, 1.3, -1.1, 0.7)  # wider to the right and downward, like a headset's outer eye
+    with GeometryRenderer(scene, 200, 180, preset="fast") as renderer:
+        frame = renderer.render(world, eyes=(EyeView(eye, tangents),), depth=True)
+    red = (frame.rgb[..., 0] > 150) & (frame.rgb[..., 1] < 80)
+    ys, xs = np.nonzero(red)
+    left, right, bottom, top = tangents
+    u = (0.4 / 2.0 - left) / (right - left) * 200  # pixel column of the dot's centre
+    v = (top - 0.25 / 2.0) / (top - bottom) * 180  # pixel row (rows grow downward)
+    assert abs(xs.mean() + 0.5 - u) < 1.0 and abs(ys.mean() + 0.5 - v) < 1.0
+    assert frame.depth[int(ys.mean()), int(xs.mean())] == pytest.approx(2.0 - 0.03, abs=0.02)

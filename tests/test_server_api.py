@@ -52,7 +52,7 @@ def test_scenes_openapi_and_protocol_are_published(srv):
     spec = srv.http.get("/openapi.json").json()
     assert {"/api/sessions", "/api/sessions/{sid}/state", "/api/sessions/{sid}/video.mp4"} <= set(spec["paths"])
     proto = srv.http.get("/api/protocol.json").json()
-    assert set(proto["client_to_server"]) == {"auth", "action", "pose", "rewind", "cancel", "view", "ping"}
+    assert set(proto["client_to_server"]) == {"auth", "action", "pose", "rewind", "cancel", "view", "stream", "ping"}
     assert {"narration", "plan", "state", "frame", "error"} <= set(proto["server_to_client"])
     assert srv.http.get("/docs").status_code == 404  # Swagger UI would load from a CDN
 

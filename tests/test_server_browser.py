@@ -3,6 +3,8 @@ injected WebXR stub drives the VR loop (head poses reach the server, reprojectio
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 
@@ -14,22 +16,26 @@ pytest.importorskip("fastapi")
 
 from PIL import Image  # noqa: E402
 
-from tests.browser_util import ARGS, BALL_DROP, canvas_pixels, red_centroid, wait_pixels  # noqa: E402
+from tests.browser_util import ARGS, BALL_DROP, canvas_pixels, red_centroid, red_mask, wait_pixels  # noqa: E402
 from tests.server_util import auth, live_server, recv_frame  # noqa: E402
 
 # A stand-in for a headset: navigator.xr and XRWebGLLayer, drawing into the page's own canvas
 # (framebuffer null), with a head pose the test steers through window.__xrHead.
 XR_STUB = """
 (() => {
-  window.__xrHead = { yaw: 0, pitch: -0.2 };
+  window.__xrHead = { yaw: 0, pitch: -0.2, x: 0, y: 0, z: 0 };
+  window.__xrTan = null;  // per-eye [left, right, bottom, top] tangents; null: 0.9 rad vertical, canvas aspect
   window.__xrFrames = 0;
   const quat = (yaw, pitch) => {
     const cy = Math.cos(yaw / 2), sy = Math.sin(yaw / 2), cp = Math.cos(pitch / 2), sp = Math.sin(pitch / 2);
     return { x: cy * sp, y: sy * cp, z: -sy * sp, w: cy * cp };
   };
-  const persp = (fovY, aspect, n, f) => {
-    const t = 1 / Math.tan(fovY / 2), nf = 1 / (n - f);
-    return new Float32Array([t / aspect, 0, 0, 0, 0, t, 0, 0, 0, 0, (f + n) * nf, -1, 0, 0, 2 * f * n * nf, 0]);
+  const frustum = ([l, r, b, t], n, f) => new Float32Array([2 / (r - l), 0, 0, 0, 0, 2 / (t - b), 0, 0,
+    (r + l) / (r - l), (t + b) / (t - b), -(f + n) / (f - n), -1, 0, 0, -2 * f * n / (f - n), 0]);
+  const rotate = (q, v) => {  // v rotated by unit quaternion q
+    const { x, y, z, w } = q, [a, b, c] = v;
+    const ix = w * a + y * c - z * b, iy = w * b + z * a - x * c, iz = w * c + x * b - y * a, iw = -x * a - y * b - z * c;
+    return [ix * w + iw * -x + iy * -z - iz * -y, iy * w + iw * -y + iz * -x - ix * -z, iz * w + iw * -z + ix * -y - iy * -x];
   };
   class FakeLayer {
     constructor(session, gl) { this.gl = gl; this.framebuffer = null; }
@@ -48,12 +54,14 @@ XR_STUB = """
       return window.requestAnimationFrame((t) => { if (!this.ended) { window.__xrFrames++; cb(t, this.frame()); } });
     }
     frame() {
-      const o = quat(window.__xrHead.yaw, window.__xrHead.pitch);
-      const c = document.getElementById("view");
-      const proj = persp(0.9, (c.width / 2) / c.height, 0.05, 100);
-      const views = ["left", "right"].map((eye, i) => ({
-        eye, projectionMatrix: proj, transform: { position: { x: (i - 0.5) * 0.064, y: 0, z: 0 }, orientation: o } }));
-      return { session: this, getViewerPose: () => ({ transform: { position: { x: 0, y: 0, z: 0 }, orientation: o }, views }) };
+      const h = window.__xrHead, o = quat(h.yaw, h.pitch), c = document.getElementById("view");
+      const ty = Math.tan(0.45), tx = ty * (c.width / 2) / c.height;
+      const views = ["left", "right"].map((eye, i) => {
+        const off = rotate(o, [(i - 0.5) * 0.064, 0, 0]);
+        return { eye, projectionMatrix: frustum(window.__xrTan ? window.__xrTan[i] : [-tx, tx, -ty, ty], 0.05, 100),
+                 transform: { position: { x: h.x + off[0], y: h.y + off[1], z: h.z + off[2] }, orientation: o } };
+      });
+      return { session: this, getViewerPose: () => ({ transform: { position: { x: h.x, y: h.y, z: h.z }, orientation: o }, views }) };
     }
     async end() { this.ended = true; this.dispatchEvent(new Event("end")); }
   }
@@ -63,6 +71,7 @@ XR_STUB = """
     requestSession: async (mode) => (window.__xrSession = new FakeSession()),
   } });
   // Chromium's own makeXRCompatible waits for a real XR device; the stub is the device
+  WebGL2RenderingContext.prototype.makeXRCompatible = async function () {};
   WebGLRenderingContext.prototype.makeXRCompatible = async function () {};
 })();
 """
@@ -143,7 +152,7 @@ def test_xr_loop_sends_head_pose_and_reprojects_locally(browser, srv):
             auth(spectator, session["spectator_token"])
             # a joining spectator may first get the frame of the page's earlier desktop (mono) pose
             header, _ = recv_frame(spectator, where=lambda h: h.pose is not None and h.stereo)
-            assert header.width == 640 and header.pose.ipd == pytest.approx(0.064, abs=1e-3)
+            assert header.pose.ipd == pytest.approx(0.064, abs=1e-3)
             # turn the head 0.15 rad to the left: the server renders the new view
             page.evaluate("() => { window.__xrHead.yaw = 0.15; }")
             header, _ = recv_frame(spectator, where=lambda h: h.pose is not None and h.pose.orientation[1] > 0.05)
@@ -172,6 +181,105 @@ def test_xr_loop_sends_head_pose_and_reprojects_locally(browser, srv):
         page.wait_for_timeout(300)
         back = red_centroid(canvas_pixels(page)[:, :w])
         assert back[0] == pytest.approx(frozen[0], abs=0.01)
+        assert not errors, errors
+    finally:
+        page.close()
+
+
+def recv_xr_frame(ws, where, timeout: float = 15.0):
+    """The next frame matching `where(header)`: (header, image bytes, depth plane in metres)."""
+    import time
+
+    from server.protocol import unpack_depth, unpack_frame
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        data = ws.recv(timeout=max(0.01, deadline - time.monotonic()))
+        if isinstance(data, bytes):
+            header, image = unpack_frame(data)
+            if where(header):
+                return header, image, unpack_depth(data)[1]
+    raise AssertionError(f"no matching frame within {timeout} s")
+
+
+def enter_vr(page, errors):
+    page.wait_for_function("() => !document.getElementById('enter-vr').disabled", timeout=10000)
+    page.click("#enter-vr")
+    try:
+        page.wait_for_function("() => window.__xrFrames > 10", timeout=10000)
+    except Exception:
+        raise AssertionError(f"XR loop did not run: {page.locator('#log').inner_text()!r} {errors}")
+
+
+HEADSET_TANGENTS = [[-1.3, 1.0, -1.25, 1.0], [-1.0, 1.3, -1.25, 1.0]]
+"""About 97° by 96° per eye, off-centre (each eye sees more to its own side), like a headset's."""
+
+
+def test_each_eye_renders_its_own_frustum_and_a_head_step_reprojects_before_any_server_frame(browser, srv):
+    from server.xr import eye_size, widen
+
+    session = srv.create("ball-drop")
+    page, errors = open_page(browser, srv, session, init=XR_STUB)
+    try:
+        wait_pixels(page, lambda img: red_centroid(img) is not None, what="the first frame")
+        page.evaluate(f"() => {{ window.__xrTan = {HEADSET_TANGENTS}; }}")
+        enter_vr(page, errors)
+        viewport = page.evaluate("() => [document.getElementById('view').width / 2, document.getElementById('view').height]")
+        from websockets.sync.client import connect
+
+        with connect(srv.ws_base + session["ws_url"]) as spectator:
+            auth(spectator, session["spectator_token"])
+            header, jpeg, depth = recv_xr_frame(spectator, lambda h: h.eyes is not None)
+        # the page read each eye's frustum off its projection matrix; the server rendered exactly that, widened
+        for sent, rendered, tan in zip(header.pose.views, header.eyes, HEADSET_TANGENTS):
+            assert sent.tangents == pytest.approx(tan, abs=1e-5)
+            assert rendered.tangents == pytest.approx(widen(tan), abs=1e-5)
+            assert rendered.position == pytest.approx(sent.position, abs=1e-6)  # a still head: nothing to predict
+        assert header.pose.viewport == tuple(round(v) for v in viewport)
+        assert (header.width // 2, header.height) == eye_size(header.pose.viewport, (0, 0))
+        # exact depth came with it: the ball is about 3 m ahead
+        assert depth.shape == (header.height // header.depth.step, header.width // header.depth.step)
+        step = header.depth.step
+        ys, xs = np.nonzero(red_mask(np.asarray(Image.open(io.BytesIO(jpeg)).convert("RGB"), dtype=np.int16)))
+        assert len(xs) > 20
+        assert 2.6 < float(np.median(depth[ys // step, xs // step])) < 3.1
+        assert np.isinf(depth[0]).all()  # the sky above the horizon
+
+        page.wait_for_function("() => window.callosum.rp.sixDof", timeout=10000)
+        page.wait_for_timeout(300)
+        w = canvas_pixels(page).shape[1] // 2
+        page.evaluate("() => { window.callosum.ws.onmessage = null; }")  # from now on only the page can move the picture
+        page.wait_for_timeout(300)
+        before = red_centroid(canvas_pixels(page)[:, :w])
+        page.evaluate("() => { window.__xrHead.x = 0.3; }")  # step 30 cm to the right
+        page.wait_for_timeout(400)
+        after = red_centroid(canvas_pixels(page)[:, :w])
+        assert before and after, "the left eye shows the ball before and after the step"
+        left, right = HEADSET_TANGENTS[0][:2]
+        expected = 0.3 / 3.0 / (right - left)  # the ball slides left by its parallax, as a fraction of the eye
+        assert before[0] - after[0] == pytest.approx(expected, rel=0.35)
+        assert not errors, errors
+    finally:
+        page.close()
+
+
+NO_WEBCODECS = "delete window.VideoDecoder; delete window.EncodedVideoChunk;"
+
+
+@pytest.mark.parametrize("init, codec", [("", "h264"), (NO_WEBCODECS, "jpeg")], ids=["webcodecs", "no-webcodecs"])
+def test_headset_frames_come_as_h264_where_the_browser_decodes_it_and_as_jpeg_elsewhere(browser, srv, init, codec):
+    session = srv.create("ball-drop")
+    page, errors = open_page(browser, srv, session, init=XR_STUB + init)
+    try:
+        wait_pixels(page, lambda img: red_centroid(img) is not None, what="the first frame")
+        enter_vr(page, errors)
+        page.wait_for_function("(codec) => { const l = window.callosum.live; return l && l.header.eyes && "
+                               "l.header.format === codec; }", arg=codec, timeout=15000)
+        assert page.evaluate("() => window.callosum.codec") == codec
+        page.wait_for_timeout(300)
+        img = canvas_pixels(page)
+        w = img.shape[1] // 2
+        assert red_centroid(img[:, :w]) and red_centroid(img[:, w:]), "both eyes show the ball"
         assert not errors, errors
     finally:
         page.close()

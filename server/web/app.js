@@ -1,8 +1,8 @@
-// Callosum web client: plain WebGL, no libraries. See docs/server.md for the protocol.
+// Callosum web client: plain WebGL2 (WebGL fallback) and gl-matrix, no build step. See docs/server.md.
 "use strict";
 
 import { Replay } from "./replay.js";
-import { Reprojector, invert4, perspective, quatYawPitch } from "./reproject.js";
+import { Reprojector, invert4, perspective, quatYawPitch, tangents } from "./reproject.js";
 import { createSession, download, followScene, loadScenes, setupVrButton, showShare } from "./rest.js";
 import {
   $, logLine, markUndone, note, renderBusy, renderControls, renderEntities, renderLegend, stageWord, turnLine,
@@ -22,13 +22,18 @@ const app = {
   replay: null,           // {index, playing, timer} while showing recorded frames
   progress: null,         // {step, stage, action, queued, t0}
   xr: null, xrSpace: null,
+  codec: "jpeg",          // how this client's frames come: jpeg, or h264 decoded by WebCodecs (in VR)
+  decoder: null, decoderSize: "", videoQueue: [], shownSeq: 0,
+  latencyMs: null,        // pose sent -> frame rendered for it shown (EMA): the server predicts this far ahead
   hooks: {},              // optional callbacks for benchmarks: xrDraw, poseSent, frameShown
-  stats: { frames: 0, drawn: 0, fps: 0, ageMs: 0, reprojMs: 0, posesSent: 0, windowStart: performance.now(), windowFrames: 0 },
+  stats: { frames: 0, drawn: 0, fps: 0, ageMs: 0, reprojMs: 0, posesSent: 0, windowStart: performance.now(), windowFrames: 0,
+           bytes: 0, ages: [], reportAt: 0 },
 };
 window.callosum = app;
 
 const canvas = $("view");
 const rp = new Reprojector(canvas);
+app.rp = rp;
 const replay = new Replay(app, rp, show);
 
 function homeQuat() { return quatYawPitch(0, app.hello ? app.hello.home_pitch : 0); }
@@ -46,7 +51,7 @@ function desktopFrame() {
   const fov = ((app.hello ? app.hello.fov_y : 45) * Math.PI) / 180;
   const q = app.role === "player" ? quatYawPitch(app.yaw, app.pitch) : rp.frameQuat(homeQuat());
   rp.drawEye(invert4(perspective(fov, canvas.width / canvas.height, 0.05, 100)), q, 0, homeQuat());
-  if (app.role === "player" && app.poseDirty) sendPose([0, 0, 0], q, 0.064, false);
+  if (app.role === "player" && app.poseDirty) sendPose({ position: [0, 0, 0], orientation: q, ipd: 0.064, stereo: false });
   app.stats.reprojMs = performance.now() - t0;
   app.stats.drawn++;
 }
@@ -60,8 +65,10 @@ async function enterVR() {
     app.xrSpace = await session.requestReferenceSpace("local");
     app.xr = session;
     $("enter-vr").textContent = "Exit VR";
+    chooseCodec();
     session.addEventListener("end", () => {
       app.xr = null;
+      chooseCodec();
       $("enter-vr").textContent = "Enter VR";
       app.poseDirty = true;
       requestAnimationFrame(desktopFrame);
@@ -79,21 +86,37 @@ function xrFrame(time, frame) {
   if (!pose) return;
   const t0 = performance.now();
   const gl = rp.gl, layer = session.renderState.baseLayer;
-  gl.bindFramebuffer(gl.FRAMEBUFFER, layer.framebuffer);
   const o = pose.transform.orientation, p = pose.transform.position;
-  for (const view of pose.views) {
-    const vp = layer.getViewport(view);
-    gl.viewport(vp.x, vp.y, vp.width, vp.height);
-    const vo = view.transform.orientation;
-    rp.drawEye(invert4(Array.from(view.projectionMatrix)), [vo.x, vo.y, vo.z, vo.w], view.eye === "right" ? 1 : 0, homeQuat());
-  }
-  if (app.hooks.xrDraw) app.hooks.xrDraw(t0, [o.x, o.y, o.z, o.w], gl);
+  const eyes = pose.views.map((view) => {
+    const vo = view.transform.orientation, vpos = view.transform.position;
+    return { position: [vpos.x, vpos.y, vpos.z], orientation: [vo.x, vo.y, vo.z, vo.w],
+             tangents: tangents(view.projectionMatrix) };
+  });
+  let viewport = null;
+  pose.views.forEach((view, i) => {
+    const vp = layer.getViewport(view), eye = view.eye === "right" ? 1 : 0;
+    viewport = viewport || [vp.width, vp.height];
+    if (rp.sixDof) {
+      rp.drawEyeSixDof(view.projectionMatrix, eyes[i], eye, layer.framebuffer, vp);
+    } else {
+      gl.bindFramebuffer(gl.FRAMEBUFFER, layer.framebuffer);
+      gl.viewport(vp.x, vp.y, vp.width, vp.height);
+      rp.drawEye(invert4(view.projectionMatrix), eyes[i].orientation, eye, homeQuat());
+    }
+  });
+  if (app.hooks.xrDraw) app.hooks.xrDraw(t0, [o.x, o.y, o.z, o.w], gl, [p.x, p.y, p.z]);
   let ipd = 0.064;
   if (pose.views.length === 2) {
     const a = pose.views[0].transform.position, b = pose.views[1].transform.position;
     ipd = Math.min(0.2, Math.hypot(a.x - b.x, a.y - b.y, a.z - b.z));
   }
-  if (app.role === "player") sendPose([p.x, p.y, p.z], [o.x, o.y, o.z, o.w], ipd, true);
+  if (app.role === "player") {
+    const msg = { position: [p.x, p.y, p.z], orientation: [o.x, o.y, o.z, o.w], ipd, stereo: pose.views.length === 2,
+                  views: eyes.slice(0, 2), viewport: viewport.map((v) => Math.max(16, Math.min(8192, Math.round(v)))),
+                  t: performance.now() };
+    if (app.latencyMs !== null) msg.latency_ms = Math.min(1000, Math.round(app.latencyMs));
+    sendPose(msg);
+  }
   app.stats.reprojMs = performance.now() - t0;
   app.stats.drawn++;
 }
@@ -102,31 +125,40 @@ function xrFrame(time, frame) {
 
 function onFrame(buf) {
   const frame = splitFrame(buf);
-  if (frame.header.turn) replay.record(frame.header, frame.blob); // every turn frame, even those not drawn
-  app.pending = frame; // the newest frame wins: older ones not yet decoded are skipped
   app.stats.frames++;
   app.stats.windowFrames++;
+  app.stats.bytes += buf.byteLength;
+  app.stats.bytesTotal = (app.stats.bytesTotal || 0) + buf.byteLength;
+  if (frame.header.format === "h264") { decodeVideo(frame); return; }
+  if (frame.header.turn) replay.record(frame.header, frame.blob); // every turn frame, even those not drawn
+  app.pending = frame; // the newest frame wins: older ones not yet decoded are skipped
   if (!app.decoding) decodeNext();
 }
 
+// Header, image bytes (JPEG or an H.264 access unit) and the compressed depth plane (headset frames).
 function splitFrame(buf) {
   const n = new DataView(buf).getUint32(0);
   const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, n)));
-  return { header, blob: new Blob([new Uint8Array(buf, 4 + n)], { type: "image/jpeg" }) };
+  const depthBytes = header.depth ? header.depth.bytes : 0;
+  const image = new Uint8Array(buf, 4 + n, buf.byteLength - 4 - n - depthBytes);
+  const depth = depthBytes ? new Uint8Array(buf, buf.byteLength - depthBytes) : null;
+  return { header, image, depth, blob: header.format === "h264" ? null : new Blob([image], { type: "image/jpeg" }) };
+}
+
+// The depth plane: zlib-compressed little-endian uint16 millimetres.
+async function inflateDepth(bytes) {
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+  return new Uint16Array(await new Response(stream).arrayBuffer());
 }
 
 async function decodeNext() {
   app.decoding = true;
   while (app.pending) {
-    const { header, blob } = app.pending;
+    const { header, blob, depth } = app.pending;
     app.pending = null;
     try {
-      const bitmap = await createImageBitmap(blob);
-      if (app.live && app.live.bitmap) app.live.bitmap.close();
-      app.live = { header, bitmap };
-      app.stats.ageMs = Date.now() - header.rendered_at;
-      if (!app.replay) show(app.live);
-      if (app.hooks.frameShown) app.hooks.frameShown(header, performance.now());
+      const [bitmap, plane] = await Promise.all([createImageBitmap(blob), depth ? inflateDepth(depth) : null]);
+      present(header, bitmap, plane);
     } catch (err) {
       console.warn("frame decode failed", err);
     }
@@ -134,9 +166,91 @@ async function decodeNext() {
   app.decoding = false;
 }
 
+// ---- H.264 over the socket, decoded by WebCodecs ------------------------------------------------------
+
+const H264 = "avc1.42E033"; // constrained baseline, level 5.1: up to 2x2304x2304 at the server's cap
+
+// Ask for H.264 while in VR where the browser decodes it; JPEG otherwise (and as the fallback).
+async function chooseCodec() {
+  let want = "jpeg";
+  if (app.xr && typeof VideoDecoder !== "undefined") {
+    try {
+      const r = await VideoDecoder.isConfigSupported({ codec: H264, codedWidth: 1920, codedHeight: 1080, optimizeForLatency: true });
+      if (r.supported) want = "h264";
+    } catch (err) { /* not supported */ }
+  }
+  useCodec(want);
+}
+
+function useCodec(codec) {
+  app.codec = codec;
+  send({ type: "stream", codec });
+  if (codec !== "h264" && app.decoder) {
+    if (app.decoder.state !== "closed") app.decoder.close();
+    app.decoder = null;
+    app.decoderSize = "";
+    app.videoQueue = [];
+  }
+}
+
+function decodeVideo(frame) {
+  const h = frame.header, size = `${h.width}x${h.height}`;
+  if (!app.decoder || app.decoder.state === "closed" || app.decoderSize !== size) {
+    if (!h.key) return; // wait for the stream's next keyframe
+    if (!app.decoder || app.decoder.state === "closed") app.decoder = makeDecoder();
+    app.decoder.configure({ codec: H264, codedWidth: h.width, codedHeight: h.height, optimizeForLatency: true });
+    app.decoderSize = size;
+  }
+  app.videoQueue.push({ header: h, depth: frame.depth ? inflateDepth(frame.depth) : null });
+  app.decoder.decode(new EncodedVideoChunk({ type: h.key ? "key" : "delta", timestamp: h.seq, data: frame.image }));
+}
+
+function makeDecoder() {
+  return new VideoDecoder({
+    output: async (vf) => {
+      while (app.videoQueue.length && app.videoQueue[0].header.seq < vf.timestamp) app.videoQueue.shift();
+      const entry = app.videoQueue.length && app.videoQueue[0].header.seq === vf.timestamp ? app.videoQueue.shift() : null;
+      const plane = entry && entry.depth ? await entry.depth.catch(() => null) : null;
+      if (!entry || entry.header.seq <= app.shownSeq) { vf.close(); return; }
+      present(entry.header, vf, plane);
+    },
+    error: (err) => {
+      logLine("error", "video", `the H.264 decoder failed (${err.message || err}); frames are JPEG from now on`);
+      useCodec("jpeg");
+    },
+  });
+}
+
+// A decoded frame (an ImageBitmap or a VideoFrame) and its depth plane go on screen.
+function present(header, image, plane) {
+  if (app.live && app.live.bitmap) app.live.bitmap.close();
+  app.live = { header, bitmap: image, depth: plane };
+  app.shownSeq = Math.max(app.shownSeq, header.seq);
+  app.stats.ageMs = Date.now() - header.rendered_at;
+  app.stats.ages.push(app.stats.ageMs);
+  if (header.pose && header.pose.t != null) {
+    const lat = performance.now() - header.pose.t;
+    if (lat >= 0 && lat < 5000) app.latencyMs = app.latencyMs === null ? lat : 0.8 * app.latencyMs + 0.2 * lat;
+  }
+  if (!app.replay) show(app.live);
+  if (app.hooks.frameShown) app.hooks.frameShown(header, performance.now());
+}
+
+// About once a second, a video client says how its frames arrive, and the server adapts the bitrate.
+function reportStream(now) {
+  const s = app.stats;
+  if (app.codec !== "h264" || now - s.reportAt < 1000) return;
+  const ages = s.ages.sort((a, b) => a - b);
+  const kbps = (s.bytes * 8) / (now - (s.reportAt || now - 1000));
+  if (ages.length) send({ type: "stream", codec: "h264", age_ms: Math.max(0, ages[ages.length >> 1]), kbps });
+  s.ages = [];
+  s.bytes = 0;
+  s.reportAt = now;
+}
+
 function show(frame) {
   const h = frame.header;
-  rp.upload(h, frame.bitmap);
+  rp.upload(h, frame.bitmap, frame.depth || null);
   const legendKey = JSON.stringify([h.view, h.depth_range, h.legend]);
   if (legendKey !== app.legendKey) { renderLegend(h); app.legendKey = legendKey; }
   if (app.role !== "player" && app.view !== h.view) { app.view = h.view; renderControls(app); }
@@ -150,12 +264,12 @@ function send(msg) {
   return true;
 }
 
-function sendPose(position, orientation, ipd, stereo) {
+function sendPose(pose) {
   if (!app.online || app.ws.bufferedAmount > 65536) return;
-  send({ type: "pose", position, orientation, ipd, stereo });
+  send({ type: "pose", ...pose });
   app.poseDirty = false;
   app.stats.posesSent++;
-  if (app.hooks.poseSent) app.hooks.poseSent(orientation, performance.now());
+  if (app.hooks.poseSent) app.hooks.poseSent(pose.orientation, performance.now(), pose.position);
 }
 
 function connect() {
@@ -264,6 +378,8 @@ const HANDLERS = {
     if (app.reopened) logLine("info", "server", `The server restarted; session ${m.session} was opened again at step ${m.step}.`);
     else if (!first) logLine("info", "online", "Connected again.");
     app.reopened = false;
+    app.codec = "jpeg"; // a new socket starts on JPEG
+    if (app.xr) chooseCodec();
     setOverlay("");
   },
   narration(m) {
@@ -392,6 +508,7 @@ function status() {
   ].join("  ·  ");
   renderBusy(app);
   offlineOverlay();
+  reportStream(now);
 }
 
 function main() {

@@ -1,67 +1,43 @@
-// Local reprojection: small maths and one WebGL full-screen pass that draws the last server frame
-// for the current eye orientation. Exact for head rotation whatever the server's frame rate.
+// Local reprojection: the last server frame drawn for the current eye pose, every display frame.
+// - Frames with depth (a headset's frames): a depth mesh, one vertex per depth sample, carried from the
+//   frame's eye to the current eye (6-DoF: rotation and translation); quads that straddle a depth edge
+//   are dropped, and the holes they leave are filled from the nearest valid pixels, background first.
+// - Frames without depth (the flat page's): a full-screen pass that rotates view rays (rotation only).
+// Matrix and quaternion maths: gl-matrix (vendored ES modules in vendor/gl-matrix, MIT licence).
 "use strict";
 
-// ---- small maths: quaternions (x, y, z, w) and column-major matrices ------------------------
+import { mat3, mat4, quat } from "./vendor/gl-matrix/index.js";
 
-export function quatYawPitch(yaw, pitch) {
-  const cy = Math.cos(yaw / 2), sy = Math.sin(yaw / 2), cp = Math.cos(pitch / 2), sp = Math.sin(pitch / 2);
-  return [cy * sp, sy * cp, -sy * sp, cy * cp]; // q_yaw(about y) * q_pitch(about x)
-}
+// ---- small maths on top of gl-matrix --------------------------------------------------------------
 
-function mat3FromQuat(q) {
-  const [x, y, z, w] = q;
-  return [
-    1 - 2 * (y * y + z * z), 2 * (x * y + z * w), 2 * (x * z - y * w),
-    2 * (x * y - z * w), 1 - 2 * (x * x + z * z), 2 * (y * z + x * w),
-    2 * (x * z + y * w), 2 * (y * z - x * w), 1 - 2 * (x * x + y * y),
-  ];
-}
-
-function mat3TransposeMul(a, b) { // a^T * b, both column-major
-  const out = new Array(9);
-  for (let c = 0; c < 3; c++) for (let r = 0; r < 3; r++) {
-    let s = 0;
-    for (let k = 0; k < 3; k++) s += a[r * 3 + k] * b[c * 3 + k];
-    out[c * 3 + r] = s;
-  }
-  return out;
+export function quatYawPitch(yaw, pitch) { // yaw about y, then pitch about x (XR axes)
+  const q = quat.create();
+  quat.rotateY(q, q, yaw);
+  quat.rotateX(q, q, pitch);
+  return Array.from(q);
 }
 
 export function perspective(fovY, aspect, near, far) {
-  const f = 1 / Math.tan(fovY / 2), nf = 1 / (near - far);
-  return [f / aspect, 0, 0, 0, 0, f, 0, 0, 0, 0, (far + near) * nf, -1, 0, 0, 2 * far * near * nf, 0];
+  return mat4.perspective(mat4.create(), fovY, aspect, near, far);
 }
 
-export function invert4(m) {
-  const inv = new Array(16);
-  inv[0] = m[5] * m[10] * m[15] - m[5] * m[11] * m[14] - m[9] * m[6] * m[15] + m[9] * m[7] * m[14] + m[13] * m[6] * m[11] - m[13] * m[7] * m[10];
-  inv[4] = -m[4] * m[10] * m[15] + m[4] * m[11] * m[14] + m[8] * m[6] * m[15] - m[8] * m[7] * m[14] - m[12] * m[6] * m[11] + m[12] * m[7] * m[10];
-  inv[8] = m[4] * m[9] * m[15] - m[4] * m[11] * m[13] - m[8] * m[5] * m[15] + m[8] * m[7] * m[13] + m[12] * m[5] * m[11] - m[12] * m[7] * m[9];
-  inv[12] = -m[4] * m[9] * m[14] + m[4] * m[10] * m[13] + m[8] * m[5] * m[14] - m[8] * m[6] * m[13] - m[12] * m[5] * m[10] + m[12] * m[6] * m[9];
-  inv[1] = -m[1] * m[10] * m[15] + m[1] * m[11] * m[14] + m[9] * m[2] * m[15] - m[9] * m[3] * m[14] - m[13] * m[2] * m[11] + m[13] * m[3] * m[10];
-  inv[5] = m[0] * m[10] * m[15] - m[0] * m[11] * m[14] - m[8] * m[2] * m[15] + m[8] * m[3] * m[14] + m[12] * m[2] * m[11] - m[12] * m[3] * m[10];
-  inv[9] = -m[0] * m[9] * m[15] + m[0] * m[11] * m[13] + m[8] * m[1] * m[15] - m[8] * m[3] * m[13] - m[12] * m[1] * m[11] + m[12] * m[3] * m[9];
-  inv[13] = m[0] * m[9] * m[14] - m[0] * m[10] * m[13] - m[8] * m[1] * m[14] + m[8] * m[2] * m[13] + m[12] * m[1] * m[10] - m[12] * m[2] * m[9];
-  inv[2] = m[1] * m[6] * m[15] - m[1] * m[7] * m[14] - m[5] * m[2] * m[15] + m[5] * m[3] * m[14] + m[13] * m[2] * m[7] - m[13] * m[3] * m[6];
-  inv[6] = -m[0] * m[6] * m[15] + m[0] * m[7] * m[14] + m[4] * m[2] * m[15] - m[4] * m[3] * m[14] - m[12] * m[2] * m[7] + m[12] * m[3] * m[6];
-  inv[10] = m[0] * m[5] * m[15] - m[0] * m[7] * m[13] - m[4] * m[1] * m[15] + m[4] * m[3] * m[13] + m[12] * m[1] * m[7] - m[12] * m[3] * m[5];
-  inv[14] = -m[0] * m[5] * m[14] + m[0] * m[6] * m[13] + m[4] * m[1] * m[14] - m[4] * m[2] * m[13] - m[12] * m[1] * m[6] + m[12] * m[2] * m[5];
-  inv[3] = -m[1] * m[6] * m[11] + m[1] * m[7] * m[10] + m[5] * m[2] * m[11] - m[5] * m[3] * m[10] - m[9] * m[2] * m[7] + m[9] * m[3] * m[6];
-  inv[7] = m[0] * m[6] * m[11] - m[0] * m[7] * m[10] - m[4] * m[2] * m[11] + m[4] * m[3] * m[10] + m[8] * m[2] * m[7] - m[8] * m[3] * m[6];
-  inv[11] = -m[0] * m[5] * m[11] + m[0] * m[7] * m[9] + m[4] * m[1] * m[11] - m[4] * m[3] * m[9] - m[8] * m[1] * m[7] + m[8] * m[3] * m[5];
-  inv[15] = m[0] * m[5] * m[10] - m[0] * m[6] * m[9] - m[4] * m[1] * m[10] + m[4] * m[2] * m[9] + m[8] * m[1] * m[6] - m[8] * m[2] * m[5];
-  const det = m[0] * inv[0] + m[1] * inv[4] + m[2] * inv[8] + m[3] * inv[12];
-  return inv.map((v) => v / det);
+export function invert4(m) { return mat4.invert(mat4.create(), m); }
+
+// (left, right, bottom, top) frustum tangents of a perspective projection matrix (column-major).
+export function tangents(p) {
+  return [(p[8] - 1) / p[0], (p[8] + 1) / p[0], (p[9] - 1) / p[5], (p[9] + 1) / p[5]];
 }
 
-// ---- WebGL -------------------------------------------------------------------------------------
+// The rigid transform of a pose ({position, orientation} arrays) as a matrix: pose space -> reference space.
+function poseMatrix(position, orientation) {
+  return mat4.fromRotationTranslation(mat4.create(), orientation, position);
+}
 
-// The view ray of a pixel is linear in its screen position (an inverse perspective keeps w constant
-// at a fixed NDC depth), and so is its rotation into the frame's camera: the vertex shader computes
-// both at the corners and the rasteriser interpolates them exactly, leaving the fragment shader one
-// projection and one texture fetch.
-const VERT = `
+// ---- shaders --------------------------------------------------------------------------------------
+
+// Rotation only: the view ray of a pixel is linear in its screen position, and so is its rotation into
+// the frame's camera, so the vertex shader computes both at the corners and the rasteriser does the rest.
+const FLAT_VERT = `
 attribute vec2 aPos;
 uniform mat4 uInvProj;
 uniform mat3 uDelta;
@@ -75,12 +51,11 @@ void main() {
   gl_Position = vec4(aPos, 0.0, 1.0);
 }`;
 
-// Project the rotated ray onto the frame (the server camera's field of view), with a soft edge
-// and a dark gradient outside it.
-const FRAG = `
+// Project the rotated ray onto the frame (its frustum tangents), with a soft edge and a dark gradient outside.
+const FLAT_FRAG = `
 precision highp float;
 uniform sampler2D uTex;
-uniform vec2 uTan;
+uniform vec4 uTan;
 uniform vec4 uRect;
 uniform float uHave;
 varying vec3 vRay;
@@ -88,25 +63,119 @@ varying float vUp;
 void main() {
   vec3 bg = mix(vec3(0.035, 0.045, 0.06), vec3(0.07, 0.085, 0.11), clamp(vUp * 0.5 + 0.5, 0.0, 1.0));
   if (uHave < 0.5 || vRay.z > -1e-4) { gl_FragColor = vec4(bg, 1.0); return; }
-  vec2 s = vRay.xy / (-vRay.z * uTan);
-  vec2 edge = vec2(1.0) - smoothstep(vec2(0.97), vec2(1.0), abs(s));
-  vec2 uv = vec2(0.5 + 0.5 * s.x, 0.5 - 0.5 * s.y);
+  vec2 t = vRay.xy / -vRay.z;
+  vec2 uv = vec2((t.x - uTan.x) / (uTan.y - uTan.x), (uTan.w - t.y) / (uTan.w - uTan.z));
+  vec2 s = abs(uv * 2.0 - 1.0);
+  vec2 edge = vec2(1.0) - smoothstep(vec2(0.97), vec2(1.0), s);
   vec3 img = texture2D(uTex, uRect.xy + clamp(uv, 0.0, 1.0) * uRect.zw).rgb;
   gl_FragColor = vec4(mix(bg, img, edge.x * edge.y), 1.0);
 }`;
 
-// One program, one texture (the frame being shown) and the header that came with it.
+// The depth mesh: vertex i of quad q (two triangles) is a depth sample, unprojected with the frame
+// eye's frustum and metric depth, moved into the current eye and projected with its projection.
+// Sky samples (65535) are directions (w = 0), so only rotation moves them.
+const MESH_VERT = `#version 300 es
+precision highp float;
+precision highp usampler2D;
+uniform usampler2D uDepth;
+uniform ivec2 uGrid;
+uniform int uCol0;
+uniform vec4 uTan;
+uniform mat4 uFrameToView;
+uniform mat4 uProj;
+uniform float uEdge;
+out vec2 vUv;
+out float vFar;
+const ivec2 CORNER[6] = ivec2[6](ivec2(0, 0), ivec2(1, 0), ivec2(0, 1), ivec2(0, 1), ivec2(1, 0), ivec2(1, 1));
+float depthAt(ivec2 c) {
+  uint d = texelFetch(uDepth, ivec2(uCol0 + c.x, c.y), 0).r;
+  return d == 65535u ? -1.0 : float(d) * 0.001;
+}
+void main() {
+  int quad = gl_VertexID / 6;
+  ivec2 q = ivec2(quad % (uGrid.x - 1), quad / (uGrid.x - 1));
+  float a = depthAt(q), b = depthAt(q + ivec2(1, 0)), c = depthAt(q + ivec2(0, 1)), e = depthAt(q + ivec2(1, 1));
+  float lo = min(min(a, b), min(c, e)), hi = max(max(a, b), max(c, e));
+  bool sky = hi < 0.0;
+  if ((lo < 0.0 && !sky) || (!sky && hi > lo * uEdge)) { gl_Position = vec4(0.0, 0.0, 2.0, 1.0); return; }
+  ivec2 s = q + CORNER[gl_VertexID - quad * 6];
+  vec2 uv = (vec2(s) + 0.5) / vec2(uGrid);  // the sample's pixel centre; the outer ring reaches the edge
+  if (s.x == 0) uv.x = 0.0;
+  if (s.y == 0) uv.y = 0.0;
+  if (s.x == uGrid.x - 1) uv.x = 1.0;
+  if (s.y == uGrid.y - 1) uv.y = 1.0;
+  vec3 dir = vec3(mix(uTan.x, uTan.y, uv.x), mix(uTan.w, uTan.z, uv.y), -1.0);
+  float d = depthAt(s);
+  vec4 view = uFrameToView * (sky ? vec4(dir, 0.0) : vec4(dir * d, 1.0));
+  gl_Position = uProj * view;
+  if (sky) gl_Position.z = gl_Position.w * 0.99999;
+  vUv = uv;
+  vFar = sky ? 1.0 : clamp(-view.z / 64.0, 0.0, 0.99);
+}`;
+
+const MESH_FRAG = `#version 300 es
+precision highp float;
+uniform sampler2D uTex;
+uniform vec4 uRect;
+in vec2 vUv;
+in float vFar;
+out vec4 color;
+void main() {
+  color = vec4(texture(uTex, uRect.xy + vUv * uRect.zw).rgb, 0.004 + 0.996 * vFar);
+}`;
+
+// Fill: a pixel the mesh left empty (alpha 0) takes the farthest of the nearest valid pixels found
+// along eight directions (a disocclusion shows what lies behind, not the object in front).
+const FILL_FRAG = `#version 300 es
+precision highp float;
+uniform sampler2D uMesh;
+uniform vec2 uPx;
+in vec2 vPos;
+out vec4 color;
+void main() {
+  vec4 c = texture(uMesh, vPos);
+  if (c.a > 0.0) { color = vec4(c.rgb, 1.0); return; }
+  vec4 best = vec4(0.0);
+  for (int k = 0; k < 8; k++) {
+    float ang = float(k) * 0.78539816;
+    vec2 dir = vec2(cos(ang), sin(ang)) * uPx;
+    float r = 1.0;
+    for (int i = 0; i < 12; i++) {  // 1, 2, 3, 5, 8, ... 130 px: the nearest valid pixel, coarsely further out
+      vec4 s = texture(uMesh, vPos + dir * r);
+      if (s.a > 0.0) { if (s.a > best.a) best = s; break; }
+      r = floor(r * 1.55) + 1.0;
+    }
+  }
+  color = best.a > 0.0 ? vec4(best.rgb, 1.0) : vec4(0.05, 0.06, 0.08, 1.0);
+}`;
+
+const FILL_VERT = `#version 300 es
+in vec2 aPos;
+out vec2 vPos;
+void main() { vPos = aPos * 0.5 + 0.5; gl_Position = vec4(aPos, 0.0, 1.0); }`;
+
+const DEPTH_EDGE = 1.08; // a quad whose far corner is 8 % deeper than its near one straddles an edge
+
+// ---- WebGL ----------------------------------------------------------------------------------------
+
 export class Reprojector {
   constructor(canvas) {
     this.canvas = canvas;
-    this.gl = canvas.getContext("webgl", { antialias: false, xrCompatible: true });
+    const opts = { antialias: false, xrCompatible: true };
+    this.gl = canvas.getContext("webgl2", opts) || canvas.getContext("webgl", opts);
+    this.gl2 = typeof WebGL2RenderingContext !== "undefined" && this.gl instanceof WebGL2RenderingContext;
     this.header = null;
+    this.depth = null; // {width, height} of the depth plane in the texture, for the shown frame
+    this.targets = {};
     if (this.gl) this.p = this.setup();
   }
 
   get ok() { return Boolean(this.gl && this.p); }
 
-  setup() {
+  // Frames with depth reproject with the mesh (6-DoF); true while the shown frame has its depth.
+  get sixDof() { return Boolean(this.gl2 && this.m && this.header && this.header.eyes && this.depth); }
+
+  program(vert, frag) {
     const gl = this.gl;
     const compile = (type, src) => {
       const s = gl.createShader(type);
@@ -116,59 +185,165 @@ export class Reprojector {
       return s;
     };
     const prog = gl.createProgram();
-    gl.attachShader(prog, compile(gl.VERTEX_SHADER, VERT));
-    gl.attachShader(prog, compile(gl.FRAGMENT_SHADER, FRAG));
+    gl.attachShader(prog, compile(gl.VERTEX_SHADER, vert));
+    gl.attachShader(prog, compile(gl.FRAGMENT_SHADER, frag));
     gl.linkProgram(prog);
-    const buf = gl.createBuffer();
-    gl.bindBuffer(gl.ARRAY_BUFFER, buf);
-    gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([-1, -1, 3, -1, -1, 3]), gl.STATIC_DRAW);
-    const tex = gl.createTexture();
+    if (!gl.getProgramParameter(prog, gl.LINK_STATUS)) throw new Error(gl.getProgramInfoLog(prog));
+    const u = {};
+    for (let i = 0; i < gl.getProgramParameter(prog, gl.ACTIVE_UNIFORMS); i++) {
+      const name = gl.getActiveUniform(prog, i).name;
+      u[name] = gl.getUniformLocation(prog, name);
+    }
+    return { prog, u, aPos: gl.getAttribLocation(prog, "aPos") };
+  }
+
+  texture(filter) {
+    const gl = this.gl, tex = gl.createTexture();
     gl.bindTexture(gl.TEXTURE_2D, tex);
-    for (const [k, v] of [[gl.TEXTURE_MIN_FILTER, gl.LINEAR], [gl.TEXTURE_MAG_FILTER, gl.LINEAR],
+    for (const [k, v] of [[gl.TEXTURE_MIN_FILTER, filter], [gl.TEXTURE_MAG_FILTER, filter],
                           [gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE], [gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE]]) {
       gl.texParameteri(gl.TEXTURE_2D, k, v);
     }
-    const u = (n) => gl.getUniformLocation(prog, n);
-    return { prog, buf, tex, aPos: gl.getAttribLocation(prog, "aPos"), uTex: u("uTex"), uInvProj: u("uInvProj"),
-             uDelta: u("uDelta"), uTan: u("uTan"), uRect: u("uRect"), uHave: u("uHave") };
+    return tex;
   }
 
-  // Show a decoded frame: its image goes to the texture, its header says how it was rendered.
-  upload(header, bitmap) {
+  setup() {
+    const gl = this.gl;
+    const buf = gl.createBuffer();
+    gl.bindBuffer(gl.ARRAY_BUFFER, buf);
+    gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([-1, -1, 3, -1, -1, 3]), gl.STATIC_DRAW);
+    const p = { buf, tex: this.texture(gl.LINEAR), flat: this.program(FLAT_VERT, FLAT_FRAG) };
+    if (this.gl2) {
+      try {
+        this.m = { mesh: this.program(MESH_VERT, MESH_FRAG), fill: this.program(FILL_VERT, FILL_FRAG),
+                   depth: this.texture(gl.NEAREST), vao: gl.createVertexArray() };
+      } catch (err) {
+        console.warn("6-DoF reprojection unavailable, rotation only:", err);
+        this.m = null;
+      }
+    }
+    return p;
+  }
+
+  // Show a frame: its image (ImageBitmap or VideoFrame) goes to the texture, its depth plane (a
+  // Uint16Array of millimetres, or null) to the depth texture, its header says how it was rendered.
+  upload(header, image, depth = null) {
     this.header = header;
     if (!this.ok) return;
     const gl = this.gl;
     gl.bindTexture(gl.TEXTURE_2D, this.p.tex);
-    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGB, gl.RGB, gl.UNSIGNED_BYTE, bitmap);
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGB, gl.RGB, gl.UNSIGNED_BYTE, image);
+    this.depth = null;
+    if (depth && header.depth && this.m) {
+      gl.bindTexture(gl.TEXTURE_2D, this.m.depth);
+      gl.pixelStorei(gl.UNPACK_ALIGNMENT, 2);
+      gl.texImage2D(gl.TEXTURE_2D, 0, gl.R16UI, header.depth.width, header.depth.height, 0, gl.RED_INTEGER,
+                    gl.UNSIGNED_SHORT, depth);
+      gl.pixelStorei(gl.UNPACK_ALIGNMENT, 4);
+      this.depth = { width: header.depth.width, height: header.depth.height };
+    }
   }
 
   // The orientation the shown frame was rendered for (`home` when it came from the scene camera).
-  frameQuat(home) {
+  frameQuat(home, eye = 0) {
     const h = this.header;
+    if (h && h.eyes) return h.eyes[Math.min(eye, h.eyes.length - 1)].orientation;
     return h && h.pose ? h.pose.orientation : home;
   }
 
-  // Draw the frame for one eye: `invProj` of that eye, its orientation, and which half (0 left, 1 right).
+  // The frame's frustum tangents for one eye (its own for headset frames, else the scene camera's).
+  frameTangents(eye) {
+    const h = this.header;
+    if (h.eyes) return h.eyes[Math.min(eye, h.eyes.length - 1)].tangents;
+    const tanY = Math.tan((h.fov_y * Math.PI) / 360), tanX = tanY * ((h.stereo ? h.width / 2 : h.width) / h.height);
+    return [-tanX, tanX, -tanY, tanY];
+  }
+
+  rect(eye) { const h = this.header; return [h.stereo && eye === 1 ? 0.5 : 0, 0, h.stereo ? 0.5 : 1, 1]; }
+
+  // Rotation only, into the bound framebuffer's viewport: `invProj` of the eye, its orientation, which half.
   drawEye(invProj, eyeQuat, eye, home) {
-    const gl = this.gl, p = this.p, h = this.header;
-    gl.useProgram(p.prog);
+    const gl = this.gl, p = this.p, f = p.flat, h = this.header;
+    gl.useProgram(f.prog);
     gl.bindBuffer(gl.ARRAY_BUFFER, p.buf);
-    gl.enableVertexAttribArray(p.aPos);
-    gl.vertexAttribPointer(p.aPos, 2, gl.FLOAT, false, 0, 0);
+    gl.enableVertexAttribArray(f.aPos);
+    gl.vertexAttribPointer(f.aPos, 2, gl.FLOAT, false, 0, 0);
     gl.activeTexture(gl.TEXTURE0);
     gl.bindTexture(gl.TEXTURE_2D, p.tex);
-    gl.uniform1i(p.uTex, 0);
-    gl.uniform1f(p.uHave, h ? 1 : 0);
-    gl.uniformMatrix4fv(p.uInvProj, false, new Float32Array(invProj));
-    const delta = mat3TransposeMul(mat3FromQuat(this.frameQuat(home)), mat3FromQuat(eyeQuat));
-    gl.uniformMatrix3fv(p.uDelta, false, new Float32Array(delta));
+    gl.uniform1i(f.u.uTex, 0);
+    gl.uniform1f(f.u.uHave, h ? 1 : 0);
+    gl.uniformMatrix4fv(f.u.uInvProj, false, new Float32Array(invProj));
+    const frameRot = mat3.fromQuat(mat3.create(), this.frameQuat(home, eye));
+    const delta = mat3.multiply(mat3.create(), mat3.transpose(frameRot, frameRot), mat3.fromQuat(mat3.create(), eyeQuat));
+    gl.uniformMatrix3fv(f.u.uDelta, false, delta);
     if (h) {
-      const eyeW = h.stereo ? h.width / 2 : h.width;
-      const tanY = Math.tan((h.fov_y * Math.PI) / 360);
-      gl.uniform2f(p.uTan, tanY * (eyeW / h.height), tanY);
-      gl.uniform4f(p.uRect, h.stereo && eye === 1 ? 0.5 : 0, 0, h.stereo ? 0.5 : 1, 1);
+      gl.uniform4fv(f.u.uTan, this.frameTangents(eye));
+      gl.uniform4fv(f.u.uRect, this.rect(eye));
     }
     gl.drawArrays(gl.TRIANGLES, 0, 3);
+  }
+
+  // One eye of a headset frame with 6-DoF reprojection, into `fb` at viewport `vp`: `proj` is the
+  // eye's projection matrix, `eyePose` its {position, orientation} in the reference space.
+  drawEyeSixDof(proj, eyePose, eye, fb, vp) {
+    const gl = this.gl, m = this.m, h = this.header;
+    const t = this.target(eye, vp.width, vp.height);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, t.fb);
+    gl.viewport(0, 0, vp.width, vp.height);
+    gl.clearColor(0, 0, 0, 0);
+    gl.clear(gl.COLOR_BUFFER_BIT | gl.DEPTH_BUFFER_BIT);
+    gl.enable(gl.DEPTH_TEST);
+    const e = h.eyes[Math.min(eye, h.eyes.length - 1)];
+    const cols = h.stereo ? this.depth.width / 2 : this.depth.width;
+    const view = mat4.invert(mat4.create(), poseMatrix(eyePose.position, eyePose.orientation));
+    const frameToView = mat4.multiply(mat4.create(), view, poseMatrix(e.position, e.orientation));
+    gl.useProgram(m.mesh.prog);
+    gl.bindVertexArray(m.vao);
+    gl.activeTexture(gl.TEXTURE0);
+    gl.bindTexture(gl.TEXTURE_2D, this.p.tex);
+    gl.uniform1i(m.mesh.u.uTex, 0);
+    gl.activeTexture(gl.TEXTURE1);
+    gl.bindTexture(gl.TEXTURE_2D, m.depth);
+    gl.uniform1i(m.mesh.u.uDepth, 1);
+    gl.uniform2i(m.mesh.u.uGrid, cols, this.depth.height);
+    gl.uniform1i(m.mesh.u.uCol0, h.stereo && eye === 1 ? cols : 0);
+    gl.uniform4fv(m.mesh.u.uTan, e.tangents);
+    gl.uniform4fv(m.mesh.u.uRect, this.rect(eye));
+    gl.uniformMatrix4fv(m.mesh.u.uFrameToView, false, frameToView);
+    gl.uniformMatrix4fv(m.mesh.u.uProj, false, proj);
+    gl.uniform1f(m.mesh.u.uEdge, DEPTH_EDGE);
+    gl.drawArrays(gl.TRIANGLES, 0, (cols - 1) * (this.depth.height - 1) * 6);
+    gl.disable(gl.DEPTH_TEST);
+    gl.bindVertexArray(null);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, fb);
+    gl.viewport(vp.x, vp.y, vp.width, vp.height);
+    gl.useProgram(m.fill.prog);
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.p.buf);
+    gl.enableVertexAttribArray(m.fill.aPos);
+    gl.vertexAttribPointer(m.fill.aPos, 2, gl.FLOAT, false, 0, 0);
+    gl.activeTexture(gl.TEXTURE0);
+    gl.bindTexture(gl.TEXTURE_2D, t.tex);
+    gl.uniform1i(m.fill.u.uMesh, 0);
+    gl.uniform2f(m.fill.u.uPx, 1 / vp.width, 1 / vp.height);
+    gl.drawArrays(gl.TRIANGLES, 0, 3);
+  }
+
+  // An offscreen colour + depth target per eye, the size of its viewport.
+  target(eye, w, h) {
+    const gl = this.gl;
+    let t = this.targets[eye];
+    if (t && t.w === w && t.h === h) return t;
+    if (t) { gl.deleteFramebuffer(t.fb); gl.deleteTexture(t.tex); gl.deleteRenderbuffer(t.rb); }
+    t = { w, h, fb: gl.createFramebuffer(), tex: this.texture(gl.NEAREST), rb: gl.createRenderbuffer() };
+    gl.bindTexture(gl.TEXTURE_2D, t.tex);
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, w, h, 0, gl.RGBA, gl.UNSIGNED_BYTE, null);
+    gl.bindRenderbuffer(gl.RENDERBUFFER, t.rb);
+    gl.renderbufferStorage(gl.RENDERBUFFER, gl.DEPTH_COMPONENT24, w, h);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, t.fb);
+    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, t.tex, 0);
+    gl.framebufferRenderbuffer(gl.FRAMEBUFFER, gl.DEPTH_ATTACHMENT, gl.RENDERBUFFER, t.rb);
+    this.targets[eye] = t;
+    return t;
   }
 
   // Match the canvas's drawing buffer to its size on screen (device pixels, at most 2x).

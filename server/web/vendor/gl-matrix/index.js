@@ -1,0 +1,11 @@
+import * as glMatrix from "./common.js";
+import * as mat2 from "./mat2.js";
+import * as mat2d from "./mat2d.js";
+import * as mat3 from "./mat3.js";
+import * as mat4 from "./mat4.js";
+import * as quat from "./quat.js";
+import * as quat2 from "./quat2.js";
+import * as vec2 from "./vec2.js";
+import * as vec3 from "./vec3.js";
+import * as vec4 from "./vec4.js";
+export { glMatrix, mat2, mat2d, mat3, mat4, quat, quat2, vec2, vec3, vec4 };
