@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from simulator._mujoco import mujoco
+from simulator.parts import part_masses
 from simulator.scene import EntitySpec, Scene
 
 GROUND_ID = "ground"
@@ -22,12 +23,48 @@ def euler_to_quat(degrees: Sequence[float]) -> np.ndarray:
     return quat
 
 
-def geom_size(e: EntitySpec) -> list[float]:
-    if e.shape == "box":
-        return [s / 2 for s in e.size]
-    if e.shape == "sphere":
-        return [e.size[0], 0.0, 0.0]
-    return [e.size[0], e.size[1] / 2, 0.0]
+GEOM_TYPES = {
+    "box": mujoco.mjtGeom.mjGEOM_BOX,
+    "sphere": mujoco.mjtGeom.mjGEOM_SPHERE,
+    "cylinder": mujoco.mjtGeom.mjGEOM_CYLINDER,
+    "capsule": mujoco.mjtGeom.mjGEOM_CAPSULE,
+}
+
+
+def geom_size(shape: str, size: Sequence[float]) -> list[float]:
+    """MuJoCo's half-size convention for a primitive of the scene's `size`."""
+    if shape == "box":
+        return [s / 2 for s in size]
+    if shape == "sphere":
+        return [size[0], 0.0, 0.0]
+    return [size[0], size[1] / 2, 0.0]
+
+
+def geom_names(e: EntitySpec) -> list[str]:
+    """The MuJoCo geom names of an entity: its id, or '<id>/<part index>' for each part."""
+    return [f"{e.id}/{i}" for i in range(len(e.parts))] if e.parts else [e.id]
+
+
+def add_geoms(body, e: EntitySpec) -> None:
+    """Add the entity's geom (or one geom per part) to its MuJoCo `body`."""
+    if not e.parts:
+        geom = body.add_geom(name=e.id, type=GEOM_TYPES[e.shape], size=geom_size(e.shape, e.size),
+                             rgba=hex_to_rgba(e.color))
+        if e.friction is not None:
+            geom.friction = [e.friction, 0.005, 0.0001]
+        if e.mass is not None:
+            geom.mass = e.mass
+        return
+    masses = part_masses(e.parts, e.mass) if e.mass is not None else [None] * len(e.parts)
+    for name, p, mass in zip(geom_names(e), e.parts, masses):
+        geom = body.add_geom(name=name, type=GEOM_TYPES[p.shape], size=geom_size(p.shape, p.size),
+                             pos=list(p.position), quat=list(euler_to_quat(p.orientation)),
+                             rgba=hex_to_rgba(p.color or e.color))
+        friction = p.friction if p.friction is not None else e.friction
+        if friction is not None:
+            geom.friction = [friction, 0.005, 0.0001]
+        if mass is not None:
+            geom.mass = mass
 
 
 def base_spec(scene: Scene) -> mujoco.MjSpec:

@@ -6,33 +6,27 @@ immutable once loaded; the mutable world lives in :mod:`simulator.world`.
 
 from __future__ import annotations
 
-import math
-import re
 from typing import Annotated, Literal, NamedTuple, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from simulator.limits import LIMITS, capped_norm, default_mass, effect_problem, finite_vector, within_world
+from simulator.parts import PartSpec, centred, parts_mass
+from simulator.primitives import (  # noqa: F401 (re-exported: the scene format's names)
+    HEX_COLOR,
+    SIZE_ARITY,
+    SIZE_MEANING,
+    Friction,
+    Shape,
+    Strict,
+    Vec3,
+    check_color,
+    size_problem,
+)
 
 SCENE_SCHEMA_VERSION = 1
 
 ID_PATTERN = r"^[a-z0-9_-]+$"
-HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
-
-Shape = Literal["box", "sphere", "cylinder", "capsule"]
-SIZE_ARITY = {"box": 3, "sphere": 1, "cylinder": 2, "capsule": 2}
-SIZE_MEANING = {
-    "box": "[x, y, z] full extents in metres",
-    "sphere": "[radius] in metres",
-    "cylinder": "[radius, length] in metres",
-    "capsule": "[radius, length of the straight part] in metres",
-}
-
-
-class Strict(BaseModel):
-    """Base for every file-facing model: unknown keys are errors, values are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _finite(v: tuple[float, ...]) -> tuple[float, ...]:
@@ -44,34 +38,29 @@ def _speed(v: tuple[float, ...]) -> tuple[float, ...]:
 
 
 Mass = Annotated[float, Field(ge=LIMITS.min_mass, le=LIMITS.max_mass, allow_inf_nan=False)]
-Friction = Annotated[float, Field(ge=0, le=LIMITS.max_friction, allow_inf_nan=False)]
-
-Vec3 = Annotated[tuple[float, float, float], Field(description="[x, y, z]")]
-
-
-def check_color(value: str) -> str:
-    if not HEX_COLOR.match(value):
-        raise ValueError(f"colour must be '#rrggbb' hex, e.g. '#ff0000', got {value!r}")
-    return value.lower()
 
 
 class EntitySpec(Strict):
-    """One rigid body: a single primitive shape."""
+    """One rigid body: a single primitive shape, or several primitive `parts` joined rigidly."""
 
     id: str = Field(pattern=ID_PATTERN, max_length=64)
     """Unique name, lowercase letters, digits, '_' and '-'."""
-    shape: Shape
-    """Primitive shape: box, sphere, cylinder or capsule."""
-    size: tuple[float, ...]
-    """box: full extents [x, y, z]; sphere: [radius]; cylinder/capsule: [radius, length] (m)."""
+    shape: Shape | None = None
+    """Primitive shape: box, sphere, cylinder or capsule. With `parts`: 'box' (the envelope), derived."""
+    size: tuple[float, ...] | None = None
+    """box: full extents [x, y, z]; sphere: [radius]; cylinder/capsule: [radius, length] (m). With
+    `parts`: the full extents of the box around them, derived."""
+    parts: tuple[PartSpec, ...] | None = Field(default=None, min_length=1, max_length=LIMITS.max_parts)
+    """A composite body: primitives posed relative to the entity's centre, joined rigidly into one body."""
     position: Vec3
-    """Centre of the body in world coordinates (m); z is up, the floor is z = 0."""
+    """Centre of the body in world coordinates (m); z is up, the floor is z = 0. With `parts`: the
+    centre of the box around them."""
     orientation: Vec3 = (0.0, 0.0, 0.0)
     """Euler angles about x, y, z in degrees (intrinsic xyz)."""
     velocity: Vec3 = (0.0, 0.0, 0.0)
     """Initial linear velocity (m/s); must stay zero for fixed bodies."""
     mass: Mass | None = None
-    """Mass in kg; by default computed from the shape's volume at 1000 kg/m³."""
+    """Mass in kg; by default computed from the shape's (or the parts') volume at 1000 kg/m³."""
     fixed: bool = False
     """A fixed body is held in place (static) until released with set_property fixed: false."""
     color: str = "#808080"
@@ -88,18 +77,34 @@ class EntitySpec(Strict):
 
     @model_validator(mode="after")
     def _check_size(self) -> EntitySpec:
-        want = SIZE_ARITY[self.shape]
-        if len(self.size) != want:
-            raise ValueError(
-                f"size for a {self.shape} needs {want} number(s), {SIZE_MEANING[self.shape]}; "
-                f"got {list(self.size)}"
-            )
-        if not all(math.isfinite(s) and LIMITS.min_size <= s <= LIMITS.max_size for s in self.size):
-            raise ValueError(f"size values must lie between {LIMITS.min_size:g} and {LIMITS.max_size:g} metres, "
-                             f"got {list(self.size)}")
+        if self.parts is not None:
+            self._derive_envelope()
+        elif self.shape is None or self.size is None:
+            raise ValueError("an entity needs a shape and a size (e.g. shape: box, size: [0.1, 0.1, 0.1]), "
+                             "or parts")
+        problem = size_problem(self.shape, self.size)
+        if problem:
+            raise ValueError(problem)
         if self.fixed and any(self.velocity):
             raise ValueError("a fixed entity cannot have a velocity; drop velocity or set fixed: false")
         return self
+
+    def _derive_envelope(self) -> None:
+        parts, extent = centred(self.parts)
+        if self.shape not in (None, "box"):
+            raise ValueError(f"an entity with parts has the shape of the box around them; drop shape "
+                             f"{self.shape!r} (or write shape: box)")
+        if self.size is not None and (len(self.size) != 3 or any(abs(a - b) > 1e-6 for a, b in zip(self.size, extent))):
+            raise ValueError(f"size is derived from the parts ({list(extent)}); drop size {list(self.size)}")
+        object.__setattr__(self, "parts", parts)
+        object.__setattr__(self, "shape", "box")
+        object.__setattr__(self, "size", extent)
+
+    def nominal_mass(self) -> float:
+        """The mass (kg) the simulator gives this entity: `mass`, or its volume at 1000 kg/m³."""
+        if self.mass is not None:
+            return self.mass
+        return parts_mass(self.parts) if self.parts else default_mass(self.shape, self.size)
 
 
 class SpawnEvent(Strict):
@@ -316,7 +321,7 @@ class Tracked(NamedTuple):
 
 
 def tracked(e: EntitySpec) -> Tracked:
-    return Tracked(e.fixed, e.mass if e.mass is not None else default_mass(e.shape, e.size))
+    return Tracked(e.fixed, e.nominal_mass())
 
 
 def event_problem(ev: Event, registry: dict[str, Tracked]) -> str | None:

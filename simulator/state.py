@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from simulator.parts import PartState
 from simulator.scene import Shape
 
 STATE_SCHEMA_VERSION = 1
@@ -34,6 +35,9 @@ class EntityState(BaseModel):
     """True while the entity is held in place."""
     description: str
     """The entity's description in words."""
+    parts: tuple[PartState, ...] | None = None
+    """A composite entity's parts (then `shape` is 'box' and `size` the extents of the box around
+    them); absent for a single primitive."""
 
 
 class WorldState(BaseModel):

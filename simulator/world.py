@@ -23,7 +23,8 @@ from simulator.scene import (
     apply_to_registry,
     event_problem,
 )
-from simulator.build import GROUND_ID, base_spec, euler_to_quat, geom_size, hex_to_rgba
+from simulator.build import GROUND_ID, add_geoms, base_spec, euler_to_quat, geom_names, hex_to_rgba
+from simulator.parts import part_masses, part_states
 from simulator.divergence import DivergenceError, WorldError, check_divergence, clear_warnings, one_line
 from simulator.limits import LIMITS
 from simulator.state import EntityState, WorldState
@@ -31,12 +32,6 @@ from simulator.state import EntityState, WorldState
 SNAPSHOT_MAGIC = b"CLSM"
 SNAPSHOT_VERSION = 1
 _STATE_SIG = mujoco.mjtState.mjSTATE_INTEGRATION
-_GEOM_TYPES = {
-    "box": mujoco.mjtGeom.mjGEOM_BOX,
-    "sphere": mujoco.mjtGeom.mjGEOM_SPHERE,
-    "cylinder": mujoco.mjtGeom.mjGEOM_CYLINDER,
-    "capsule": mujoco.mjtGeom.mjGEOM_CAPSULE,
-}
 __all__ = ["DivergenceError", "EventError", "SnapshotError", "World", "WorldError"]
 
 
@@ -90,13 +85,7 @@ class World:
         )
         if not e.fixed:
             body.add_freejoint(name=e.id)
-        geom = body.add_geom(
-            name=e.id, type=_GEOM_TYPES[e.shape], size=geom_size(e), rgba=hex_to_rgba(e.color),
-        )
-        if e.friction is not None:
-            geom.friction = [e.friction, 0.005, 0.0001]
-        if e.mass is not None:
-            geom.mass = e.mass
+        add_geoms(body, e)
 
     def _recompile(self) -> None:
         try:
@@ -109,7 +98,7 @@ class World:
     def _index(self) -> None:
         m = self.model
         self._body = {eid: m.body(eid).id for eid in self.entities}
-        self._geom = {eid: m.geom(eid).id for eid in self.entities}
+        self._geoms = {eid: [m.geom(n).id for n in geom_names(e)] for eid, e in self.entities.items()}
         self._dof: dict[str, int | None] = {}
         self._qpos: dict[str, int | None] = {}
         for eid in self.entities:
@@ -123,8 +112,9 @@ class World:
         """Entity id per MuJoCo geom id (the ground maps to 'ground')."""
         names: list[str | None] = [None] * self.model.ngeom
         names[self.model.geom(GROUND_ID).id] = GROUND_ID
-        for eid, g in self._geom.items():
-            names[g] = eid
+        for eid, geoms in self._geoms.items():
+            for g in geoms:
+                names[g] = eid
         return names
 
     def free_joints(self) -> dict[str, tuple[int, int]]:
@@ -207,17 +197,10 @@ class World:
         eid = ev.entity
         spec_entity = self.entities[eid]
         changes = ev.model_dump(exclude={"type", "entity"}, exclude_none=True)
-        geom = self.spec.geom(eid)
-        g = self._geom[eid]
-        if "color" in changes:
-            geom.rgba = hex_to_rgba(ev.color)
-            self.model.geom_rgba[g] = geom.rgba
-        if "friction" in changes:
-            geom.friction = [ev.friction, 0.005, 0.0001]
-            self.model.geom_friction[g] = geom.friction
+        self._set_geom_properties(spec_entity, ev)
         needs_recompile = "mass" in changes
-        if needs_recompile:
-            geom.mass = ev.mass
+        if "color" in changes and spec_entity.parts:  # the whole thing takes the colour
+            changes["parts"] = tuple(p.model_copy(update={"color": None}) for p in spec_entity.parts)
         if "fixed" in changes and ev.fixed != spec_entity.fixed:
             # The body's spec frame moves to where it is now; the entity spec follows, so that a
             # snapshot rebuilds exactly this model.
@@ -237,6 +220,20 @@ class World:
             self._recompile()
             if ev.fixed is False:
                 self._set_linear_velocity(eid, (0.0, 0.0, 0.0))
+
+    def _set_geom_properties(self, e: EntitySpec, ev: SetPropertyEvent) -> None:
+        """Colour, friction and mass on every geom of `e` (mass shared by volume among parts)."""
+        masses = part_masses(e.parts, ev.mass) if e.parts and ev.mass is not None else [ev.mass]
+        for k, (name, g) in enumerate(zip(geom_names(e), self._geoms[e.id])):
+            geom = self.spec.geom(name)
+            if ev.color is not None:
+                geom.rgba = hex_to_rgba(ev.color)
+                self.model.geom_rgba[g] = geom.rgba
+            if ev.friction is not None:
+                geom.friction = [ev.friction, 0.005, 0.0001]
+                self.model.geom_friction[g] = geom.friction
+            if ev.mass is not None:
+                geom.mass = masses[k]
 
     # ---- time -----------------------------------------------------------------------------
 
@@ -288,7 +285,7 @@ class World:
             entities[eid] = EntityState(
                 shape=e.shape, size=e.size, position=_r(pos), orientation=_r(quat), velocity=_r(vel),
                 angular_velocity=_r(ang), mass=round(self.mass(eid), 6), color=e.color, fixed=e.fixed,
-                description=e.description,
+                description=e.description, parts=part_states(e.parts, e.color) if e.parts else None,
             )
         return WorldState(step=self._step, time=round(float(self.data.time), 9), entities=entities)
 

@@ -321,19 +321,9 @@ def _check_spawn(p: str, ev: SpawnEvent, bodies: dict[str, _Body], spawned: set[
                               message=f"{q}.position: {e.id!r} at {list(e.position)} overlaps {other!r} by "
                                       f"{depth:.3f} m; move it clear, e.g. above it at z = "
                                       f"{body.box.hi[2] + (e.position[2] - box.lo[2]):.3f}")]
-    bodies[e.id] = _Body(e.mass or _default_mass(e.shape, e.size), e.fixed, box,
+    bodies[e.id] = _Body(e.nominal_mass(), e.fixed, box,
                          _words(e.id, e.shape, e.color, e.description))
     return []
-
-
-def _default_mass(shape: str, size: tuple[float, ...]) -> float:
-    if shape == "box":
-        vol = size[0] * size[1] * size[2]
-    elif shape == "sphere":
-        vol = 4 / 3 * math.pi * size[0] ** 3
-    else:
-        vol = math.pi * size[0] ** 2 * size[1] + (4 / 3 * math.pi * size[0] ** 3 if shape == "capsule" else 0)
-    return max(vol * 1000.0, 1e-6)
 
 
 def _tokens(text: str) -> set[str]:
