@@ -12,6 +12,7 @@ from pydantic import Field, field_validator, model_validator
 
 from simulator.limits import LIMITS, capped_norm, default_mass, effect_problem, finite_vector, within_world
 from simulator.parts import PartSpec, centred, parts_mass
+from simulator.templates.expand import TemplateError, expand_entity
 from simulator.primitives import (  # noqa: F401 (re-exported: the scene format's names)
     HEX_COLOR,
     SIZE_ARITY,
@@ -52,6 +53,11 @@ class EntitySpec(Strict):
     `parts`: the full extents of the box around them, derived."""
     parts: tuple[PartSpec, ...] | None = Field(default=None, min_length=1, max_length=LIMITS.max_parts)
     """A composite body: primitives posed relative to the entity's centre, joined rigidly into one body."""
+    template: str | None = Field(default=None, max_length=64)
+    """A template from simulator/templates (table, bowl, shelf, ...): expanded into `parts`, `mass`,
+    `color`, `friction` and `description` on load (each only where not given)."""
+    params: dict[str, float] | None = None
+    """The template's parameters (metres or counts), e.g. {width: 1.0, height: 0.7}; defaults otherwise."""
     position: Vec3
     """Centre of the body in world coordinates (m); z is up, the floor is z = 0. With `parts`: the
     centre of the box around them."""
@@ -74,6 +80,16 @@ class EntitySpec(Strict):
     _check_orientation = field_validator("orientation")(lambda v: _finite(v))
     _check_velocity = field_validator("velocity")(lambda v: _speed(v))
     _check_color = field_validator("color")(lambda v: check_color(v))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_template(cls, data):
+        if isinstance(data, dict) and data.get("template") is not None and data.get("parts") is None:
+            try:
+                return expand_entity(data, set(cls.model_fields))
+            except TemplateError as exc:
+                raise ValueError(str(exc)) from None
+        return data
 
     @model_validator(mode="after")
     def _check_size(self) -> EntitySpec:
