@@ -24,8 +24,11 @@ from agent.planner.formats.prompts import HISTORY_TURNS
 from agent.planner.narration.reconcile import reconcile
 from agent.planner.planner import DEFAULT_TEMPERATURE, Planner
 from agent.planner.validation import validate
+from agent.planner.words.intent import COLOURS
+from agent.planner.words.lexicon import COLOUR_SYNONYMS
 
 __all__ = [
     "Backend", "BackendError", "BackendUnavailable", "ModelNotFound", "default_planner", "make_backend",
     "TurnPlan", "pinned_plan", "HISTORY_TURNS", "reconcile", "DEFAULT_TEMPERATURE", "Planner", "validate",
+    "COLOURS", "COLOUR_SYNONYMS",
 ]
