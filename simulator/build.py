@@ -7,11 +7,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from simulator._mujoco import mujoco
-from simulator.materials import Surface, floor_contact, surface
+from simulator.materials import Surface, floor_contact, material, surface
+from simulator.parts import part_masses
 from simulator.scene import GROUND_ID, EntitySpec, GroundSpec, Scene
 
-__all__ = ["GROUND_ID", "base_spec", "euler_to_quat", "geom_size", "hex_to_rgba", "set_surface", "entity_surface",
-           "ground_surface"]
+__all__ = ["GROUND_ID", "add_geoms", "base_spec", "entity_surfaces", "euler_to_quat", "geom_names", "geom_size",
+           "ground_surface", "hex_to_rgba", "set_surface"]
 
 
 def hex_to_rgba(color: str) -> list[float]:
@@ -24,17 +25,62 @@ def euler_to_quat(degrees: Sequence[float]) -> np.ndarray:
     return quat
 
 
-def geom_size(e: EntitySpec) -> list[float]:
-    if e.shape == "box":
-        return [s / 2 for s in e.size]
-    if e.shape == "sphere":
-        return [e.size[0], 0.0, 0.0]
-    return [e.size[0], e.size[1] / 2, 0.0]
+GEOM_TYPES = {
+    "box": mujoco.mjtGeom.mjGEOM_BOX,
+    "sphere": mujoco.mjtGeom.mjGEOM_SPHERE,
+    "cylinder": mujoco.mjtGeom.mjGEOM_CYLINDER,
+    "capsule": mujoco.mjtGeom.mjGEOM_CAPSULE,
+}
 
 
-def entity_surface(e: EntitySpec, timestep: float) -> Surface:
-    """The contact settings of an entity (its material, friction and bounciness)."""
-    return surface(e.shape, e.size, e.material, e.friction, e.bounciness, timestep)
+def geom_size(shape: str, size: Sequence[float]) -> list[float]:
+    """MuJoCo's half-size convention for a primitive of the scene's `size`."""
+    if shape == "box":
+        return [s / 2 for s in size]
+    if shape == "sphere":
+        return [size[0], 0.0, 0.0]
+    return [size[0], size[1] / 2, 0.0]
+
+
+def geom_names(e: EntitySpec) -> list[str]:
+    """The MuJoCo geom names of an entity: its id, or '<id>/<part index>' for each part."""
+    return [f"{e.id}/{i}" for i in range(len(e.parts))] if e.parts else [e.id]
+
+
+def add_geoms(body, e: EntitySpec, timestep: float) -> None:
+    """Add the entity's geom (or one geom per part) to its MuJoCo `body`, each with its surface (material,
+    friction, bounciness) and its mass: the given one (shared among parts by volume), else by density."""
+    surfaces = dict(entity_surfaces(e, timestep))
+    if not e.parts:
+        geom = body.add_geom(name=e.id, type=GEOM_TYPES[e.shape], size=geom_size(e.shape, e.size),
+                             rgba=hex_to_rgba(e.color))
+        _set_mass(geom, e.mass, e.material)
+        set_surface(geom, surfaces[e.id])
+        return
+    masses = part_masses(e.parts, e.mass) if e.mass is not None else [None] * len(e.parts)
+    for name, p, mass in zip(geom_names(e), e.parts, masses):
+        geom = body.add_geom(name=name, type=GEOM_TYPES[p.shape], size=geom_size(p.shape, p.size),
+                             pos=list(p.position), quat=list(euler_to_quat(p.orientation)),
+                             rgba=hex_to_rgba(p.color or e.color))
+        _set_mass(geom, mass, e.material)
+        set_surface(geom, surfaces[name])
+
+
+def _set_mass(geom, mass: float | None, material_name: str | None) -> None:
+    if mass is not None:
+        geom.mass = mass
+    elif material_name:
+        geom.density = material(material_name).density
+
+
+def entity_surfaces(e: EntitySpec, timestep: float) -> list[tuple[str, Surface]]:
+    """(geom name, contact settings) for each geom of an entity: its material, friction and bounciness
+    (a part's own friction first)."""
+    if not e.parts:
+        return [(e.id, surface(e.shape, e.size, e.material, e.friction, e.bounciness, timestep))]
+    return [(name, surface(p.shape, p.size, e.material, p.friction if p.friction is not None else e.friction,
+                           e.bounciness, timestep))
+            for name, p in zip(geom_names(e), e.parts)]
 
 
 def ground_surface(ground: GroundSpec, timestep: float) -> Surface:
@@ -68,10 +114,11 @@ def sync_floor_pairs(spec: mujoco.MjSpec, entities: Sequence[EntitySpec], ground
         return
     floor = ground_surface(ground, timestep)
     for e in entities:
-        c = floor_contact(entity_surface(e, timestep), floor)
-        slide, torsion, roll = c.friction
-        spec.add_pair(name=f"{GROUND_ID}~{e.id}", geomname1=GROUND_ID, geomname2=e.id, condim=c.condim,
-                      friction=[slide, slide, torsion, roll, roll], solref=list(c.solref))
+        for name, s in entity_surfaces(e, timestep):
+            c = floor_contact(s, floor)
+            slide, torsion, roll = c.friction
+            spec.add_pair(name=f"{GROUND_ID}~{name}", geomname1=GROUND_ID, geomname2=name, condim=c.condim,
+                          friction=[slide, slide, torsion, roll, roll], solref=list(c.solref))
         spec.add_exclude(name=f"{GROUND_ID}~{e.id}", bodyname1="world", bodyname2=e.id)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from simulator.bounds import Box, bounding_box, entity_box, euler_quat, volume
-from simulator.limits import LIMITS, LimitError, default_mass, norm
+from simulator.limits import LIMITS, LimitError, norm
 from simulator.materials import material_mass
 
 Path = tuple[str | int, ...]
@@ -89,13 +89,8 @@ class Body:
 
 def spec_body(e: Any, *, with_box: bool = True) -> Body:
     """The checks' view of an entity as a scene file (or a spawn) describes it (an :class:`EntitySpec`)."""
-    vol = volume(e.shape, e.size)
-    if e.mass is not None:
-        mass = e.mass
-    else:
-        mass = material_mass(e.material, vol) if getattr(e, "material", None) else default_mass(e.shape, e.size)
     box = bounding_box(e.shape, e.size, e.position, euler_quat(e.orientation)) if with_box else None
-    return Body(e.fixed, mass, box, vol)
+    return Body(e.fixed, e.nominal_mass(), box, volume(e.shape, e.size))
 
 
 def state_bodies(entities: Mapping[str, Any]) -> dict[str, Body]:

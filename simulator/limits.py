@@ -71,6 +71,9 @@ class Limits(BaseModel):
     leaves this box while simulating is a divergence."""
     max_entities: int = 100
     """Entities in a world at once, spawned ones included."""
+    max_parts: int = 24
+    """Primitive parts of one composite entity (a chair is 6-10, a shelf about 8): enough for any
+    everyday thing, few enough that a world of `max_entities` stays fast to collide and render."""
 
     # ---- physics ------------------------------------------------------------------------------
     min_timestep: float = 5e-4

@@ -6,37 +6,31 @@ immutable once loaded; the mutable world lives in :mod:`simulator.world`.
 
 from __future__ import annotations
 
-import math
-import re
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from simulator.bounds import volume
 from simulator.checks import GROUND_ID, Body, apply_to_bodies, event_problems, mass_problem, spec_body
-from simulator.limits import LIMITS, LimitError, capped_norm, finite_vector, within_world
+from simulator.limits import LIMITS, LimitError, capped_norm, default_mass, finite_vector, within_world
 from simulator.materials import check_material, material_mass, materials
+from simulator.parts import PartSpec, centred, parts_mass
+from simulator.primitives import (  # noqa: F401 (re-exported: the scene format's names)
+    HEX_COLOR,
+    SIZE_ARITY,
+    SIZE_MEANING,
+    Friction,
+    Shape,
+    Strict,
+    Vec3,
+    check_color,
+    size_problem,
+)
+from simulator.templates.expand import TemplateError, expand_entity
 
 SCENE_SCHEMA_VERSION = 1
 
 ID_PATTERN = r"^[a-z0-9_-]+$"
-"""The floor plane's id: reserved (no entity may take it); set_property on it changes the floor."""
-HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
-
-Shape = Literal["box", "sphere", "cylinder", "capsule"]
-SIZE_ARITY = {"box": 3, "sphere": 1, "cylinder": 2, "capsule": 2}
-SIZE_MEANING = {
-    "box": "[x, y, z] full extents in metres",
-    "sphere": "[radius] in metres",
-    "cylinder": "[radius, length] in metres",
-    "capsule": "[radius, length of the straight part] in metres",
-}
-
-
-class Strict(BaseModel):
-    """Base for every file-facing model: unknown keys are errors, values are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _finite(v: tuple[float, ...]) -> tuple[float, ...]:
@@ -48,35 +42,35 @@ def _speed(v: tuple[float, ...]) -> tuple[float, ...]:
 
 
 Mass = Annotated[float, Field(ge=LIMITS.min_mass, le=LIMITS.max_mass, allow_inf_nan=False)]
-Friction = Annotated[float, Field(ge=0, le=LIMITS.max_friction, allow_inf_nan=False)]
 Bounciness = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-
-Vec3 = Annotated[tuple[float, float, float], Field(description="[x, y, z]")]
-
-
-def check_color(value: str) -> str:
-    if not HEX_COLOR.match(value):
-        raise LimitError(f"colour must be '#rrggbb' hex, e.g. '#ff0000', got {value!r}", "bad_color")
-    return value.lower()
 
 
 class EntitySpec(Strict):
-    """One rigid body: a single primitive shape."""
+    """One rigid body: a single primitive shape, or several primitive `parts` joined rigidly."""
 
     id: str = Field(pattern=ID_PATTERN, max_length=64)
     """Unique name, lowercase letters, digits, '_' and '-'."""
-    shape: Shape
-    """Primitive shape: box, sphere, cylinder or capsule."""
-    size: tuple[float, ...]
-    """box: full extents [x, y, z]; sphere: [radius]; cylinder/capsule: [radius, length] (m)."""
+    shape: Shape | None = None
+    """Primitive shape: box, sphere, cylinder or capsule. With `parts`: 'box' (the envelope), derived."""
+    size: tuple[float, ...] | None = None
+    """box: full extents [x, y, z]; sphere: [radius]; cylinder/capsule: [radius, length] (m). With
+    `parts`: the full extents of the box around them, derived."""
+    parts: tuple[PartSpec, ...] | None = Field(default=None, min_length=1, max_length=LIMITS.max_parts)
+    """A composite body: primitives posed relative to the entity's centre, joined rigidly into one body."""
+    template: str | None = Field(default=None, max_length=64)
+    """A template from simulator/templates (table, bowl, shelf, ...): expanded into `parts`, `mass`,
+    `color`, `friction` and `description` on load (each only where not given)."""
+    params: dict[str, float] | None = None
+    """The template's parameters (metres or counts), e.g. {width: 1.0, height: 0.7}; defaults otherwise."""
     position: Vec3
-    """Centre of the body in world coordinates (m); z is up, the floor is z = 0."""
+    """Centre of the body in world coordinates (m); z is up, the floor is z = 0. With `parts`: the
+    centre of the box around them."""
     orientation: Vec3 = (0.0, 0.0, 0.0)
     """Euler angles about x, y, z in degrees (intrinsic xyz)."""
     velocity: Vec3 = (0.0, 0.0, 0.0)
     """Initial linear velocity (m/s); must stay zero for fixed bodies."""
     mass: Mass | None = None
-    """Mass in kg; by default computed from the shape's volume at 1000 kg/m³."""
+    """Mass in kg; by default computed from the shape's (or the parts') volume at 1000 kg/m³."""
     fixed: bool = False
     """A fixed body is held in place (static) until released with set_property fixed: false."""
     color: str = "#808080"
@@ -106,28 +100,55 @@ class EntitySpec(Strict):
 
     @model_validator(mode="before")
     @classmethod
-    def _material_colour(cls, data):
-        """A body of a known material and no colour takes the material's typical colour."""
+    def _expand_template(cls, data):
+        if isinstance(data, dict) and data.get("template") is not None and data.get("parts") is None:
+            try:
+                data = expand_entity(data, set(cls.model_fields))
+            except TemplateError as exc:
+                raise ValueError(str(exc)) from None
         if isinstance(data, dict) and "color" not in data and data.get("material") in materials():
-            return {**data, "color": materials()[data["material"]].colour}
+            data = {**data, "color": materials()[data["material"]].colour}  # the material's typical colour
         return data
 
     @model_validator(mode="after")
     def _check_size(self) -> EntitySpec:
-        want = SIZE_ARITY[self.shape]
-        if len(self.size) != want:
-            raise LimitError(f"size for a {self.shape} needs {want} number(s), {SIZE_MEANING[self.shape]}; "
-                             f"got {list(self.size)}", "bad_size")
-        if not all(math.isfinite(s) and LIMITS.min_size <= s <= LIMITS.max_size for s in self.size):
-            raise LimitError(f"size values must lie between {LIMITS.min_size:g} and {LIMITS.max_size:g} metres, "
-                             f"got {list(self.size)}", "bad_size")
+        if self.parts is not None:
+            self._derive_envelope()
+        elif self.shape is None or self.size is None:
+            raise ValueError("an entity needs a shape and a size (e.g. shape: box, size: [0.1, 0.1, 0.1]), "
+                             "or parts")
+        problem = size_problem(self.shape, self.size)
+        if problem:
+            raise LimitError(problem, "bad_size")
         if self.fixed and any(self.velocity):
             raise ValueError("a fixed entity cannot have a velocity; drop velocity or set fixed: false")
-        if self.material and self.mass is None:
+        if self.material and self.mass is None and not self.parts:
             problem = mass_problem(material_mass(self.material, volume(self.shape, self.size)), self.material)
             if problem:
                 raise ValueError(problem)
         return self
+
+    def _derive_envelope(self) -> None:
+        parts, extent = centred(self.parts)
+        if self.shape not in (None, "box"):
+            raise ValueError(f"an entity with parts has the shape of the box around them; drop shape "
+                             f"{self.shape!r} (or write shape: box)")
+        if self.size is not None and (len(self.size) != 3 or any(abs(a - b) > 1e-6 for a, b in zip(self.size, extent))):
+            raise ValueError(f"size is derived from the parts ({list(extent)}); drop size {list(self.size)}")
+        object.__setattr__(self, "parts", parts)
+        object.__setattr__(self, "shape", "box")
+        object.__setattr__(self, "size", extent)
+
+    def nominal_mass(self) -> float:
+        """The mass (kg) the simulator gives this entity: `mass`, else its parts', else its volume at its
+        material's density (1000 kg/m³ when it has none)."""
+        if self.mass is not None:
+            return self.mass
+        if self.parts:
+            return parts_mass(self.parts)
+        if self.material:
+            return material_mass(self.material, volume(self.shape, self.size))
+        return default_mass(self.shape, self.size)
 
 
 class SpawnEvent(Strict):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from simulator.parts import PartState
 from simulator.scene import Shape
 
 STATE_SCHEMA_VERSION = 1
@@ -36,6 +37,9 @@ class EntityState(BaseModel):
     """The entity's description in words."""
     material: str | None = None
     """What it is made of (a name in simulator/materials.yaml), when known."""
+    parts: tuple[PartState, ...] | None = None
+    """A composite entity's parts (then `shape` is 'box' and `size` the extents of the box around
+    them); absent for a single primitive."""
 
 
 class WorldState(BaseModel):

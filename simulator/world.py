@@ -24,23 +24,17 @@ from simulator.scene import (
     SpawnEvent,
 )
 from simulator.build import (
-    base_spec, entity_surface, euler_to_quat, geom_size, ground_surface, ground_texture, hex_to_rgba, set_surface,
-    sync_floor_pairs,
+    add_geoms, base_spec, entity_surfaces, euler_to_quat, geom_names, ground_surface, ground_texture, hex_to_rgba,
+    set_surface, sync_floor_pairs,
 )
 from simulator.checks import Body, Problem, check_events, state_bodies
-from simulator.materials import material
+from simulator.parts import part_masses, part_states
 from simulator.divergence import DivergenceError, WorldError, check_divergence, clear_warnings, one_line
 from simulator.state import EntityState, WorldState
 
 SNAPSHOT_MAGIC = b"CLSM"
 SNAPSHOT_VERSION = 1
 _STATE_SIG = mujoco.mjtState.mjSTATE_INTEGRATION
-_GEOM_TYPES = {
-    "box": mujoco.mjtGeom.mjGEOM_BOX,
-    "sphere": mujoco.mjtGeom.mjGEOM_SPHERE,
-    "cylinder": mujoco.mjtGeom.mjGEOM_CYLINDER,
-    "capsule": mujoco.mjtGeom.mjGEOM_CAPSULE,
-}
 __all__ = ["DivergenceError", "EventError", "SnapshotError", "World", "WorldError"]
 
 
@@ -97,14 +91,7 @@ class World:
         )
         if not e.fixed:
             body.add_freejoint(name=e.id)
-        geom = body.add_geom(
-            name=e.id, type=_GEOM_TYPES[e.shape], size=geom_size(e), rgba=hex_to_rgba(e.color),
-        )
-        set_surface(geom, entity_surface(e, self.scene.physics.timestep))
-        if e.mass is not None:
-            geom.mass = e.mass
-        elif e.material:
-            geom.density = material(e.material).density
+        add_geoms(body, e, self.scene.physics.timestep)
 
     def _recompile(self) -> None:
         sync_floor_pairs(self.spec, list(self.entities.values()), self.ground, self.scene.physics.timestep)
@@ -119,7 +106,7 @@ class World:
     def _index(self) -> None:
         m = self.model
         self._body = {eid: m.body(eid).id for eid in self.entities}
-        self._geom = {eid: m.geom(eid).id for eid in self.entities}
+        self._geoms = {eid: [m.geom(n).id for n in geom_names(e)] for eid, e in self.entities.items()}
         self._dof: dict[str, int | None] = {}
         self._qpos: dict[str, int | None] = {}
         for eid in self.entities:
@@ -133,8 +120,9 @@ class World:
         """Entity id per MuJoCo geom id (the ground maps to 'ground')."""
         names: list[str | None] = [None] * self.model.ngeom
         names[self.model.geom(GROUND_ID).id] = GROUND_ID
-        for eid, g in self._geom.items():
-            names[g] = eid
+        for eid, geoms in self._geoms.items():
+            for g in geoms:
+                names[g] = eid
         return names
 
     def free_joints(self) -> dict[str, tuple[int, int]]:
@@ -221,24 +209,33 @@ class World:
             # the new material governs the surface (and the mass, unless one is given)
             changes.setdefault("friction", None)
             changes.setdefault("bounciness", None)
-            changes.setdefault("mass", material(ev.material).density * volume(spec_entity.shape, spec_entity.size))
-        geom = self.spec.geom(eid)
-        g = self._geom[eid]
-        if "color" in changes:
-            geom.rgba = hex_to_rgba(ev.color)
-            self.model.geom_rgba[g] = geom.rgba
+            changes.setdefault("mass", spec_entity.model_copy(update={"material": ev.material, "mass": None}).nominal_mass())
+        if "color" in changes and spec_entity.parts:  # the whole thing takes the colour
+            changes["parts"] = tuple(p.model_copy(update={"color": None}) for p in spec_entity.parts)
+        self._set_geom_properties(spec_entity.model_copy(update=changes), changes)
         needs_recompile = bool({"mass", "friction", "material", "bounciness"} & set(changes))
-        if "mass" in changes:
-            geom.mass = changes["mass"]
         if "fixed" in changes and ev.fixed != spec_entity.fixed:
             self._hold_or_release(eid, ev.fixed, changes)
             needs_recompile = True
         self.entities[eid] = spec_entity.model_copy(update=changes)
-        set_surface(geom, entity_surface(self.entities[eid], self.scene.physics.timestep))
         if needs_recompile:
             self._recompile()
             if ev.fixed is False:
                 self._set_linear_velocity(eid, (0.0, 0.0, 0.0))
+
+    def _set_geom_properties(self, e: EntitySpec, changes: dict) -> None:
+        """Colour, surface and mass on every geom of `e` (its new spec; mass shared by volume among parts)."""
+        mass = changes.get("mass")
+        masses = part_masses(e.parts, mass) if e.parts and mass is not None else [mass]
+        surfaces = dict(entity_surfaces(e, self.scene.physics.timestep))
+        for k, (name, g) in enumerate(zip(geom_names(e), self._geoms[e.id])):
+            geom = self.spec.geom(name)
+            if "color" in changes:
+                geom.rgba = hex_to_rgba(changes["color"])
+                self.model.geom_rgba[g] = geom.rgba
+            if mass is not None:
+                geom.mass = masses[k]
+            set_surface(geom, surfaces[name])
 
     def _hold_or_release(self, eid: str, fixed: bool, changes: dict) -> None:
         """Fix the body where it is now, or give it a free joint there. The body's spec frame moves to
@@ -319,6 +316,7 @@ class World:
                 shape=e.shape, size=e.size, position=_r(pos), orientation=_r(quat), velocity=_r(vel),
                 angular_velocity=_r(ang), mass=round(self.mass(eid), 6), color=e.color, fixed=e.fixed,
                 description=e.description, material=e.material,
+                parts=part_states(e.parts, e.color) if e.parts else None,
             )
         return WorldState(step=self._step, time=round(float(self.data.time), 9), entities=entities)
 

@@ -145,7 +145,7 @@ def mutate(m: Mutation) -> bytes:
             step["events"] = [{"type": "set_property", "entity": e["id"], "fixed": False} for e in fixed[:4]]
     elif k == "drop_key":
         target = rnd.choice(doc["entities"])
-        target.pop(rnd.choice(["shape", "size", "position", "id"]))
+        target.pop(rnd.choice([k for k in ("shape", "size", "position", "id") if k in target]))
     elif k == "unknown_key":
         rnd.choice([doc, rnd.choice(doc["entities"]), step])[rnd.choice(["colour", "velocty", "x"])] = 1
     elif k == "timestep":

@@ -26,10 +26,12 @@ from agent.planner.planner import Planner
 from agent.planner.record import PlannedTurn, PlanRecord
 from agent.planner.settings import DEFAULT_TEMPERATURE
 from agent.planner.validation import validate
+from agent.planner.words.intent import COLOURS
+from agent.planner.words.lexicon import COLOUR_SYNONYMS
 from simulator.checks import Problem
 
 __all__ = [
     "Backend", "BackendError", "BackendUnavailable", "ModelNotFound", "default_planner", "make_backend",
     "TurnPlan", "pinned_plan", "HISTORY_TURNS", "reconcile", "DEFAULT_TEMPERATURE", "Planner", "PlannedTurn",
-    "PlanRecord", "Problem", "validate",
+    "PlanRecord", "Problem", "validate", "COLOURS", "COLOUR_SYNONYMS",
 ]
