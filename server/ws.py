@@ -34,7 +34,6 @@ from server.view import home_pitch
 log = logging.getLogger("callosum.server")
 
 CLOSE_UNAUTHORIZED = 4401
-CLOSE_NOT_FOUND = 4404
 CLOSE_FULL = 4429
 
 
