@@ -15,8 +15,8 @@ from agent.planner.backends import BackendError, BackendSlow, BackendUnavailable
 from agent.planner.backends.base import PlanRequest
 from agent.planner.backends.openai_compat import OpenAICompatBackend
 from agent.planner.backends.replicas import ReplicaSet
-from agent.planner.plan import plan_json_schema
-from agent.planner.prompts import build_messages
+from agent.planner.formats.plan import plan_json_schema
+from agent.planner.formats.prompts import build_messages
 from simulator.loader import parse_scene
 from simulator.world import World
 from tests.test_planner_server import ALIAS, SCENE, free_port, serve_llama
