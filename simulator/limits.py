@@ -45,6 +45,12 @@ class Limits(BaseModel):
     """Largest speed (m/s) an entity may start with or an event may give it."""
     max_accel: float = 100.0
     """Largest acceleration (m/s², about 10 g) a force may give a body."""
+    max_place_seconds: float = 10.0
+    """Longest a place event may take to carry a body (s)."""
+    max_place_lift: float = 2.0
+    """Highest a place event may lift a body above its start and end (m)."""
+    place_tolerance: float = 0.005
+    """How far (m) a placed body may end inside another body's bounds or below the floor (contact slop)."""
     rest_speed: float = 0.02
     """A body moving slower than this (m/s) counts as at rest (goals, running until rest)."""
     rest_spin: float = 0.2

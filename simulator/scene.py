@@ -12,9 +12,10 @@ from typing import Annotated, Literal, NamedTuple, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from simulator.bounds import volume
+from simulator.bounds import Box, bounding_box, euler_quat, volume
 from simulator.limits import LIMITS, capped_norm, default_mass, effect_problem, finite_vector, within_world
 from simulator.materials import check_material, material_mass, materials
+from simulator.place import place_problem, upright
 
 SCENE_SCHEMA_VERSION = 1
 
@@ -226,11 +227,29 @@ class SetPropertyEvent(Strict):
     _check_material = field_validator("material")(lambda v: check_material(v))
 
 
+class PlaceEvent(Strict):
+    """Carry a free body to a new place: lifted, carried and lowered over `duration` (the video shows
+    the motion), ending upright (heading kept) and at rest with its centre at `position`."""
+
+    type: Literal["place"]
+    """Event kind."""
+    entity: str
+    """Id of the free entity to move."""
+    position: Vec3
+    """Where its centre ends (m): e.g. on a support, z = the support's top + half the body's height."""
+    duration: float = Field(default=1.0, gt=0, le=LIMITS.max_place_seconds, allow_inf_nan=False)
+    """How long the carry takes (s); the body is released at the end (it may outlast the step)."""
+    lift: float = Field(default=0.1, ge=0, le=LIMITS.max_place_lift, allow_inf_nan=False)
+    """How high (m) it is lifted above the higher of its start and end."""
+
+    _check_position = field_validator("position")(lambda v: within_world(v))
+
+
 Event = Annotated[
-    Union[SpawnEvent, RemoveEvent, ApplyImpulseEvent, ApplyForceEvent, SetVelocityEvent, SetPropertyEvent],
+    Union[SpawnEvent, RemoveEvent, ApplyImpulseEvent, ApplyForceEvent, SetVelocityEvent, SetPropertyEvent, PlaceEvent],
     Field(discriminator="type"),
 ]
-EVENT_TYPES = ("spawn", "remove", "apply_impulse", "apply_force", "set_velocity", "set_property")
+EVENT_TYPES = ("spawn", "remove", "apply_impulse", "apply_force", "set_velocity", "set_property", "place")
 
 
 class PhysicsSpec(Strict):
@@ -366,16 +385,33 @@ class Tracked(NamedTuple):
     """Its mass (kg)."""
     volume: float = 0.0
     """Its volume (m³): a new material's mass is density x volume."""
+    shape: str = "box"
+    """Its primitive shape."""
+    size: tuple[float, ...] = ()
+    """Its size (scene convention)."""
+    position: tuple[float, float, float] | None = None
+    """Where its centre is (m), when known."""
+    quat: tuple[float, float, float, float] = (1.0, 0.0, 0.0, 0.0)
+    """Its orientation (wxyz)."""
+
+    def box(self) -> Box | None:
+        """Its bounding box, when its position is known."""
+        if self.position is None:
+            return None
+        return bounding_box(self.shape, self.size, self.position, self.quat)
 
 
-def tracked(e: EntitySpec) -> Tracked:
+def tracked(e: EntitySpec, position=None, quat=None) -> Tracked:
+    """What the checks know of `e`, at its spec's pose unless the live `position` and `quat` are given."""
     if e.mass is not None:
         mass = e.mass
     elif e.material:
         mass = material_mass(e.material, volume(e.shape, e.size))
     else:
         mass = default_mass(e.shape, e.size)
-    return Tracked(e.fixed, mass, volume(e.shape, e.size))
+    return Tracked(e.fixed, mass, volume(e.shape, e.size), e.shape, e.size,
+                   tuple(e.position if position is None else map(float, position)),
+                   tuple(euler_quat(e.orientation) if quat is None else map(float, quat)))
 
 
 def event_problem(ev: Event, registry: dict[str, Tracked]) -> str | None:
@@ -396,6 +432,8 @@ def event_problem(ev: Event, registry: dict[str, Tracked]) -> str | None:
         return f"{ev.type} on fixed entity {ev.entity!r}; release it first with set_property fixed: false"
     if isinstance(ev, SetPropertyEvent):
         return material_problem(ev, body)
+    if isinstance(ev, PlaceEvent):
+        return placement_problem(ev, registry)
     vector = getattr(ev, "impulse", None) or getattr(ev, "force", None) or getattr(ev, "velocity", None)
     return effect_problem(ev.type, vector, body.mass, getattr(ev, "duration", None), ev.entity)
 
@@ -420,6 +458,15 @@ def material_problem(ev: SetPropertyEvent, body: Tracked) -> str | None:
     return mass_problem(material_mass(ev.material, body.volume), ev.material)
 
 
+def placement_problem(ev: PlaceEvent, registry: dict[str, Tracked]) -> str | None:
+    """Why `ev` cannot carry its body: it is fixed, or its end is below the floor or inside another body."""
+    body = registry[ev.entity]
+    if body.fixed:
+        return f"place on fixed entity {ev.entity!r}; release it first with set_property fixed: false"
+    others = {eid: box for eid, t in registry.items() if (box := t.box()) is not None}
+    return place_problem(ev.entity, body.shape, body.size, body.quat, ev.position, others, LIMITS.place_tolerance)
+
+
 def property_mass(ev: SetPropertyEvent, body: Tracked) -> float:
     """The body's mass after `ev`: the event's mass, else its new material's, else unchanged."""
     if ev.mass is not None:
@@ -435,6 +482,9 @@ def apply_to_registry(ev: Event, registry: dict[str, Tracked]) -> None:
         registry[ev.entity.id] = tracked(ev.entity)
     elif isinstance(ev, RemoveEvent):
         del registry[ev.entity]
+    elif isinstance(ev, PlaceEvent):
+        body = registry[ev.entity]
+        registry[ev.entity] = body._replace(position=tuple(ev.position), quat=upright(body.quat))
     elif isinstance(ev, SetPropertyEvent) and ev.entity != GROUND_ID:
         body = registry[ev.entity]
         registry[ev.entity] = body._replace(fixed=body.fixed if ev.fixed is None else ev.fixed,

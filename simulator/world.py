@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import struct
 from collections.abc import Iterator, Sequence
@@ -17,20 +18,22 @@ from simulator.scene import (
     EntitySpec,
     Event,
     GroundSpec,
+    PlaceEvent,
     RemoveEvent,
     Scene,
     SetPropertyEvent,
     SetVelocityEvent,
     SpawnEvent,
-    Tracked,
     apply_to_registry,
     event_problem,
+    tracked,
 )
 from simulator.build import (
     base_spec, entity_surface, euler_to_quat, geom_size, ground_surface, ground_texture, hex_to_rgba, set_surface,
     sync_floor_pairs,
 )
 from simulator.materials import material
+from simulator.place import Placement
 from simulator.divergence import DivergenceError, WorldError, check_divergence, clear_warnings, one_line
 from simulator.limits import LIMITS
 from simulator.state import EntityState, WorldState
@@ -71,6 +74,7 @@ class World:
         self.entities: dict[str, EntitySpec] = {e.id: e for e in scene.entities}
         self.ground: GroundSpec = scene.ground
         self._forces: dict[str, tuple[np.ndarray, int]] = {}
+        self._placements: dict[str, Placement] = {}
         self._quat_override: dict[str, np.ndarray] = {}
         self._restored: bytes | None = None
         self._build()
@@ -159,7 +163,10 @@ class World:
 
     def check(self, events: Sequence[Event]) -> list[str]:
         """Problems that would stop `events` applying in order, without touching the world."""
-        registry = {eid: Tracked(e.fixed, self.mass(eid), volume(e.shape, e.size)) for eid, e in self.entities.items()}
+        registry = {}
+        for eid, e in self.entities.items():
+            pos, quat = self.pose(eid)
+            registry[eid] = tracked(e, pos, quat)._replace(mass=self.mass(eid))
         problems = []
         if len(events) > LIMITS.max_events_per_step:
             problems.append(f"events: {len(events)} events; a step has at most {LIMITS.max_events_per_step}")
@@ -198,6 +205,7 @@ class World:
             self.spec.delete(self.spec.body(ev.entity))
             del self.entities[ev.entity]
             self._forces.pop(ev.entity, None)
+            self._placements.pop(ev.entity, None)
             self._recompile()
         elif isinstance(ev, ApplyImpulseEvent):
             dv = np.asarray(ev.impulse) / self.mass(ev.entity)
@@ -210,6 +218,11 @@ class World:
             self._set_linear_velocity(ev.entity, ev.velocity)
         elif isinstance(ev, SetPropertyEvent):
             self._set_property(ev)
+        elif isinstance(ev, PlaceEvent):
+            pos, quat = self.pose(ev.entity)
+            self._forces.pop(ev.entity, None)
+            self._placements[ev.entity] = Placement.plan(pos, quat, ev.position, ev.lift, ev.duration,
+                                                         self.model.opt.timestep)
 
     def _set_linear_velocity(self, eid: str, v: Sequence[float]) -> None:
         dof = self._dof[eid]
@@ -256,6 +269,7 @@ class World:
         if fixed:
             self.spec.delete(self.spec.joint(eid))
             self._forces.pop(eid, None)
+            self._placements.pop(eid, None)
         else:
             body.add_freejoint(name=eid)
         changes["position"] = tuple(float(x) for x in pos)
@@ -294,14 +308,39 @@ class World:
     def _integrate(self, n: int) -> None:
         m, d = self.model, self.data
         while n > 0:
-            chunk = min([n] + [left for _, left in self._forces.values()])
+            # a placement drives its body every step; forces change only when one runs out
+            chunk = 1 if self._placements else min([n] + [left for _, left in self._forces.values()])
             d.xfrc_applied[:] = 0.0
             for eid, (force, _) in self._forces.items():
                 d.xfrc_applied[self._body[eid], :3] = force
+            self._drive_placements()
             mujoco.mj_step(m, d, nstep=chunk)
             self._forces = {e: (f, left - chunk) for e, (f, left) in self._forces.items() if left > chunk}
+            self._end_placements()
             n -= chunk
         d.xfrc_applied[:] = 0.0
+
+    def _drive_placements(self) -> None:
+        """Put each carried body where its path is at this step, moving as the path moves."""
+        dt = self.model.opt.timestep
+        for eid, p in self._placements.items():
+            pos, quat, vel, spin = p.at(p.done, dt)
+            self._set_free(eid, pos, quat, vel, spin)
+            self._placements[eid] = dataclasses.replace(p, done=p.done + 1)
+
+    def _end_placements(self) -> None:
+        """Set down each body whose carry is over: exactly at its target, upright, at rest."""
+        for eid, p in list(self._placements.items()):
+            if p.done >= p.steps:
+                self._set_free(eid, p.end, p.end_quat, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
+                del self._placements[eid]
+
+    def _set_free(self, eid: str, pos, quat, vel, spin) -> None:
+        adr, dof = self._qpos[eid], self._dof[eid]
+        self.data.qpos[adr : adr + 3] = pos
+        self.data.qpos[adr + 3 : adr + 7] = quat
+        self.data.qvel[dof : dof + 3] = vel
+        self.data.qvel[dof + 3 : dof + 6] = spin
 
     def advance(self, duration: float, fps: int) -> None:
         for _ in self.run(duration, fps):
@@ -358,6 +397,7 @@ class World:
             "quats": {eid: list(map(float, q)) for eid, q in self._quat_override.items()},
             "forces": {eid: [list(map(float, f)), left] for eid, (f, left) in self._forces.items()},
             "ground": self.ground.model_dump(mode="json"),
+            "placements": {eid: p.to_json() for eid, p in self._placements.items()},
         }
         blob = json.dumps(header, sort_keys=True).encode()
         state = np.empty(mujoco.mj_stateSize(self.model, _STATE_SIG))
@@ -382,6 +422,7 @@ class World:
             raise SnapshotError("snapshot state size does not match its model; the file is truncated")
         mujoco.mj_setState(self.model, self.data, state, _STATE_SIG)
         self._forces = {eid: (np.asarray(f), left) for eid, (f, left) in header["forces"].items()}
+        self._placements = {eid: Placement.from_json(p) for eid, p in header.get("placements", {}).items()}
         self._step = header["step"]
         self._restored = blob
         mujoco.mj_forward(self.model, self.data)
