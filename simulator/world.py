@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import struct
 from collections.abc import Iterator, Sequence
 
@@ -304,6 +305,32 @@ class World:
             mujoco.mj_kinematics(self.model, self.data)
             check_divergence(self)
             yield k
+
+    def run_until_rest(self, max_seconds: float, fps: int, watch: Sequence[str] | None = None) -> Iterator[int]:
+        """Like :meth:`run`, but stop once the `watch` bodies (default: every free body) have been at
+        rest for ``LIMITS.rest_hold_seconds``, or after `max_seconds` (at most
+        ``LIMITS.max_rest_seconds``). Yields each frame index after its time."""
+        limit = min(max_seconds, LIMITS.max_rest_seconds)
+        need = max(1, math.ceil(LIMITS.rest_hold_seconds * fps))
+        still = 0
+        for k in self.run(limit, fps):
+            yield k
+            still = still + 1 if self.at_rest(watch) else 0
+            if still >= need:
+                return
+
+    def at_rest(self, watch: Sequence[str] | None = None) -> bool:
+        """Whether the `watch` bodies (default: every free body) move and spin slower than the rest
+        thresholds of the limits, with no force or placement still acting on them."""
+        ids = self.free_joints() if watch is None else {e: None for e in watch if self._dof.get(e) is not None}
+        for eid in ids:
+            if eid in self._forces or eid in self._placements:
+                return False
+            dof = self._dof[eid]
+            v = self.data.qvel[dof : dof + 6]
+            if np.linalg.norm(v[:3]) >= LIMITS.rest_speed or np.linalg.norm(v[3:]) >= LIMITS.rest_spin:
+                return False
+        return True
 
     def _integrate(self, n: int) -> None:
         m, d = self.model, self.data
