@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from simulator.bounds import Box, bounding_box, entity_box, euler_quat, volume
 from simulator.limits import LIMITS, LimitError, norm
 from simulator.materials import material_mass
+from simulator.place import place_problem, upright
 
 Path = tuple[str | int, ...]
 Event = Any
@@ -85,17 +86,25 @@ class Body:
     box: Box | None = None
     volume: float = 0.0
     """m³: a new material's mass is its density times this."""
+    shape: str = "box"
+    """Its primitive shape (a composite's: the box around its parts), for where a placement ends."""
+    size: tuple[float, ...] = ()
+    """Its size in the scene's convention."""
+    quat: tuple[float, ...] = (1.0, 0.0, 0.0, 0.0)
+    """Its orientation now (wxyz)."""
 
 
 def spec_body(e: Any, *, with_box: bool = True) -> Body:
     """The checks' view of an entity as a scene file (or a spawn) describes it (an :class:`EntitySpec`)."""
-    box = bounding_box(e.shape, e.size, e.position, euler_quat(e.orientation)) if with_box else None
-    return Body(e.fixed, e.nominal_mass(), box, volume(e.shape, e.size))
+    quat = euler_quat(e.orientation)
+    box = bounding_box(e.shape, e.size, e.position, quat) if with_box else None
+    return Body(e.fixed, e.nominal_mass(), box, volume(e.shape, e.size), e.shape, tuple(e.size), quat)
 
 
 def state_bodies(entities: Mapping[str, Any]) -> dict[str, Body]:
     """The checks' view of exported entity states (:class:`simulator.state.EntityState`)."""
-    return {eid: Body(e.fixed, e.mass, entity_box(e), volume(e.shape, e.size)) for eid, e in entities.items()}
+    return {eid: Body(e.fixed, e.mass, entity_box(e), volume(e.shape, e.size), e.shape, tuple(e.size),
+                      tuple(e.orientation)) for eid, e in entities.items()}
 
 
 def mass_problem(mass: float, material_name: str) -> str | None:
@@ -139,7 +148,7 @@ def event_problems(ev: Event, bodies: dict[str, Body], path: Path, earlier: Mapp
                                 f"{' (removed earlier in this step)' if gone else ''}; known entities: {known}")]
     body = bodies[ev.entity]
     kind = ev.type
-    if kind in ("apply_impulse", "apply_force", "set_velocity") and body.fixed:
+    if kind in ("apply_impulse", "apply_force", "set_velocity", "place") and body.fixed:
         return [Problem(code="fixed_body", path=(*path, "entity"), value=ev.entity,
                         message=f"{where}: {kind} on fixed entity {ev.entity!r} has no effect; release it first "
                                 "with set_property fixed: false, or pick a free entity")]
@@ -148,7 +157,19 @@ def event_problems(ev: Event, bodies: dict[str, Body], path: Path, earlier: Mapp
         if problem:
             return [Problem(code="too_heavy_or_light", path=(*path, "material"), value=ev.material,
                             message=f"{path_text((*path, 'material'))}: {problem}")]
+    if kind == "place":
+        return _place_problems(ev, body, bodies, path)
     return _effect_problems(ev, body, path)
+
+
+def _place_problems(ev: Event, body: Body, bodies: dict[str, Body], path: Path) -> list[Problem]:
+    """Where a carried body ends: not below the floor, not inside another body (whose bounds are known)."""
+    others = {eid: b.box for eid, b in bodies.items() if b.box is not None}
+    problem = place_problem(ev.entity, body.shape, body.size, body.quat, ev.position, others, LIMITS.place_tolerance)
+    if problem is None:
+        return []
+    return [Problem(code="bad_placement", path=(*path, "position"), value=list(ev.position),
+                    message=f"{path_text((*path, 'position'))}: {problem}")]
 
 
 def _ground_problems(ev: Event, path: Path) -> list[Problem]:
@@ -227,6 +248,10 @@ def apply_to_bodies(ev: Event, bodies: dict[str, Body], earlier: dict[str, str] 
             body.mass = ev.mass
         elif ev.material is not None:
             body.mass = material_mass(ev.material, body.volume)
+    elif ev.type == "place":
+        body = bodies[ev.entity]
+        body.quat = upright(body.quat)
+        body.box = bounding_box(body.shape, body.size, ev.position, body.quat) if body.box is not None else None
 
 
 def schema_problems(exc: ValidationError, base: Path, tags: Sequence[str] = ()) -> list[Problem]:

@@ -237,11 +237,29 @@ class SetPropertyEvent(Strict):
     _check_material = field_validator("material")(lambda v: check_material(v))
 
 
+class PlaceEvent(Strict):
+    """Carry a free body to a new place: lifted, carried and lowered over `duration` (the video shows
+    the motion), ending upright (heading kept) and at rest with its centre at `position`."""
+
+    type: Literal["place"]
+    """Event kind."""
+    entity: str
+    """Id of the free entity to move."""
+    position: Vec3
+    """Where its centre ends (m): e.g. on a support, z = the support's top + half the body's height."""
+    duration: float = Field(default=1.0, gt=0, le=LIMITS.max_place_seconds, allow_inf_nan=False)
+    """How long the carry takes (s); the body is released at the end (it may outlast the step)."""
+    lift: float = Field(default=0.1, ge=0, le=LIMITS.max_place_lift, allow_inf_nan=False)
+    """How high (m) it is lifted above the higher of its start and end."""
+
+    _check_position = field_validator("position")(lambda v: within_world(v))
+
+
 Event = Annotated[
-    Union[SpawnEvent, RemoveEvent, ApplyImpulseEvent, ApplyForceEvent, SetVelocityEvent, SetPropertyEvent],
+    Union[SpawnEvent, RemoveEvent, ApplyImpulseEvent, ApplyForceEvent, SetVelocityEvent, SetPropertyEvent, PlaceEvent],
     Field(discriminator="type"),
 ]
-EVENT_TYPES = ("spawn", "remove", "apply_impulse", "apply_force", "set_velocity", "set_property")
+EVENT_TYPES = ("spawn", "remove", "apply_impulse", "apply_force", "set_velocity", "set_property", "place")
 
 
 class PhysicsSpec(Strict):
@@ -350,7 +368,7 @@ class Scene(Strict):
         for e in self.entities:
             if e.id in bodies:
                 raise ValueError(f"duplicate entity id {e.id!r}; ids must be unique")
-            bodies[e.id] = spec_body(e, with_box=False)  # bodies move: where a later spawn lands is play's check
+            bodies[e.id] = spec_body(e)  # where things are at the first step; after it they move
         seconds = sum(s.duration for s in self.steps)
         if seconds > LIMITS.max_scene_seconds:
             raise ValueError(f"the steps simulate {seconds:g} s in all; the limit is {LIMITS.max_scene_seconds:g} s")
@@ -363,5 +381,7 @@ class Scene(Strict):
                 problems = event_problems(ev, bodies, ("steps", i, "events", j))
                 if problems:
                     raise ValueError(problems[0].message)
-                apply_to_bodies(ev, bodies, boxes=False)
+                apply_to_bodies(ev, bodies, boxes=i == 0)
+            for body in bodies.values():  # bodies move while a step plays: where they are is play's check
+                body.box = None
         return self

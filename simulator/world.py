@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import struct
 from collections.abc import Iterator, Sequence
 
@@ -17,6 +19,7 @@ from simulator.scene import (
     EntitySpec,
     Event,
     GroundSpec,
+    PlaceEvent,
     RemoveEvent,
     Scene,
     SetPropertyEvent,
@@ -29,7 +32,9 @@ from simulator.build import (
 )
 from simulator.checks import Body, Problem, check_events, state_bodies
 from simulator.parts import part_masses, part_states
+from simulator.place import Placement
 from simulator.divergence import DivergenceError, WorldError, check_divergence, clear_warnings, one_line
+from simulator.limits import LIMITS
 from simulator.state import EntityState, WorldState
 
 SNAPSHOT_MAGIC = b"CLSM"
@@ -62,6 +67,7 @@ class World:
         self.entities: dict[str, EntitySpec] = {e.id: e for e in scene.entities}
         self.ground: GroundSpec = scene.ground
         self._forces: dict[str, tuple[np.ndarray, int]] = {}
+        self._placements: dict[str, Placement] = {}
         self._quat_override: dict[str, np.ndarray] = {}
         self._restored: bytes | None = None
         self._build()
@@ -145,7 +151,7 @@ class World:
     def check(self, events: Sequence[Event]) -> list[Problem]:
         """Problems that would stop `events` applying in order now (the one event checker,
         :func:`simulator.checks.check_events`), without touching the world."""
-        if any(ev.type == "spawn" for ev in events):  # where a spawn lands matters: the bodies' bounds
+        if any(ev.type in ("spawn", "place") for ev in events):  # where a body lands matters: the bounds
             bodies = state_bodies(self.state().entities)
         else:
             bodies = {eid: Body(e.fixed, self.mass(eid), volume=volume(e.shape, e.size))
@@ -179,6 +185,7 @@ class World:
             self.spec.delete(self.spec.body(ev.entity))
             del self.entities[ev.entity]
             self._forces.pop(ev.entity, None)
+            self._placements.pop(ev.entity, None)
             self._recompile()
         elif isinstance(ev, ApplyImpulseEvent):
             dv = np.asarray(ev.impulse) / self.mass(ev.entity)
@@ -191,6 +198,11 @@ class World:
             self._set_linear_velocity(ev.entity, ev.velocity)
         elif isinstance(ev, SetPropertyEvent):
             self._set_property(ev)
+        elif isinstance(ev, PlaceEvent):
+            pos, quat = self.pose(ev.entity)
+            self._forces.pop(ev.entity, None)
+            self._placements[ev.entity] = Placement.plan(pos, quat, ev.position, ev.lift, ev.duration,
+                                                         self.model.opt.timestep)
 
     def _set_linear_velocity(self, eid: str, v: Sequence[float]) -> None:
         dof = self._dof[eid]
@@ -246,6 +258,7 @@ class World:
         if fixed:
             self.spec.delete(self.spec.joint(eid))
             self._forces.pop(eid, None)
+            self._placements.pop(eid, None)
         else:
             body.add_freejoint(name=eid)
         changes["position"] = tuple(float(x) for x in pos)
@@ -281,17 +294,68 @@ class World:
             check_divergence(self)
             yield k
 
+    def run_until_rest(self, max_seconds: float, fps: int, watch: Sequence[str] | None = None) -> Iterator[int]:
+        """Like :meth:`run`, but stop once the `watch` bodies (default: every free body) have been at
+        rest for ``LIMITS.rest_hold_seconds``, or after `max_seconds` (at most
+        ``LIMITS.max_rest_seconds``). Yields each frame index after its time."""
+        limit = min(max_seconds, LIMITS.max_rest_seconds)
+        need = max(1, math.ceil(LIMITS.rest_hold_seconds * fps))
+        still = 0
+        for k in self.run(limit, fps):
+            yield k
+            still = still + 1 if self.at_rest(watch) else 0
+            if still >= need:
+                return
+
+    def at_rest(self, watch: Sequence[str] | None = None) -> bool:
+        """Whether the `watch` bodies (default: every free body) move and spin slower than the rest
+        thresholds of the limits, with no force or placement still acting on them."""
+        ids = self.free_joints() if watch is None else {e: None for e in watch if self._dof.get(e) is not None}
+        for eid in ids:
+            if eid in self._forces or eid in self._placements:
+                return False
+            dof = self._dof[eid]
+            v = self.data.qvel[dof : dof + 6]
+            if np.linalg.norm(v[:3]) >= LIMITS.rest_speed or np.linalg.norm(v[3:]) >= LIMITS.rest_spin:
+                return False
+        return True
+
     def _integrate(self, n: int) -> None:
         m, d = self.model, self.data
         while n > 0:
-            chunk = min([n] + [left for _, left in self._forces.values()])
+            # a placement drives its body every step; forces change only when one runs out
+            chunk = 1 if self._placements else min([n] + [left for _, left in self._forces.values()])
             d.xfrc_applied[:] = 0.0
             for eid, (force, _) in self._forces.items():
                 d.xfrc_applied[self._body[eid], :3] = force
+            self._drive_placements()
             mujoco.mj_step(m, d, nstep=chunk)
             self._forces = {e: (f, left - chunk) for e, (f, left) in self._forces.items() if left > chunk}
+            self._end_placements()
             n -= chunk
         d.xfrc_applied[:] = 0.0
+
+    def _drive_placements(self) -> None:
+        """Put each carried body where its path is at this step, moving as the path moves."""
+        dt = self.model.opt.timestep
+        for eid, p in self._placements.items():
+            pos, quat, vel, spin = p.at(p.done, dt)
+            self._set_free(eid, pos, quat, vel, spin)
+            self._placements[eid] = dataclasses.replace(p, done=p.done + 1)
+
+    def _end_placements(self) -> None:
+        """Set down each body whose carry is over: exactly at its target, upright, at rest."""
+        for eid, p in list(self._placements.items()):
+            if p.done >= p.steps:
+                self._set_free(eid, p.end, p.end_quat, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
+                del self._placements[eid]
+
+    def _set_free(self, eid: str, pos, quat, vel, spin) -> None:
+        adr, dof = self._qpos[eid], self._dof[eid]
+        self.data.qpos[adr : adr + 3] = pos
+        self.data.qpos[adr + 3 : adr + 7] = quat
+        self.data.qvel[dof : dof + 3] = vel
+        self.data.qvel[dof + 3 : dof + 6] = spin
 
     def advance(self, duration: float, fps: int) -> None:
         for _ in self.run(duration, fps):
@@ -349,6 +413,7 @@ class World:
             "quats": {eid: list(map(float, q)) for eid, q in self._quat_override.items()},
             "forces": {eid: [list(map(float, f)), left] for eid, (f, left) in self._forces.items()},
             "ground": self.ground.model_dump(mode="json"),
+            "placements": {eid: p.to_json() for eid, p in self._placements.items()},
         }
         blob = json.dumps(header, sort_keys=True).encode()
         state = np.empty(mujoco.mj_stateSize(self.model, _STATE_SIG))
@@ -373,6 +438,7 @@ class World:
             raise SnapshotError("snapshot state size does not match its model; the file is truncated")
         mujoco.mj_setState(self.model, self.data, state, _STATE_SIG)
         self._forces = {eid: (np.asarray(f), left) for eid, (f, left) in header["forces"].items()}
+        self._placements = {eid: Placement.from_json(p) for eid, p in header.get("placements", {}).items()}
         self._step = header["step"]
         self._restored = blob
         mujoco.mj_forward(self.model, self.data)

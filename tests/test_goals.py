@@ -8,7 +8,7 @@ from simulator.goals import (
     Airborne, AtRest, EndsIn, EndsNear, EndsOff, EndsOn, Goal, Moves, Reaches, Topples, Unchanged, check,
 )
 from simulator.imagine import Imaginer
-from simulator.scene import ApplyImpulseEvent, SetPropertyEvent
+from simulator.scene import ApplyImpulseEvent
 from tests.conftest import SCENES
 
 BLOCKS = [f"block-{i}" for i in range(1, 9)]
