@@ -80,6 +80,15 @@ def test_sigkill_mid_turn_then_the_other_server_goes_on(postgres_base):
     url = fresh_database(postgres_base)
     port_a, port_b = free_port(), free_port()
     with serve(url, port_a) as (proc_a, http_a, ws_a), serve(url, port_b) as (_proc_b, http_b, ws_b):
+        import concurrent.futures
+
+        with concurrent.futures.ThreadPoolExecutor(6) as pool:  # both servers pick names at the same moment
+            made = list(pool.map(lambda http: http.post("/api/sessions", json={"scene": "ball-off-table"}),
+                                 [http_a, http_b] * 3))
+        assert [r.status_code for r in made] == [201] * 6, [r.text for r in made]
+        assert len({r.json()["session"] for r in made}) == 6
+        for http, r in zip([http_a, http_b] * 3, made):
+            assert http.delete(f"/api/sessions/{r.json()['session']}").status_code in (200, 204)
         sess = http_a.post("/api/sessions", json={"scene": "ball-off-table"}).json()
         name = sess["session"]
         with connect(ws_a + sess["ws_url"], open_timeout=10) as ws:
