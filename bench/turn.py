@@ -2,6 +2,7 @@
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/turn.py --turns 100
     OMP_NUM_THREADS=1 .venv/bin/python bench/turn.py --turns 5 --planner llamacpp
+    OMP_NUM_THREADS=1 .venv/bin/python bench/turn.py --turns 40 --db postgresql://postgres@127.0.0.1:5432/bench
 
 Overhead is everything in a turn except the model call and the render node (geometry pass plus
 PNG/MP4 encoding), measured around ``Session.turn``; "framework" also leaves out the physics,
@@ -40,6 +41,8 @@ def main() -> None:
     p.add_argument("--durability", default="sync", choices=["sync", "exit"],
                    help="sync: a checkpoint after every node; exit: one per turn")
     p.add_argument("--no-mp4", action="store_true", help="skip the per-segment MP4")
+    p.add_argument("--db", default=None, help="session store (default: a SQLite file in a temporary folder); "
+                   "a postgresql:// URL names an empty database to use")
     a = p.parse_args()
 
     planner = None
@@ -50,11 +53,12 @@ def main() -> None:
         planner = Planner(make_backend(a.planner, seed=0))
     scene = load_scene(a.scene)
     with tempfile.TemporaryDirectory() as tmp:
-        db = SessionDB(Path(tmp) / "bench.db")
+        db = SessionDB(a.db or Path(tmp) / "bench.db")
         db.saver.measure_size = True
-        db.create("bench", scene, a.scene, "fast")
+        name = db.unique_name("bench")
+        db.create(name, scene, a.scene, "fast")
         per_turn = []
-        with Session(db, "bench", planner=planner, segment_mp4=not a.no_mp4, durability=a.durability) as s:
+        with Session(db, name, planner=planner, segment_mp4=not a.no_mp4, durability=a.durability) as s:
             for i in range(a.turns):
                 s.ctx.timings.clear()
                 db.saver.writes.clear()
@@ -74,6 +78,8 @@ def main() -> None:
                 })
         db_size = sum(f.stat().st_size for f in Path(tmp).glob("bench.db*") if f.is_file())
         store_size = sum(f.stat().st_size for f in (Path(tmp) / "bench.db.store").rglob("*") if f.is_file())
+        if a.db:  # sizes in Postgres are not files here
+            db_size = store_size = 0
         db.close()
 
     skip = 1 if len(per_turn) > 1 else 0  # the first turn warms the GL context and imports

@@ -9,7 +9,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from agent.turns.sessions import SessionBusy, SessionDB, SessionDBError, SessionError, check_name
+from agent.turns.sessions import SessionBusy, SessionDB, SessionDBError, SessionError, SessionExists, check_name
 from server.live import PlannerGate, ServedSession
 from simulator.limits import LIMITS
 from simulator.loader import SceneError, load_scene
@@ -107,19 +107,34 @@ class SessionManager:
             raise SessionLookupError(422, f"scene {scene_name!r} does not load: {exc}", "scene", scene_name) from None
         with self._lock:
             self._check_room("scene", scene_name)
-            if name is None:
-                name = self.db.unique_name(scene_name)
-            self._check_name(name)
-            if self.db.exists(name):
-                raise SessionLookupError(409, f"session {name!r} already exists in the session database; "
-                                         f"open it with POST /api/sessions/{name}/open, or choose another name",
-                                         "name", name, "exists")
-            try:
-                self.db.create(name, scene, str(path), self.preset)
-            except SessionError as exc:  # e.g. the world does not compile: nothing was saved
-                raise SessionLookupError(422, f"scene {scene_name!r} cannot start: {exc}", "scene", scene_name) from None
+            name = self._create_saved(scene_name, scene, path, name)
             self.sessions[name] = None  # reserve the slot while the render thread starts
         return self._start(name, loop, self.stream_size(scene, size))
+
+    def _create_saved(self, scene_name: str, scene, path: Path, name: str | None) -> str:
+        """Register and start `name` (or the next free name for the scene) in the database; another
+        server sharing it may take a free name at the same moment: then the next one is tried."""
+        for _ in range(16):
+            chosen = name or self.db.unique_name(scene_name)
+            self._check_name(chosen)
+            taken = SessionLookupError(409, f"session {chosen!r} already exists in the session database; open it "
+                                       f"with POST /api/sessions/{chosen}/open, or choose another name",
+                                       "name", chosen, "exists")
+            if self.db.exists(chosen):
+                if name is None:
+                    continue
+                raise taken
+            try:
+                self.db.create(chosen, scene, str(path), self.preset)
+                return chosen
+            except SessionExists:
+                if name is not None:
+                    raise taken from None
+            except SessionError as exc:  # e.g. the world does not compile: nothing was saved
+                raise SessionLookupError(422, f"scene {scene_name!r} cannot start: {exc}", "scene",
+                                         scene_name) from None
+        raise SessionLookupError(409, f"no free session name for scene {scene_name!r} after 16 tries; give a name",
+                                 "name", scene_name, "exists")
 
     def open(self, name: str, loop: asyncio.AbstractEventLoop, take_over: bool = False) -> ServedSession:
         """Serve a saved session again, with fresh tokens; `take_over` drives it even if another

@@ -63,7 +63,8 @@ def play(
     structured: Optional[str] = opts.STRUCTURED,
     plan_format: str = opts.PLAN_FORMAT,
     planner_timeout: Optional[float] = opts.PLANNER_TIMEOUT,
-    video_model: Optional[Path] = typer.Option(None, help="Local diffusers video model folder."),
+    video_model: Optional[Path] = typer.Option(None, help="Local diffusers video model folder, or ray://HOST:PORT "
+                                               "for video workers on Ray Serve (docs/deploy.md)."),
     video_steps: Optional[int] = typer.Option(None, help="Denoising steps per segment."),
     video_size: Optional[str] = typer.Option(None, metavar="WxH", help="Video model output size, e.g. 768x512."),
     device: str = typer.Option("cpu", help="Torch device for the video model: cpu or cuda."),

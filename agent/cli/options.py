@@ -78,9 +78,13 @@ def make_planner(name: Optional[str], base_url, model, api_key, seed: int, struc
 
 
 def make_video(path: Optional[Path], steps, size, device, dtype, strength, offload):
-    """The video renderer for --video-model, or None without one."""
+    """The video renderer for --video-model, or None without one. ``ray://HOST:PORT`` (Ray Client) or
+    ``ray:HOST:PORT`` / ``ray:auto`` (a node of the cluster) sends each segment's pipeline call to the
+    video workers deployed on Ray Serve (renderer/video/ray_serve.py)."""
     if path is None:
         return None
+    if str(path).startswith("ray:"):
+        return _ray_video(str(path), steps, size, strength)
     try:
         from diffusers.utils import logging as diffusers_logging
 
@@ -93,6 +97,23 @@ def make_video(path: Optional[Path], steps, size, device, dtype, strength, offlo
                                    strength=strength)
     except (OSError, ValueError, RuntimeError) as exc:
         fail(f"--video-model {str(path)!r}: {exc}")
+
+
+def _ray_video(text: str, steps, size, strength):
+    # a Path option folds "ray://h:p" into "ray:/h:p": both mean the Ray Client address
+    address = "ray://" + text[len("ray:/"):].lstrip("/") if text.startswith("ray:/") else text[len("ray:"):]
+    try:
+        from renderer.video import parse_size as video_size
+        from renderer.video.ray_serve import RayVideoRenderer, VideoWorkerError
+    except ImportError as exc:
+        fail(f"--video-model {text!r} needs the ray and diffusion extras (pip install 'callosum[ray,diffusion]'): "
+             f"{exc}", code=1)
+    try:
+        return RayVideoRenderer(address, steps=steps, size=video_size(size), strength=strength)
+    except VideoWorkerError as exc:
+        fail(str(exc), code=1)
+    except ValueError as exc:
+        fail(f"--video-model {text!r}: {exc}")
 
 
 def parse_size(text: Optional[str], option: str = "--size") -> Optional[tuple[int, int]]:

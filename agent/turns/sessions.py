@@ -32,12 +32,17 @@ from simulator.world import World, WorldError
 SESSION_SCHEMA_VERSION = 1
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 """A session name, matched whole (``fullmatch``)."""
-__all__ = ["Session", "SessionBusy", "SessionDB", "SessionDBError", "SessionError", "SessionLost", "check_name",
+__all__ = ["Session", "SessionBusy", "SessionDB", "SessionDBError", "SessionError", "SessionExists", "SessionLost",
+           "check_name",
            "default_db"]
 
 
 class SessionError(ValueError):
     """A bad session name, step or request; the message names the value and the fix."""
+
+
+class SessionExists(SessionError):
+    """The name is taken (perhaps by another process a moment ago)."""
 
 
 def check_name(name: str, field: str = "session name") -> str:
@@ -112,7 +117,7 @@ class SessionDB:
         return bool(self._q("SELECT 1 FROM callosum_sessions WHERE name = ?", (check_name(name),)))
 
     def _register(self, name: str, scene: Scene, scene_path: str, preset: str, parent=None, parent_step=None):
-        exists = SessionError(f"session {name!r} already exists in {self.path}; choose another name "
+        exists = SessionExists(f"session {name!r} already exists in {self.path}; choose another name "
                               f"or resume it with --session {name}")
         if self.exists(name):
             raise exists

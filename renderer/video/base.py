@@ -250,6 +250,11 @@ class VideoRenderer:
         """Run the pipeline; return (frames as float HxWx3 in [0, 1], conditioning description)."""
         raise NotImplementedError
 
+    def denoise(self, caption, anchor, geometry, num_frames: int, width: int, height: int) -> tuple[np.ndarray, dict]:
+        """One pipeline call with this renderer's generator, as ``render_segment`` makes it (for a
+        remote worker that holds the pipeline: renderer.video.ray_serve)."""
+        return self._generate(caption, anchor, geometry, num_frames, width, height, None)
+
     def _callback(self, progress: Progress | None):
         if progress is None:
             return None

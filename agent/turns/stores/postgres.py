@@ -44,10 +44,16 @@ _HOLDER = ("SELECT generation, owner, label, pid, host, extract(epoch FROM since
 _ME = "(SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())"
 
 
-def read_holder(cur: psycopg.Cursor, name: str, *, lock: bool = False) -> Holder | None:
+_TOKEN_ONLY = ("SELECT generation, owner, label, pid, host, 0::float8 AS since, released, FALSE AS live "
+               "FROM callosum_leases l WHERE name = %s")
+
+
+def read_holder(cur: psycopg.Cursor, name: str, *, lock: bool = False, liveness: bool = True) -> Holder | None:
     """The lease row of `name` (locked until the transaction ends with `lock`), liveness judged by the
-    database's clock against the TTL its holder set."""
-    row = cur.execute(_HOLDER + (" FOR UPDATE OF l" if lock else ""), (name,)).fetchone()
+    database's clock against the TTL its holder set (without `liveness`: not judged, ``live`` False;
+    enough to check a writer's token)."""
+    sql = _HOLDER if liveness else _TOKEN_ONLY
+    row = cur.execute(sql + (" FOR UPDATE OF l" if lock else ""), (name,)).fetchone()
     if row is None:
         return None
     return Holder(**row) if isinstance(row, dict) else Holder(*row)
@@ -140,7 +146,7 @@ class GuardedPostgresSaver(PostgresSaver):
             return
         with self.lock, self.conn.connection() as conn, conn.transaction():
             with conn.cursor(binary=True, row_factory=dict_row) as cur:
-                check_write(read_holder(cur, target[0], lock=True), *target)
+                check_write(read_holder(cur, target[0], lock=True, liveness=target[1] is None), *target)
                 yield cur
                 if self.before_commit is not None:
                     self.before_commit()
