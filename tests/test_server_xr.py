@@ -56,6 +56,8 @@ def test_prediction_extrapolates_the_head_and_is_bounded():
     for k in range(3):  # 10 m/s: the prediction stops at 5 cm
         target = fast.predict(PoseMsg.model_validate(headset_pose(x=0.1 * k, t=10.0 * k, latency=100.0)), (64, 64))
     assert target.eyes[0].position[0] - (0.2 - 0.032) == pytest.approx(0.05, abs=1e-6)
+    again = fast.predict(PoseMsg.model_validate(headset_pose(x=0.2, t=30.0, latency=100.0)), (64, 64))
+    assert again.eyes[0].position[0] == pytest.approx(0.2 - 0.032)  # stopped: no more extrapolation
     still = PosePredictor().predict(PoseMsg.model_validate(headset_pose(x=0.3)), (64, 64))
     assert still.eyes[1].position == pytest.approx((0.332, 0.0, 0.0))
     assert still.eyes[1].tangents == pytest.approx(widen(TAN))
