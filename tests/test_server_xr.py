@@ -150,3 +150,22 @@ def test_a_generated_frame_goes_to_the_headset_as_the_scene_cameras_eye_with_its
     assert plane.shape == (120 // step, 160 // step)
     hit = plane < 65535
     assert np.allclose(plane[hit] / 1000.0, flat.depth[step // 2::step, step // 2::step][hit], atol=1e-3)
+
+
+def test_the_h264_bitrate_follows_the_clients_reports():
+    from server.codec import START_KBPS, VideoEncoder
+
+    enc = VideoEncoder()
+    enc.adapt(age_ms=500.0, kbps=100.0)
+    assert enc.kbps == START_KBPS  # at most one change a second
+    enc._adapted_at -= 2
+    enc.adapt(age_ms=500.0, kbps=100.0)  # frames arrive late: a quarter less
+    assert enc.kbps == int(START_KBPS * 0.75)
+    enc._adapted_at -= 2
+    enc.adapt(age_ms=30.0, kbps=enc.kbps * 0.9)  # fresh, and taken: a tenth more
+    assert enc.kbps == int(int(START_KBPS * 0.75) * 1.1)
+    frame = np.zeros((64, 96, 3), np.uint8)
+    _, key = enc.encode(frame)
+    assert key  # a new bitrate starts on a keyframe
+    _, key = enc.encode(frame)
+    assert not key
