@@ -11,8 +11,8 @@ import numpy as np
 from renderer.geometry import EyeView, GeometryFrame, GeometryRenderer, Pose, clip_range
 from renderer.views import depth_rgb, segmentation_rgb
 from server.protocol import DepthPlane, EyeFrame, PoseMsg
-from server.view import head_pose
-from server.xr import XrTarget, depth_plane, depth_step
+from server.view import head_pose, home_pitch
+from server.xr import XrTarget, depth_plane, depth_step, quat_from_rotation_vector
 from simulator.scene import Scene
 from simulator.world import World
 
@@ -55,6 +55,29 @@ def render_xr(renderer: GeometryRenderer, world: World, scene: Scene, view: str,
     extra["eyes"] = [EyeFrame(position=e.position, orientation=e.orientation, tangents=e.tangents)
                      for e in target.eyes]
     return image, data, extra
+
+
+def scene_camera_eye(scene: Scene, width: int, height: int) -> EyeFrame:
+    """The scene camera as a headset eye: the XR origin, looking along XR -z pitched to the camera's
+    pitch, with the camera's vertical field of view at `width`/`height`."""
+    tan_y = float(np.tan(np.deg2rad(scene.camera.fov) / 2))
+    tan_x = tan_y * width / height
+    q = quat_from_rotation_vector((home_pitch(scene), 0.0, 0.0))
+    return EyeFrame(position=(0.0, 0.0, 0.0), orientation=tuple(float(v) for v in q),
+                    tangents=(-tan_x, tan_x, -tan_y, tan_y))
+
+
+def generated_xr(generated: np.ndarray, renderer: GeometryRenderer, world: World,
+                 scene: Scene) -> tuple[np.ndarray, bytes, dict]:
+    """A generated (video model) frame for a headset: the image as the scene camera saw it, with the
+    geometry pass's exact depth from that camera for the world as it is now, so the client reprojects
+    it into each eye with correct head motion. (image, depth plane bytes, header fields)."""
+    frame = renderer.render(world, depth=True)
+    step = depth_step(renderer.width)
+    data, cols, rows = depth_plane(frame.depth, clip_range(world.model)[1], step)
+    extra = {"depth": DepthPlane(width=cols, height=rows, step=step, bytes=len(data)),
+             "eyes": [scene_camera_eye(scene, renderer.width, renderer.height)]}
+    return np.ascontiguousarray(generated), data, extra
 
 
 def same_pose(a: PoseMsg, b: PoseMsg, eps: float = 1e-7) -> bool:

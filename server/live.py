@@ -23,7 +23,7 @@ from pathlib import Path
 
 from agent.turns.sessions import Session, SessionDB, SessionError
 from renderer.geometry import GeometryRenderer
-from server.frames import render_view, render_xr, same_pose
+from server.frames import generated_xr, render_view, render_xr, same_pose
 from server.jobs import (
     Job,
     LivePlanner,
@@ -319,7 +319,9 @@ class ServedSession(TurnRunner):
             self._xr_renderer = r = GeometryRenderer(self.scene, size[0], size[1], preset=self.preset)
         return r
 
-    def _render(self, turn: bool) -> None:
+    def _render(self, turn: bool, generated=None) -> None:
+        """Render and send a frame; `generated`: the video model's frame for this moment of a turn, sent
+        instead (with the scene camera's depth, so a headset reprojects it with its own head motion)."""
         with self._cv:
             self._pose_dirty = False
             pose, view, target = self.pose, self.view, self.xr_target
@@ -327,7 +329,11 @@ class ServedSession(TurnRunner):
             return
         world = self.session.ctx.world
         depth = b""
-        if target is not None:
+        if generated is not None:
+            with self.render_slots:
+                image, depth, extra = generated_xr(generated, self.renderer, world, self.scene)
+            stereo = False
+        elif target is not None:
             renderer = self._xr(target.size)
             with self.render_slots:
                 image, depth, extra = render_xr(renderer, world, self.scene, view, target)

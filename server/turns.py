@@ -95,16 +95,23 @@ class TurnRunner:
         self._publish_state()
         self._pose_dirty = True
 
+    def _generated(self, turn: TurnRecord) -> list:
+        """The video model's frames of a turn ([] when none ran): played instead of re-renders."""
+        episode = self.session.episode
+        manifest = episode.store.get_json(turn.segment)
+        return episode.frames(turn) if manifest["frames"] != manifest["geometry"] else []
+
     def _play(self, turn: TurnRecord) -> None:
         """Stream the committed turn at real time, each frame from the latest head pose."""
         world = self.session.ctx.world
         trajectory = self.session.episode.trajectory(turn)
         fps = self.scene.render.fps
+        generated = self._generated(turn)
         t0 = time.perf_counter()
         for k, s in enumerate(trajectory):
             world.set_integration_state(s)
             self.time = float(world.data.time)
-            self._render(turn=True)
+            self._render(turn=True, generated=generated[k] if k < len(generated) else None)
             if self.pace:
                 delay = t0 + (k + 1) / fps - time.perf_counter()
                 if delay > 0:

@@ -125,10 +125,14 @@ class PosePredictor:
         self.history: collections.deque[tuple[float, np.ndarray, np.ndarray]] = collections.deque(maxlen=16)
 
     def velocity(self) -> tuple[np.ndarray, np.ndarray]:
-        """(m/s, rad/s as a rotation vector in the reference frame) over the last window."""
+        """(m/s, rad/s as a rotation vector in the reference frame) over the last window; zero while the
+        newest pose equals the one before (so a still head renders once, not once per display frame)."""
         if len(self.history) < 2:
             return np.zeros(3), np.zeros(3)
         t1, p1, q1 = self.history[-1]
+        _, p2, q2 = self.history[-2]
+        if np.abs(p1 - p2).max() < 1e-7 and np.abs(q1 - q2).max() < 1e-7:
+            return np.zeros(3), np.zeros(3)  # the head is still right now: a jump just before is not a motion
         older = [h for h in self.history if t1 - h[0] <= VELOCITY_WINDOW_MS]
         t0, p0, q0 = older[0] if len(older) > 1 else self.history[-2]
         dt = (t1 - t0) / 1000.0

@@ -56,6 +56,8 @@ def test_prediction_extrapolates_the_head_and_is_bounded():
     for k in range(3):  # 10 m/s: the prediction stops at 5 cm
         target = fast.predict(PoseMsg.model_validate(headset_pose(x=0.1 * k, t=10.0 * k, latency=100.0)), (64, 64))
     assert target.eyes[0].position[0] - (0.2 - 0.032) == pytest.approx(0.05, abs=1e-6)
+    again = fast.predict(PoseMsg.model_validate(headset_pose(x=0.2, t=30.0, latency=100.0)), (64, 64))
+    assert again.eyes[0].position[0] == pytest.approx(0.2 - 0.032)  # stopped: no more extrapolation
     still = PosePredictor().predict(PoseMsg.model_validate(headset_pose(x=0.3)), (64, 64))
     assert still.eyes[1].position == pytest.approx((0.332, 0.0, 0.0))
     assert still.eyes[1].tangents == pytest.approx(widen(TAN))
@@ -118,3 +120,52 @@ def test_headset_frames_carry_eyes_depth_and_an_h264_stream_that_decodes(tmp_pat
     assert depth.shape == (184 // header.depth.step, 464 // header.depth.step)
     ys, xs = np.nonzero(red_mask(still.astype(np.int16)))
     assert 2.6 < float(np.median(depth[ys // header.depth.step, xs // header.depth.step])) < 3.3
+
+
+def test_a_generated_frame_goes_to_the_headset_as_the_scene_cameras_eye_with_its_depth(tmp_path):
+    """The right brain's frame carries the scene camera as its one eye, and the geometry pass's depth
+    from that camera: the same eye the flat render is made from."""
+    from renderer.geometry import GeometryRenderer
+    from server.frames import generated_xr
+    from server.view import head_pose
+    from simulator import World, parse_scene
+
+    scene = parse_scene(BALL_DROP)
+    world = World(scene)
+    with GeometryRenderer(scene, 160, 120, preset="fast") as renderer:
+        flat = renderer.render(world, depth=True)
+        generated = 255 - flat.rgb  # stands in for the video model's look of the same frame
+        image, data, extra = generated_xr(generated, renderer, world, scene)
+    assert np.array_equal(image, generated)
+    eye = extra["eyes"][0]
+    cam = head_pose(scene, eye.position, eye.orientation)
+    want = np.subtract(scene.camera.look_at, scene.camera.position)
+    assert np.allclose(cam.position, scene.camera.position)
+    assert np.allclose(cam.forward, want / np.linalg.norm(want), atol=1e-6)
+    assert eye.tangents[3] == pytest.approx(math.tan(math.radians(scene.camera.fov) / 2))
+    import zlib
+
+    plane = np.frombuffer(zlib.decompress(data), "<u2").reshape(extra["depth"].height, extra["depth"].width)
+    step = extra["depth"].step
+    assert plane.shape == (120 // step, 160 // step)
+    hit = plane < 65535
+    assert np.allclose(plane[hit] / 1000.0, flat.depth[step // 2::step, step // 2::step][hit], atol=1e-3)
+
+
+def test_the_h264_bitrate_follows_the_clients_reports():
+    from server.codec import START_KBPS, VideoEncoder
+
+    enc = VideoEncoder()
+    enc.adapt(age_ms=500.0, kbps=100.0)
+    assert enc.kbps == START_KBPS  # at most one change a second
+    enc._adapted_at -= 2
+    enc.adapt(age_ms=500.0, kbps=100.0)  # frames arrive late: a quarter less
+    assert enc.kbps == int(START_KBPS * 0.75)
+    enc._adapted_at -= 2
+    enc.adapt(age_ms=30.0, kbps=enc.kbps * 0.9)  # fresh, and taken: a tenth more
+    assert enc.kbps == int(int(START_KBPS * 0.75) * 1.1)
+    frame = np.zeros((64, 96, 3), np.uint8)
+    _, key = enc.encode(frame)
+    assert key  # a new bitrate starts on a keyframe
+    _, key = enc.encode(frame)
+    assert not key

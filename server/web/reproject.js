@@ -73,7 +73,7 @@ void main() {
 
 // The depth mesh: vertex i of quad q (two triangles) is a depth sample, unprojected with the frame
 // eye's frustum and metric depth, moved into the current eye and projected with its projection.
-// Sky samples (65535) are directions (w = 0), so only rotation moves them.
+// Sky samples (65535) are directions (w = 0), so only rotation moves them; so are quads touching the sky.
 const MESH_VERT = `#version 300 es
 precision highp float;
 precision highp usampler2D;
@@ -84,6 +84,7 @@ uniform vec4 uTan;
 uniform mat4 uFrameToView;
 uniform mat4 uProj;
 uniform float uEdge;
+uniform int uPass;
 out vec2 vUv;
 out float vFar;
 const ivec2 CORNER[6] = ivec2[6](ivec2(0, 0), ivec2(1, 0), ivec2(0, 1), ivec2(0, 1), ivec2(1, 0), ivec2(1, 1));
@@ -95,9 +96,15 @@ void main() {
   int quad = gl_VertexID / 6;
   ivec2 q = ivec2(quad % (uGrid.x - 1), quad / (uGrid.x - 1));
   float a = depthAt(q), b = depthAt(q + ivec2(1, 0)), c = depthAt(q + ivec2(0, 1)), e = depthAt(q + ivec2(1, 1));
-  float lo = min(min(a, b), min(c, e)), hi = max(max(a, b), max(c, e));
-  bool sky = hi < 0.0;
-  if ((lo < 0.0 && !sky) || (!sky && hi > lo * uEdge)) { gl_Position = vec4(0.0, 0.0, 2.0, 1.0); return; }
+  // A quad across an object's edge is drawn twice, flat: at its nearest corner's depth (pass 0, it
+  // moves with the object) and at its farthest (pass 1, the sky if it touches it), in the colour of
+  // that farthest corner: it moves with the background and fills what the object uncovers with it.
+  float lo = min(min(a < 0.0 ? 1e9 : a, b < 0.0 ? 1e9 : b), min(c < 0.0 ? 1e9 : c, e < 0.0 ? 1e9 : e));
+  float hi = max(max(a, b), max(c, e));
+  bool anySky = min(min(a, b), min(c, e)) < 0.0;
+  bool edge = hi >= 0.0 && (anySky || hi > lo * uEdge);
+  if (uPass == 1 && !edge) { gl_Position = vec4(0.0, 0.0, 2.0, 1.0); return; }
+  bool sky = hi < 0.0 || (edge && uPass == 1 && anySky);
   ivec2 s = q + CORNER[gl_VertexID - quad * 6];
   vec2 uv = (vec2(s) + 0.5) / vec2(uGrid);  // the sample's pixel centre; the outer ring reaches the edge
   if (s.x == 0) uv.x = 0.0;
@@ -105,10 +112,17 @@ void main() {
   if (s.x == uGrid.x - 1) uv.x = 1.0;
   if (s.y == uGrid.y - 1) uv.y = 1.0;
   vec3 dir = vec3(mix(uTan.x, uTan.y, uv.x), mix(uTan.w, uTan.z, uv.y), -1.0);
-  float d = depthAt(s);
+  float d = !edge ? depthAt(s) : uPass == 0 ? lo : hi;
   vec4 view = uFrameToView * (sky ? vec4(dir, 0.0) : vec4(dir * d, 1.0));
   gl_Position = uProj * view;
   if (sky) gl_Position.z = gl_Position.w * 0.99999;
+  if (edge && uPass == 1) {  // the background copy takes the colour of its farthest corner
+    vec4 far4 = vec4(a, b, c, e);
+    far4 = mix(far4, vec4(1e9), vec4(lessThan(far4, vec4(0.0))));
+    float m = max(max(far4.x, far4.y), max(far4.z, far4.w));
+    ivec2 f = q + (far4.x == m ? ivec2(0, 0) : far4.y == m ? ivec2(1, 0) : far4.z == m ? ivec2(0, 1) : ivec2(1, 1));
+    uv = (vec2(f) + 0.5) / vec2(uGrid);
+  }
   vUv = uv;
   vFar = sky ? 1.0 : clamp(-view.z / 64.0, 0.0, 0.99);
 }`;
@@ -125,7 +139,8 @@ void main() {
 }`;
 
 // Fill: a pixel the mesh left empty (alpha 0) takes the farthest of the nearest valid pixels found
-// along eight directions (a disocclusion shows what lies behind, not the object in front).
+// along eight directions, among those within three times the nearest one's distance (a disocclusion
+// shows what lies behind, not the object in front; the sky far above does not count).
 const FILL_FRAG = `#version 300 es
 precision highp float;
 uniform sampler2D uMesh;
@@ -135,16 +150,24 @@ out vec4 color;
 void main() {
   vec4 c = texture(uMesh, vPos);
   if (c.a > 0.0) { color = vec4(c.rgb, 1.0); return; }
-  vec4 best = vec4(0.0);
+  vec4 found[8];
+  float dist[8];
+  float nearest = 1e9;
   for (int k = 0; k < 8; k++) {
     float ang = float(k) * 0.78539816;
     vec2 dir = vec2(cos(ang), sin(ang)) * uPx;
     float r = 1.0;
+    found[k] = vec4(0.0);
+    dist[k] = 1e9;
     for (int i = 0; i < 12; i++) {  // 1, 2, 3, 5, 8, ... 130 px: the nearest valid pixel, coarsely further out
       vec4 s = texture(uMesh, vPos + dir * r);
-      if (s.a > 0.0) { if (s.a > best.a) best = s; break; }
+      if (s.a > 0.0) { found[k] = s; dist[k] = r; nearest = min(nearest, r); break; }
       r = floor(r * 1.55) + 1.0;
     }
+  }
+  vec4 best = vec4(0.0);
+  for (int k = 0; k < 8; k++) {
+    if (dist[k] <= 3.0 * nearest && found[k].a > best.a) best = found[k];
   }
   color = best.a > 0.0 ? vec4(best.rgb, 1.0) : vec4(0.05, 0.06, 0.08, 1.0);
 }`;
@@ -312,7 +335,10 @@ export class Reprojector {
     gl.uniformMatrix4fv(m.mesh.u.uFrameToView, false, frameToView);
     gl.uniformMatrix4fv(m.mesh.u.uProj, false, proj);
     gl.uniform1f(m.mesh.u.uEdge, DEPTH_EDGE);
-    gl.drawArrays(gl.TRIANGLES, 0, (cols - 1) * (this.depth.height - 1) * 6);
+    for (const pass of [0, 1]) {
+      gl.uniform1i(m.mesh.u.uPass, pass);
+      gl.drawArrays(gl.TRIANGLES, 0, (cols - 1) * (this.depth.height - 1) * 6);
+    }
     gl.disable(gl.DEPTH_TEST);
     gl.bindVertexArray(null);
     gl.bindFramebuffer(gl.FRAMEBUFFER, fb);
