@@ -16,6 +16,7 @@ from agent.planner.backends import (
     BackendError,
     BackendUnavailable,
     ModelNotFound,
+    PlanRequest,
     default_planner,
     make_backend,
 )
@@ -28,7 +29,7 @@ from agent.planner.words.intent import COLOURS
 from agent.planner.words.lexicon import COLOUR_SYNONYMS
 
 __all__ = [
-    "Backend", "BackendError", "BackendUnavailable", "ModelNotFound", "default_planner", "make_backend",
+    "Backend", "BackendError", "BackendUnavailable", "ModelNotFound", "PlanRequest", "default_planner", "make_backend",
     "TurnPlan", "pinned_plan", "HISTORY_TURNS", "reconcile", "DEFAULT_TEMPERATURE", "Planner", "validate",
     "COLOURS", "COLOUR_SYNONYMS",
 ]
