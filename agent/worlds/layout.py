@@ -34,10 +34,11 @@ class Layout:
 def lay_out(intent: SceneIntent) -> Layout:
     grouped = {(r.subject, r.kind) for r in intent.relations if r.object is None}
     units = {}
+    notes: list[str] = []
     for t in intent.things:
         kind = "stacked" if (t.ref, "stacked") in grouped else "in_a_row" if (t.ref, "in_a_row") in grouped else None
-        units[t.ref] = make_unit(t, kind)
-    layout = Layout(pieces=[p for u in units.values() for p in u.pieces], units=units)
+        units[t.ref] = make_unit(t, kind, notes)
+    layout = Layout(pieces=[p for u in units.values() for p in u.pieces], units=units, assumptions=notes)
     positional = {r.subject: r for r in intent.relations if r.object is not None and r.object in units}
     order = _order(list(units), positional, layout)
     for ref in order:

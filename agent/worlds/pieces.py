@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from agent.planner import COLOUR_SYNONYMS, COLOURS
 from agent.worlds.intent import Thing
 from simulator.bounds import Box, bounding_box, euler_quat
-from simulator.templates import expand
+from simulator.templates import TemplateError, expand
 from simulator.templates.expand import Expanded
 
 COUNT_PARAMS = {"segments", "shelves", "posts", "count"}
@@ -84,9 +84,13 @@ class Unit:
             piece.pos = [x + off[0], y + off[1], z + off[2] + CLEARANCE]
 
 
-def make_unit(thing: Thing, arrangement: str | None) -> Unit:
+def make_unit(thing: Thing, arrangement: str | None, notes: list[str]) -> Unit:
     """The copies of `thing`, as a row (default), a stack, or a tight row of dominoes."""
-    x = expanded(thing)
+    try:
+        x = expanded(thing)
+    except TemplateError as exc:
+        notes.append(f"the {thing.ref} at {thing.scale:g} times its size cannot be built ({exc}): real size used")
+        x = expanded(thing.model_copy(update={"scale": 1.0}))
     n = thing.count
     ids = [thing.ref] if n == 1 else [f"{thing.ref}-{k + 1}" for k in range(n)]
     pieces = [Piece(id=i, ref=thing.ref, x=x, fixed=x.template.fixed) for i in ids]
