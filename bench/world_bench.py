@@ -80,11 +80,13 @@ def run(cases: list[dict], backend=None) -> dict:
         t0 = time.perf_counter()
         try:
             built = new_world(case["prompt"], backend=backend)
-        except NothingToBuild as exc:
-            rows.append({"prompt": case["prompt"], "set": case["set"], "ok": False, "error": str(exc)})
+        except NothingToBuild as exc:  # right only where the case expects nothing buildable
+            refused = case.get("things") == {}
+            rows.append({"prompt": case["prompt"], "set": case["set"], "ok": refused, "error": str(exc)[:120],
+                         "verdicts": {"refusal": refused}})
             continue
         seconds = time.perf_counter() - t0
-        verdicts = judge(case, built)
+        verdicts = judge(case, built) if case.get("things") != {} else {"refusal": False}
         rows.append({"prompt": case["prompt"], "set": case["set"], "ok": all(verdicts.values()),
                      "build_s": round(seconds, 3), "failed": sorted(k for k, v in verdicts.items() if not v),
                      "verdicts": verdicts})

@@ -105,7 +105,7 @@ def _first_action(doc: dict, intent: SceneIntent, layout: Layout) -> list[str]:
     if piece.fixed:
         return [f"the {piece.id} is fixed in place: the first action was left out"]
     dx, dy = _direction(act, layout, piece)
-    speed = SPEEDS[act.verb] * (0.5 if layout.parents.get(act.target, "").startswith("ramp") else 1.0)
+    speed = SPEEDS[act.verb]
     impulse = [round(piece.x.mass * speed * dx, 4), round(piece.x.mass * speed * dy, 4), 0.0]
     return _step(doc, act, [{"type": "apply_impulse", "entity": piece.id, "impulse": impulse}],
                  f"{act.verb.replace('_', ' ')} at {speed:g} m/s")

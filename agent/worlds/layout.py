@@ -219,18 +219,34 @@ def _around(unit: Unit, obj: Unit, placed: list[Piece]) -> None:
 
 
 def _lean(unit: Unit, obj: Unit, layout: Layout, placed: list[Piece]) -> None:
-    """Tilted against the object's camera side (-y), the thing's longest side upright."""
+    """Its longest side from the floor up against the object's camera side (-y): against the face
+    near the top when the thing is shorter than the object, else over the object's top edge."""
     piece = unit.pieces[0]
     w, d, h = piece.x.extent
-    if max(w, d) > h:
-        piece.euler = (-LEAN_DEGREES, -90.0, 0.0 if w >= d else 90.0)
-    else:
-        piece.euler = (-LEAN_DEGREES, 0.0, 0.0)
-    ox, _ = _centre(obj)
+    length, thick = max(w, d, h), min(w, d, h)
+    base = _base(obj)
+    height = max(p.box.hi[2] for p in obj.pieces) - base
+    rising = 90.0 - LEAN_DEGREES if length * math.cos(math.radians(LEAN_DEGREES)) <= height else \
+        math.degrees(math.asin(min(1.0, height / (0.85 * length))))
+    t = math.radians(rising)
     front = min(p.box.lo[1] for p in obj.pieces)
-    piece.pos = [ox, 0.0, 0.0]
-    box = piece.box
-    piece.pos = [ox, front - (box.hi[1] - piece.pos[1]) - 0.003, _base(obj) - box.lo[2] + CLEARANCE]
-    for other, off in zip(unit.pieces[1:], range(1, len(unit.pieces))):
+    if rising >= 90.0 - LEAN_DEGREES - 1e-6:  # the top corner touches the face
+        y0 = front - length * math.cos(t) - thick / 2 * math.sin(t) - 0.004
+    else:  # the board passes over the top front edge
+        y0 = front - height / math.tan(t)
+    cy = y0 + length / 2 * math.cos(t) - (thick / 2 + 0.004) * math.sin(t)
+    cz = base + length / 2 * math.sin(t) + (thick / 2 + 0.004) * math.cos(t)
+    piece.euler = _upright(w, d, h, rising)
+    ox, _ = _centre(obj)
+    piece.pos = [ox, cy, cz]
+    for k, other in enumerate(unit.pieces[1:], start=1):
         other.euler = piece.euler
-        other.pos = [piece.pos[0] + off * (piece.box.hi[0] - piece.box.lo[0] + 0.05), piece.pos[1], piece.pos[2]]
+        other.pos = [ox + k * (max(w, d) + 0.05), cy, cz]
+
+
+def _upright(w: float, d: float, h: float, rising: float) -> tuple[float, float, float]:
+    """Euler angles (never the y = ±90° gimbal lock) that turn the thing's longest side to rise
+    `rising` degrees toward +y, its broad face toward the object."""
+    if h >= max(w, d):
+        return (-(90.0 - rising), 0.0, 0.0)
+    return (rising, 0.0, 90.0) if w >= d else (rising, 0.0, 0.0)

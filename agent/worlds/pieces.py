@@ -27,8 +27,10 @@ def colour_hex(word: str | None) -> str | None:
 def expanded(thing: Thing) -> Expanded:
     """The template of `thing` with its scale, material and colour."""
     base = expand(thing.template)
-    params = {k: (v if k in COUNT_PARAMS else v * thing.scale) for k, v in base.params.items()}
-    return expand(thing.template, params if thing.scale != 1.0 else None, thing.material, colour_hex(thing.color))
+    values = {**base.params, **thing.params}
+    params = {k: (v if k in COUNT_PARAMS else v * thing.scale) for k, v in values.items()}
+    changed = thing.scale != 1.0 or thing.params
+    return expand(thing.template, params if changed else None, thing.material, colour_hex(thing.color))
 
 
 @dataclass
@@ -85,7 +87,11 @@ class Unit:
 
 
 def make_unit(thing: Thing, arrangement: str | None, notes: list[str]) -> Unit:
-    """The copies of `thing`, as a row (default), a stack, or a tight row of dominoes."""
+    """The copies of `thing`, as a row (default), a stack, or a tight row of dominoes. A template
+    with a `count` parameter (steps) takes the number itself: "three steps" is one flight of three."""
+    if thing.count > 1 and "count" in expand(thing.template).params:
+        notes.append(f"{thing.count} {thing.ref}: one {thing.template} with count {thing.count}")
+        thing = thing.model_copy(update={"count": 1, "params": {**thing.params, "count": float(thing.count)}})
     try:
         x = expanded(thing)
     except TemplateError as exc:
