@@ -7,10 +7,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from simulator._mujoco import mujoco
+from simulator.materials import Surface, floor_contact, material, surface
 from simulator.parts import part_masses
-from simulator.scene import EntitySpec, Scene
+from simulator.scene import GROUND_ID, EntitySpec, GroundSpec, Scene
 
-GROUND_ID = "ground"
+__all__ = ["GROUND_ID", "add_geoms", "base_spec", "euler_to_quat", "geom_names", "geom_size", "geom_surfaces",
+           "hex_to_rgba", "set_surface", "ground_surface"]
 
 
 def hex_to_rgba(color: str) -> list[float]:
@@ -45,30 +47,88 @@ def geom_names(e: EntitySpec) -> list[str]:
     return [f"{e.id}/{i}" for i in range(len(e.parts))] if e.parts else [e.id]
 
 
-def add_geoms(body, e: EntitySpec) -> None:
-    """Add the entity's geom (or one geom per part) to its MuJoCo `body`."""
+def geom_shapes(e: EntitySpec) -> list[tuple[str, str, tuple[float, ...]]]:
+    """(geom name, shape, size) of each geom of an entity (one per part for a composite)."""
     if not e.parts:
-        geom = body.add_geom(name=e.id, type=GEOM_TYPES[e.shape], size=geom_size(e.shape, e.size),
-                             rgba=hex_to_rgba(e.color))
-        if e.friction is not None:
-            geom.friction = [e.friction, 0.005, 0.0001]
-        if e.mass is not None:
-            geom.mass = e.mass
-        return
-    masses = part_masses(e.parts, e.mass) if e.mass is not None else [None] * len(e.parts)
-    for name, p, mass in zip(geom_names(e), e.parts, masses):
-        geom = body.add_geom(name=name, type=GEOM_TYPES[p.shape], size=geom_size(p.shape, p.size),
-                             pos=list(p.position), quat=list(euler_to_quat(p.orientation)),
-                             rgba=hex_to_rgba(p.color or e.color))
-        friction = p.friction if p.friction is not None else e.friction
-        if friction is not None:
-            geom.friction = [friction, 0.005, 0.0001]
+        return [(e.id, e.shape, e.size)]
+    return [(name, p.shape, p.size) for name, p in zip(geom_names(e), e.parts)]
+
+
+def geom_surfaces(e: EntitySpec, timestep: float) -> list[tuple[str, Surface]]:
+    """(geom name, contact settings) of each geom: the entity's material, friction and bounciness
+    (a part's own friction first), on the part's shape (round parts roll)."""
+    frictions = [p.friction for p in e.parts] if e.parts else [None]
+    return [(name, surface(shape, size, e.material, f if f is not None else e.friction, e.bounciness, timestep))
+            for (name, shape, size), f in zip(geom_shapes(e), frictions)]
+
+
+def add_geoms(body, e: EntitySpec, timestep: float) -> None:
+    """Add the entity's geom (or one geom per part) to its MuJoCo `body`, with its surface and mass
+    (a given mass shared among parts by volume; else the material's density)."""
+    parts = e.parts or [None]
+    masses = part_masses(e.parts, e.mass) if e.parts and e.mass is not None else [e.mass] * len(parts)
+    for (name, shape, size), (_, surf), part, mass in zip(geom_shapes(e), geom_surfaces(e, timestep), parts, masses):
+        geom = body.add_geom(name=name, type=GEOM_TYPES[shape], size=geom_size(shape, size),
+                             rgba=hex_to_rgba((part.color if part else None) or e.color))
+        if part is not None:
+            geom.pos, geom.quat = list(part.position), list(euler_to_quat(part.orientation))
+        set_surface(geom, surf)
         if mass is not None:
             geom.mass = mass
+        elif e.material:
+            geom.density = material(e.material).density
 
 
-def base_spec(scene: Scene) -> mujoco.MjSpec:
-    """Options, visuals, lights and the ground: everything but the entities."""
+def ground_surface(ground: GroundSpec, timestep: float) -> Surface:
+    """The contact settings of the floor."""
+    return surface("plane", (), ground.material, ground.friction, ground.bounciness, timestep)
+
+
+def set_surface(geom, s: Surface) -> None:
+    """Write a surface onto a spec geom (a geom of no bounciness keeps MuJoCo's default contact)."""
+    geom.friction = list(s.friction)
+    geom.condim = s.condim
+    geom.solmix = s.solmix
+    if s.solref is not None:
+        geom.solref = list(s.solref)
+    else:
+        geom.solref = [0.02, 1.0]
+
+
+def floor_is_set(ground: GroundSpec) -> bool:
+    """Whether the floor has its own surface (else MuJoCo's default mixing rules apply to it)."""
+    return ground.material is not None or ground.friction is not None or ground.bounciness is not None
+
+
+def sync_floor_pairs(spec: mujoco.MjSpec, entities: Sequence[EntitySpec], ground: GroundSpec, timestep: float) -> None:
+    """Give every body an explicit contact with a floor that has its own surface (MuJoCo takes the
+    larger of two frictions, so an icy floor needs its own contacts): the dynamic floor contact of
+    each body is excluded and a pair with the combined surface added. None for a default floor."""
+    for item in list(spec.pairs) + list(spec.excludes):
+        spec.delete(item)
+    if not floor_is_set(ground):
+        return
+    floor = ground_surface(ground, timestep)
+    for e in entities:
+        for name, surf in geom_surfaces(e, timestep):
+            c = floor_contact(surf, floor)
+            slide, torsion, roll = c.friction
+            spec.add_pair(name=f"{GROUND_ID}~{name}", geomname1=GROUND_ID, geomname2=name, condim=c.condim,
+                          friction=[slide, slide, torsion, roll, roll], solref=list(c.solref))
+        spec.add_exclude(name=f"{GROUND_ID}~{e.id}", bodyname1="world", bodyname2=e.id)
+
+
+def ground_texture(s: mujoco.MjSpec, color: str) -> None:
+    """The floor's checker texture in `color` (and a shade darker)."""
+    rgb1 = hex_to_rgba(color)[:3]
+    s.add_texture(
+        name="ground", type=mujoco.mjtTexture.mjTEXTURE_2D, builtin=mujoco.mjtBuiltin.mjBUILTIN_CHECKER,
+        rgb1=rgb1, rgb2=[c * 0.85 for c in rgb1], width=256, height=256,
+    )
+
+
+def base_spec(scene: Scene, ground: GroundSpec | None = None) -> mujoco.MjSpec:
+    """Options, visuals, lights and the ground (`ground`, else the scene's): everything but the entities."""
     s = mujoco.MjSpec()
     s.modelname = scene.name
     s.option.timestep = scene.physics.timestep
@@ -84,12 +144,8 @@ def base_spec(scene: Scene) -> mujoco.MjSpec:
     s.visual.headlight.ambient = [0.35, 0.35, 0.35]
     s.visual.headlight.diffuse = [0.45, 0.45, 0.45]
     s.visual.headlight.specular = [0.05, 0.05, 0.05]
-    ground = scene.ground
-    rgb1 = hex_to_rgba(ground.color)[:3]
-    s.add_texture(
-        name="ground", type=mujoco.mjtTexture.mjTEXTURE_2D, builtin=mujoco.mjtBuiltin.mjBUILTIN_CHECKER,
-        rgb1=rgb1, rgb2=[c * 0.85 for c in rgb1], width=256, height=256,
-    )
+    ground = ground or scene.ground
+    ground_texture(s, ground.color)
     s.add_texture(
         name="sky", type=mujoco.mjtTexture.mjTEXTURE_SKYBOX, builtin=mujoco.mjtBuiltin.mjBUILTIN_GRADIENT,
         rgb1=[0.62, 0.74, 0.86], rgb2=[0.95, 0.96, 0.98], width=64, height=384,
@@ -100,8 +156,7 @@ def base_spec(scene: Scene) -> mujoco.MjSpec:
         name="sun", pos=[1.5, -1.0, 6.0], dir=[-0.25, 0.15, -1.0], castshadow=True,
         diffuse=[0.6, 0.6, 0.6], specular=[0.2, 0.2, 0.2],
     )
-    s.worldbody.add_geom(
-        name=GROUND_ID, type=mujoco.mjtGeom.mjGEOM_PLANE, size=[20, 20, 0.1], material="ground",
-        friction=[ground.friction, 0.005, 0.0001],
-    )
+    floor = s.worldbody.add_geom(name=GROUND_ID, type=mujoco.mjtGeom.mjGEOM_PLANE, size=[20, 20, 0.1],
+                                 material="ground")
+    set_surface(floor, ground_surface(ground, scene.physics.timestep))
     return s

@@ -34,6 +34,8 @@ CONTACT_TIMECONST = 0.02
 """The contact's time constant (s), MuJoCo's default; at least 10 physics steps for a stable bounce."""
 MIN_DAMPRATIO = 0.15
 """The damping ratio of bounciness 1 (lower ratios gain energy at dt = 2 ms)."""
+DEFAULT_SOLREF = (0.02, 1.0)
+"""MuJoCo's default (time constant, damping ratio): no bounce."""
 SOLMIX_GAIN = 5.0
 """solmix = exp(SOLMIX_GAIN * bounciness): the bouncier surface weighs about e^5 ≈ 150 times more."""
 
@@ -120,6 +122,17 @@ def bounce_solref(bounciness: float, timestep: float) -> tuple[float, float]:
     """The (time constant, damping ratio) of a surface of `bounciness` (0..1): the damping ratio
     falls geometrically from 1 (dead) to MIN_DAMPRATIO; the time constant spans >= 10 steps."""
     return (max(CONTACT_TIMECONST, 10 * timestep), MIN_DAMPRATIO ** bounciness)
+
+
+def floor_contact(body: Surface, floor: Surface) -> Surface:
+    """The contact of a body with a floor that has its own surface (a material, a friction or a
+    bounciness): the more slippery of the two slides (an icy floor makes everything slide), the body's
+    torsion, rolling and contact dimension, and the two bounces mixed by their weights as MuJoCo mixes them."""
+    ref_b, ref_f = body.solref or DEFAULT_SOLREF, floor.solref or DEFAULT_SOLREF
+    w = floor.solmix / (floor.solmix + body.solmix)
+    solref = (w * ref_f[0] + (1 - w) * ref_b[0], w * ref_f[1] + (1 - w) * ref_b[1])
+    friction = (min(body.friction[0], floor.friction[0]), body.friction[1], body.friction[2])
+    return Surface(friction, body.condim, solref, 1.0)
 
 
 def material_mass(name: str, volume: float) -> float:

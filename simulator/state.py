@@ -38,6 +38,8 @@ class EntityState(BaseModel):
     parts: tuple[PartState, ...] | None = None
     """A composite entity's parts (then `shape` is 'box' and `size` the extents of the box around
     them); absent for a single primitive."""
+    material: str | None = None
+    """What it is made of (a name in simulator/materials.yaml), when known."""
 
 
 class WorldState(BaseModel):
