@@ -104,7 +104,7 @@ def test_a_bad_mass_is_refused_everywhere(mass):
     issues = plan_validate.validate(World(parse_scene(BALL)).state(), {"events": [event]})
     assert issues and issues[0].path.startswith("events[0]")
     _rejects(BALL.replace("mass: 0.2", f"mass: {mass!r}".replace("inf", ".inf").replace("nan", ".nan")),
-             "entities[5].mass")
+             "entities[1].mass")  # the table is one entity, the ball the second
 
 
 @pytest.mark.parametrize("replace, by, parts", [
@@ -113,7 +113,7 @@ def test_a_bad_mass_is_refused_everywhere(mass):
     ("size: [0.06]", "size: [.inf]", ["size"]),
     ("gravity: [0, 0, -9.81]", "gravity: [0, 0, .inf]", ["physics.gravity", "finite"]),
     ("gravity: [0, 0, -9.81]", "gravity: [0, 0, -1000]", ["physics.gravity", "the limit is 100"]),
-    ("position: [-0.35, 0, 0.835]", "position: [1.0e+20, 0, 0.835]", ["entities[5].position", "outside the world"]),
+    ("position: [-0.35, 0, 0.835]", "position: [1.0e+20, 0, 0.835]", ["entities[1].position", "outside the world"]),
     ("timestep: 0.002", "timestep: 1.0e-9", ["physics.timestep", "greater than or equal to 0.0005"]),
     ("render: {width: 320, height: 240, fps: 24}", "render: {width: 4096, height: 4096, fps: 240}",
      ["render.width", "render.fps"]),
