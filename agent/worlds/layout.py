@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from agent.worlds.intent import SceneIntent
+from agent.worlds.intent import Relation, SceneIntent
 from agent.worlds.pieces import CLEARANCE, Piece, Unit, make_unit
 
 GAP = 0.25
@@ -14,6 +14,8 @@ GAP = 0.25
 NEAR = 0.06
 """Space (m) between a thing and the one it is next to, in front of or behind."""
 LEAN_DEGREES = 18.0
+RUN_UP = 0.5
+"""Extra distance (m) in front of the thing an action sends another toward."""
 
 
 @dataclass
@@ -40,6 +42,10 @@ def lay_out(intent: SceneIntent) -> Layout:
         units[t.ref] = make_unit(t, kind, notes)
     layout = Layout(pieces=[p for u in units.values() for p in u.pieces], units=units, assumptions=notes)
     positional = {r.subject: r for r in intent.relations if r.object is not None and r.object in units}
+    act = intent.action
+    run_up = act is not None and act.toward in units and act.target in units and act.target not in positional
+    if run_up:  # a thing sent toward another starts in front of it (as seen from the camera), with a run-up
+        positional[act.target] = Relation(kind="in_front_of", subject=act.target, object=act.toward)
     order = _order(list(units), positional, layout)
     for ref in order:
         rel = positional.get(ref)
@@ -50,6 +56,9 @@ def lay_out(intent: SceneIntent) -> Layout:
     for ref in order:
         if ref in positional and ref not in layout.done:
             _place(units[ref], positional[ref], layout, placed)
+            if run_up and ref == act.target:
+                for p in units[ref].pieces:
+                    p.pos[1] -= RUN_UP
     return layout
 
 
