@@ -23,6 +23,7 @@ from server import routes
 from server.guard import EdgeGuard
 from server.manager import SessionManager
 from server.protocol import SCHEMA_VERSION
+from server import worlds
 from server.routes import ApiError, CreateSession, SessionCreated
 from server.ws import Limits
 
@@ -80,7 +81,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     app.state.export_slots = asyncio.Semaphore(1)
     _add_error_handlers(app)
     app.add_middleware(EdgeGuard, allow_origins=config.allow_origins, bind_host=config.bind_host)
-    for router in (routes.public, routes.sessions, routes.sockets):
+    for router in (routes.public, routes.sessions, worlds.router, routes.sockets):
         app.include_router(router)
     app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
     return app

@@ -98,7 +98,7 @@ def spec_body(e: Any, *, with_box: bool = True) -> Body:
     """The checks' view of an entity as a scene file (or a spawn) describes it (an :class:`EntitySpec`)."""
     quat = euler_quat(e.orientation)
     box = bounding_box(e.shape, e.size, e.position, quat) if with_box else None
-    return Body(e.fixed, e.nominal_mass(), box, volume(e.shape, e.size), e.shape, tuple(e.size), quat)
+    return Body(e.fixed, e.nominal_mass(), box, e.volume(), e.shape, tuple(e.size), quat)
 
 
 def state_bodies(entities: Mapping[str, Any]) -> dict[str, Body]:

@@ -14,7 +14,7 @@ from simulator.bounds import volume
 from simulator.checks import GROUND_ID, Body, apply_to_bodies, event_problems, mass_problem, spec_body
 from simulator.limits import LIMITS, LimitError, capped_norm, default_mass, finite_vector, within_world
 from simulator.materials import check_material, material_mass, materials
-from simulator.parts import PartSpec, centred, parts_mass
+from simulator.parts import DENSITY_DEFAULT, PartSpec, centred, part_volumes
 from simulator.primitives import (  # noqa: F401 (re-exported: the scene format's names)
     HEX_COLOR,
     SIZE_ARITY,
@@ -122,8 +122,8 @@ class EntitySpec(Strict):
             raise LimitError(problem, "bad_size")
         if self.fixed and any(self.velocity):
             raise ValueError("a fixed entity cannot have a velocity; drop velocity or set fixed: false")
-        if self.material and self.mass is None and not self.parts:
-            problem = mass_problem(material_mass(self.material, volume(self.shape, self.size)), self.material)
+        if self.material and self.mass is None:
+            problem = mass_problem(material_mass(self.material, self.volume()), self.material)
             if problem:
                 raise ValueError(problem)
         return self
@@ -139,16 +139,18 @@ class EntitySpec(Strict):
         object.__setattr__(self, "shape", "box")
         object.__setattr__(self, "size", extent)
 
+    def volume(self) -> float:
+        """Its volume (m³): the parts' (overlaps counted twice, as MuJoCo does) or the shape's."""
+        return sum(part_volumes(self.parts)) if self.parts else volume(self.shape, self.size)
+
     def nominal_mass(self) -> float:
-        """The mass (kg) the simulator gives this entity: `mass`, else its parts', else its volume at its
-        material's density (1000 kg/m³ when it has none)."""
+        """The mass (kg) the simulator gives this entity: `mass`, else its volume at its material's
+        density, else at 1000 kg/m³."""
         if self.mass is not None:
             return self.mass
-        if self.parts:
-            return parts_mass(self.parts)
         if self.material:
-            return material_mass(self.material, volume(self.shape, self.size))
-        return default_mass(self.shape, self.size)
+            return material_mass(self.material, self.volume())
+        return DENSITY_DEFAULT * self.volume()
 
 
 class SpawnEvent(Strict):

@@ -154,7 +154,7 @@ class World:
         if any(ev.type in ("spawn", "place") for ev in events):  # where a body lands matters: the bounds
             bodies = state_bodies(self.state().entities)
         else:
-            bodies = {eid: Body(e.fixed, self.mass(eid), volume=volume(e.shape, e.size))
+            bodies = {eid: Body(e.fixed, self.mass(eid), volume=e.volume())
                       for eid, e in self.entities.items()}
         return check_events(events, bodies)
 

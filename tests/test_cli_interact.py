@@ -146,3 +146,19 @@ def test_turn_lines_are_short_and_paths_come_on_request(tmp_path):
         turns = db.turns("short")
     assert [x.action for x in turns] == ["the ball waits", "The ball sits still on the table."]
     assert turns[1].duration == 0.5  # the scripted step's own duration, not --duration
+
+
+def test_new_builds_a_world_from_words_and_switches_to_it(tmp_path):
+    script = ":new a unicorn\n:new two red balls on a wooden table\n:state\n:next\n:quit\n"
+    proc = subprocess.run([sys.executable, "-m", "agent", "interact", str(SCENE), "--session", "old", "--planner",
+                           "scripted", "--duration", "0.25"], input=script, capture_output=True, text=True, cwd=tmp_path,
+                          env=env(tmp_path), timeout=180)
+    out = proc.stdout
+    assert proc.returncode == 0, out + proc.stderr
+    assert "unicorn" in out and "not in the catalogue" in out  # refused, still in the old session
+    assert "built 2 x ball, table" in out and "now in session two-red-balls-on-wooden-table" in out
+    assert re.search(r"ball-1\s+│\s+sphere", out) and "table" in out
+    assert (tmp_path / "out" / "two-red-balls-on-wooden-table.yaml").exists()
+    with SessionDB(tmp_path / "sessions.db", create=False) as db:
+        names = [n for n in db.names() if n.startswith("two-red-balls-on-wooden-table")] if hasattr(db, "names") else []
+        assert db.exists("old") and (names or db.exists("two-red-balls-on-wooden-table-1"))

@@ -219,10 +219,11 @@ def _register_commands() -> None:
     entry-point group (``callosum serve`` comes from ``server``, which the agent never imports)."""
     from importlib.metadata import entry_points
 
-    from agent.cli import llm, sessions
+    from agent.cli import llm, sessions, worlds
 
     sessions.register(app)
     llm.register(app)
+    worlds.register(app)
     for ep in entry_points(group="callosum.commands"):
         ep.load()(app)
 

@@ -28,6 +28,7 @@ Type what happens next, e.g. [bold]someone flicks the ball toward the edge[/].
   :undo             go back one step
   :rewind N         go back to step N (0 is the scene's start)
   :fork NAME        branch a new session NAME from here and switch to it
+  :new PROMPT       build a new world from words (e.g. :new three balls on a pool table) and switch to it
   :do JSON          a turn with pinned events: {"action": "...", "events": [...], "duration": 1.0},
                     or just one event object, or a list of events
   :next             play the scene's next scripted step ({scripted})
@@ -135,6 +136,8 @@ class Repl:
             self._open(name)
         elif cmd == "do":
             self._do(arg)
+        elif cmd == "new":
+            self._new(arg)
         elif cmd == "duration":
             try:
                 value = float(arg)
@@ -158,6 +161,29 @@ class Repl:
         else:
             raise SessionError(f"unknown command :{cmd}; type :help for the list")
         return True
+
+    def _new(self, prompt: str) -> None:
+        """Build a world from `prompt`, save its YAML under out/, start a session on it, switch to it."""
+        from pathlib import Path
+
+        from agent.cli.worlds import report
+        from agent.worlds import NothingToBuild, new_world
+
+        if not prompt:
+            raise SessionError(":new needs a PROMPT, e.g. :new a red ball on a wooden table")
+        try:
+            built = new_world(prompt, seed=self.session.scene.seed)
+        except NothingToBuild as exc:
+            raise SessionError(str(exc)) from None
+        out = Path("out") / f"{built.scene.name}.yaml"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(built.yaml_text, encoding="utf-8")
+        report(built, out, self.console)
+        name = self.db.unique_name(built.scene.name)
+        self.db.create(name, built.scene, str(out), self.db.info(self.session.name).preset)
+        self._open(name)
+        self.console.print(f"now in session [bold]{name}[/] (scene {built.scene.name}); type what happens next",
+                           highlight=False)
 
     def _do(self, arg: str) -> None:
         try:

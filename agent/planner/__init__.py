@@ -16,6 +16,7 @@ from agent.planner.backends import (
     BackendError,
     BackendUnavailable,
     ModelNotFound,
+    PlanRequest,
     default_planner,
     make_backend,
 )
@@ -31,7 +32,7 @@ from agent.planner.words.lexicon import COLOUR_SYNONYMS
 from simulator.checks import Problem
 
 __all__ = [
-    "Backend", "BackendError", "BackendUnavailable", "ModelNotFound", "default_planner", "make_backend",
-    "TurnPlan", "pinned_plan", "HISTORY_TURNS", "reconcile", "DEFAULT_TEMPERATURE", "Planner", "PlannedTurn",
-    "PlanRecord", "Problem", "validate", "COLOURS", "COLOUR_SYNONYMS",
+    "Backend", "BackendError", "BackendUnavailable", "ModelNotFound", "PlanRequest", "default_planner",
+    "make_backend", "TurnPlan", "pinned_plan", "HISTORY_TURNS", "reconcile", "DEFAULT_TEMPERATURE", "Planner",
+    "PlannedTurn", "PlanRecord", "Problem", "validate", "COLOURS", "COLOUR_SYNONYMS",
 ]

@@ -41,6 +41,8 @@ class Thing(BaseModel):
     """A colour word ('red') or '#rrggbb', or the template's (material's) colour."""
     scale: float = Field(default=1.0, ge=0.2, le=5.0)
     """Size relative to the template's real size ('big' 1.6, 'small' 0.6)."""
+    params: dict[str, float] = {}
+    """Template parameters the words set ("three steps": count 3), before `scale`."""
     words: str = ""
     """The words that named it, as written."""
 

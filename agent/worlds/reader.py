@@ -57,7 +57,9 @@ def find_mentions(tokens: list[str]) -> tuple[list[Mention], list[str]]:
     i = 0
     while i < len(tokens):
         tok = tokens[i]
-        noun = None if (tok in W.MATERIAL_WORDS and _is_modifier_ahead(tokens, i)) else match_noun(tokens, i)
+        noun = match_noun(tokens, i)
+        if noun and noun[2] == 1 and tok in W.MATERIAL_WORDS and _is_modifier_ahead(tokens, i):
+            noun = None  # 'glass ball', 'brick wall': the material of what follows
         if noun:
             name, many, used = noun
             mentions.append(Mention(template=name, start=mods.get("start", i), end=i + used, plural=many,
@@ -149,10 +151,8 @@ def _things(mentions: list[Mention]) -> tuple[list[Thing], list[str]]:
 def _ground_and_light(tokens: list[str]) -> tuple[str, str]:
     ground = next((W.GROUNDS[t] for t in tokens if t in W.GROUNDS), None)
     for a, b in zip(tokens, tokens[1:]):
-        if a in ("icy", "frozen", "ice") and b in ("floor", "ground", "lake", "pond", "rink", "surface"):
-            ground = "ice"
-        if a in ("wooden", "wood") and b == "floor":
-            ground = "wood"
+        if a in W.MATERIAL_GROUNDS and b in W.PLACE_NOUNS:
+            ground = W.MATERIAL_GROUNDS[a]
     lighting = next((W.LIGHTING[t] for t in tokens if t in W.LIGHTING and W.LIGHTING[t] != "indoors"), None)
     indoors = next((t for t in tokens if W.LIGHTING.get(t) == "indoors"), None)
     if ground is None and indoors:

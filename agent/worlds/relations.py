@@ -145,7 +145,8 @@ def find_action(tokens: list[str], mentions) -> FirstAction | None:
         if later is not None and later is not target and verb in ("roll", "push", "kick"):
             toward, direction = later, "toward"
         return FirstAction(verb=verb, target=target.ref, direction=direction, toward=toward.ref if toward else None,
-                           words=" ".join(tokens[max(0, j - 3):j + used + 4]))
+                           words=" ".join(t for k, t in enumerate(tokens)
+                                          if _sentence(tokens, k) == sentence and t not in SENTENCE_END and t != ","))
     return None
 
 

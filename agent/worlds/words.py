@@ -16,7 +16,11 @@ MATERIAL_WORDS = {"wooden": "wood", "wood": "wood", "metal": "metal", "metallic"
                   "glass": "glass", "icy": "ice", "ice": "ice", "plastic": "plastic", "stone": "stone",
                   "marble": "marble", "concrete": "concrete", "ceramic": "ceramic", "porcelain": "ceramic",
                   "cardboard": "cardboard", "paper": "paper", "foam": "foam", "cork": "cork", "clay": "clay",
-                  "leather": "leather", "felt": "felt", "golden": "gold", "gold": "gold", "wax": "wax"}
+                  "leather": "leather", "felt": "felt", "golden": "gold", "gold": "gold", "wax": "wax",
+                  "brick": "clay"}
+MATERIAL_GROUNDS = {"icy": "ice", "ice": "ice", "frozen": "ice", "wooden": "wood", "wood": "wood",
+                    "concrete": "concrete", "stone": "concrete", "brick": "concrete", "tiled": "concrete",
+                    "grassy": "grass", "sandy": "sand", "snowy": "snow", "carpeted": "carpet", "muddy": "dirt"}
 # Words of the ground and the place: they set the floor (and light), and are no things.
 GROUNDS = {"snow": "snow", "snowy": "snow", "winter": "snow", "snowfield": "snow", "grass": "grass",
            "grassy": "grass", "lawn": "grass", "garden": "grass", "park": "grass", "meadow": "grass",

@@ -3,7 +3,7 @@
 
 import { Replay } from "./replay.js";
 import { Reprojector, invert4, perspective, quatYawPitch, tangents } from "./reproject.js";
-import { createSession, download, followScene, loadScenes, setupVrButton, showShare } from "./rest.js";
+import { createSession, createWorld, download, followScene, loadScenes, setupVrButton, showShare } from "./rest.js";
 import {
   $, logLine, markUndone, note, renderBusy, renderControls, renderEntities, renderLegend, stageWord, turnLine,
 } from "./ui.js";
@@ -489,6 +489,9 @@ function bindUI() {
   canvas.addEventListener("dblclick", () => { app.yaw = 0; app.pitch = app.hello ? app.hello.home_pitch : 0; app.poseDirty = true; });
   $("enter-vr").addEventListener("click", enterVR);
   $("create").addEventListener("click", () => createSession(app));
+  $("new-world").addEventListener("click", () => createWorld(app));
+  $("world-prompt").addEventListener("keydown", (e) => { if (e.key === "Enter") createWorld(app); });
+  for (const note of JSON.parse(sessionStorage.getItem(`world:${app.session}`) || "[]")) logLine("info", "info", note);
   $("copy").addEventListener("click", () => { $("spectator-link").select(); navigator.clipboard?.writeText($("spectator-link").value); });
   setupVrButton();
 }

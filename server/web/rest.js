@@ -71,6 +71,22 @@ export async function createSession(app) {
   location.reload();
 }
 
+export async function createWorld(app) {
+  const prompt = $("world-prompt").value.trim();
+  if (!prompt) return;
+  logLine("info", "info", `building a world: ${prompt}`);
+  const r = await fetch("/api/worlds", {
+    method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${app.key}` },
+    body: JSON.stringify({ prompt }),
+  });
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) { logLine("error", "error", body.error ? body.error.message : r.statusText); return; }
+  sessionStorage.setItem(`spectate:${body.session}`, body.spectator_token);
+  sessionStorage.setItem(`world:${body.session}`, JSON.stringify([...body.assumptions, ...body.renderer_only.map((w) => `renderer only: ${w}`)]));
+  location.hash = `key=${encodeURIComponent(app.key)}&session=${body.session}&token=${body.player_token}`;
+  location.reload();
+}
+
 export function showShare(app) {
   const spect = sessionStorage.getItem(`spectate:${app.session}`);
   if (!spect) return;

@@ -229,7 +229,14 @@ def expand_entity(data: Mapping, entity_fields: set[str]) -> dict:
         raise TemplateError(f"params: give a mapping of parameter names to numbers, got {params!r}")
     mat = out.get("material")
     x = expand(str(out["template"]), params, mat if isinstance(mat, str) else None, out.get("color"))
-    out.setdefault("parts", [p.model_dump() for p in x.parts])
+    single = x.parts[0] if len(x.parts) == 1 and not any(x.parts[0].orientation) else None
+    if single is not None and "parts" not in out:  # one primitive: a plain entity (a ball is a sphere)
+        out.setdefault("shape", single.shape)
+        out.setdefault("size", list(single.size))
+        if single.color:
+            out.setdefault("color", single.color)
+    else:
+        out.setdefault("parts", [p.model_dump() for p in x.parts])
     out.setdefault("mass", round(x.mass, 6))
     out.setdefault("color", x.color)
     out.setdefault("description", x.description())
