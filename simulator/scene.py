@@ -12,7 +12,7 @@ from pydantic import Field, field_validator, model_validator
 
 from simulator.bounds import volume
 from simulator.checks import GROUND_ID, Body, apply_to_bodies, event_problems, mass_problem, spec_body
-from simulator.limits import LIMITS, LimitError, capped_norm, default_mass, finite_vector, within_world
+from simulator.limits import LIMITS, LimitError, capped_norm, finite_vector, within_world
 from simulator.materials import check_material, material_mass, materials
 from simulator.parts import DENSITY_DEFAULT, PartSpec, centred, part_volumes
 from simulator.primitives import (  # noqa: F401 (re-exported: the scene format's names)

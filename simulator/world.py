@@ -11,7 +11,6 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from simulator._mujoco import mujoco
-from simulator.bounds import volume
 from simulator.scene import (
     GROUND_ID,
     ApplyForceEvent,

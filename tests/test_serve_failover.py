@@ -24,7 +24,7 @@ from websockets.sync.client import connect
 from agent.turns.replay import replay
 from agent.turns.sessions import SessionDB
 from tests._sessions_util import ROOT
-from tests.server_util import auth, free_port, recv_frame, recv_json
+from tests.server_util import auth, free_port, recv_frame
 
 KEY = "shared-test-key"
 TTL_S = 3.0
