@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 
 from renderer.geometry import GeometryRenderer, Pose
-from renderer.views import depth_rgb, segmentation_rgb
+from renderer.colourmaps import depth_rgb, segmentation_rgb
 from server.protocol import PoseMsg
 from simulator.scene import Scene
 from simulator.world import World
@@ -32,9 +32,24 @@ def render_view(renderer: GeometryRenderer, world: World, scene: Scene, view: st
         image = depth_rgb(frame.depth, near, far, hit=frame.segmentation >= 0)
     elif view == "segmentation":
         image, extra["legend"] = segmentation_rgb(frame.segmentation, frame.labels)
+    return image, jpeg(image, quality), extra
+
+
+def jpeg(image: np.ndarray, quality: int) -> bytes:
+    """`image` (RGB, uint8) as JPEG bytes."""
     buf = io.BytesIO()
     Image.fromarray(image).save(buf, "JPEG", quality=quality)
-    return image, buf.getvalue(), extra
+    return buf.getvalue()
+
+
+def is_scene_camera(scene: Scene, pose: Pose | None, eps: float = 1e-6) -> bool:
+    """True when `pose` (None: the scene camera) sees what the scene camera sees, so a frame the turn
+    rendered from the scene camera can be sent instead of rendering the same view again."""
+    if pose is None:
+        return True
+    home = Pose.from_camera(scene.camera)
+    return all(np.allclose(a, b, atol=eps) for a, b in
+               ((pose.position, home.position), (pose.forward, home.forward), (pose.up, home.up)))
 
 
 def same_pose(a: PoseMsg, b: PoseMsg, eps: float = 1e-7) -> bool:

@@ -21,15 +21,19 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
+
 from agent.turns.sessions import Session, SessionDB, SessionError
 from renderer.geometry import GeometryRenderer
-from server.frames import render_view, same_pose
+from server.frames import is_scene_camera, jpeg, render_view, same_pose
 from server.jobs import (
     Job,
     LivePlanner,
     PlannerGate,
+    RewindJob,
     TurnCancelled,
     TurnError,
+    TurnJob,
 )
 from server.protocol import (
     ErrorMsg,
@@ -42,7 +46,7 @@ from server.protocol import (
 )
 from server.streaming import Broadcaster, Outbox
 from server.turns import TurnRunner
-from server.view import head_pose
+from server.headpose import head_pose
 
 __all__ = ["PlannerGate", "ServedSession", "TurnCancelled", "TurnError"]
 
@@ -143,7 +147,7 @@ class ServedSession(TurnRunner):
 
         Raises TurnError('not_running') when no turn runs or waits."""
         with self._cv:
-            queued = [j for j in self._jobs if j.kind == "action"]
+            queued = [j for j in self._jobs if isinstance(j, TurnJob)]
             if not self.busy and not queued:
                 raise TurnError("not_running", "no turn is running or waiting; there is nothing to stop")
             for job in queued:
@@ -152,22 +156,22 @@ class ServedSession(TurnRunner):
                 self.cancelling.set()
             self._cv.notify()
         for job in queued:
-            self._progress(self.step + 1, "cancelled", job.payload.text, elapsed=0.0)
+            self._progress(self.step + 1, "cancelled", job.request.action or "", elapsed=0.0)
         return len(queued) + (1 if self.busy else 0)
 
-    def submit(self, kind: str, payload, origin: Outbox | None) -> None:
-        """Queue an action or rewind; raises TurnError('busy') when the queue is full."""
+    def submit(self, job: Job) -> None:
+        """Queue a turn or a rewind; raises TurnError('busy') when the queue is full."""
         if self.lost:
             raise TurnError("session_lost", self.lost)
         with self._cv:
             if len(self._jobs) >= MAX_QUEUED_JOBS:
                 raise TurnError("busy", f"{len(self._jobs)} turns are already waiting; wait for the "
                                 "next 'state' message before sending another action or rewind")
-            self._jobs.append(Job(kind, payload, origin))
+            self._jobs.append(job)
             waiting = len(self._jobs)
             self._cv.notify()
-        if kind == "action" and (self.busy or waiting > 1):
-            self._progress(self.step + waiting, "queued", payload.text, elapsed=0.0, queued=waiting)
+        if isinstance(job, TurnJob) and (self.busy or waiting > 1):
+            self._progress(self.step + waiting, "queued", job.request.action or "", elapsed=0.0, queued=waiting)
 
     def close(self) -> None:
         with self._cv:
@@ -221,7 +225,7 @@ class ServedSession(TurnRunner):
             self.renderer.close()
             raise
         self.recovered = self.session.recovered
-        self.history = [TurnSummary(step=t.step + 1, action=t.action, narration=t.narration)
+        self.history = [TurnSummary(step=t.end_step, action=t.action, narration=t.narration)
                         for t in self.db.turns(self.id)]
         self._sync()
 
@@ -242,12 +246,12 @@ class ServedSession(TurnRunner):
                     if self._stop:
                         return
                     job = self._jobs.popleft() if self._jobs else None
-                    if job is not None and job.kind == "action":
+                    if isinstance(job, TurnJob):
                         self.busy = True  # under the lock, so a cancel sees it
                         self.cancelling.clear()
-                if job is not None and job.kind == "rewind":
+                if isinstance(job, RewindJob):
                     self._rewind(job)
-                elif job is not None:
+                elif isinstance(job, TurnJob):
                     self._turn(job)
                 if self._pose_dirty:
                     self._render(turn=False)
@@ -274,12 +278,12 @@ class ServedSession(TurnRunner):
         self.step, self.time, self.snapshot_sha = head["step"], float(head["time"]), head["snapshot_sha"]
         self._state = world_state.model_dump(mode="json")
 
-    def _rewind(self, job: Job) -> None:
+    def _rewind(self, job: RewindJob) -> None:
         before = self.step
         try:
-            self.session.rewind(job.payload)
+            self.session.rewind(job.step)
         except SessionError as exc:
-            self._error(job.origin, TurnError("bad_step", str(exc), "step", job.payload))
+            self._error(job.origin, TurnError("bad_step", str(exc), "step", job.step))
             return
         self._sync()
         dropped = [t.action for t in self.history if t.step > self.step]
@@ -299,7 +303,10 @@ class ServedSession(TurnRunner):
 
     # ---- frames -----------------------------------------------------------------------------
 
-    def _render(self, turn: bool) -> None:
+    def _render(self, turn: bool, rendered: np.ndarray | None = None) -> None:
+        """Send the world as it is now, from the latest head pose and in the chosen view. `rendered`:
+        this state's frame as the turn rendered it (scene camera, mono, colour), sent as it is when the
+        pose and view are those."""
         with self._cv:
             self._pose_dirty = False
             pose, view = self.pose, self.view
@@ -308,13 +315,16 @@ class ServedSession(TurnRunner):
         world = self.session.ctx.world
         stereo = bool(pose and pose.stereo)
         cam = head_pose(self.scene, pose.position, pose.orientation) if pose else None
-        with self.render_slots:  # many sessions, few cores: take turns instead of thrashing
-            image, jpeg, extra = render_view(self.renderer, world, self.scene, view, pose=cam, stereo=stereo,
-                                             ipd=pose.ipd if pose else 0.064, quality=self.jpeg_quality)
+        if rendered is not None and view == "rgb" and not stereo and is_scene_camera(self.scene, cam):
+            image, data, extra = rendered, jpeg(rendered, self.jpeg_quality), {}
+        else:
+            with self.render_slots:  # many sessions, few cores: take turns instead of thrashing
+                image, data, extra = render_view(self.renderer, world, self.scene, view, pose=cam, stereo=stereo,
+                                                 ipd=pose.ipd if pose else 0.064, quality=self.jpeg_quality)
         self.frames += 1
-        header = FrameHeader(seq=self.frames, step=self.step, time=float(world.data.time), pose=pose,
+        header = FrameHeader(seq=self.frames, step=self.step, time=world.time, pose=pose,
                              stereo=stereo, width=image.shape[1], height=image.shape[0],
                              fov_y=self.scene.camera.fov, rendered_at=time.time() * 1000.0, turn=turn, view=view,
                              **extra)
-        self._post(self.broadcaster.frame, pack_frame(header, jpeg))
+        self._post(self.broadcaster.frame, pack_frame(header, data))
 

@@ -159,6 +159,11 @@ class World:
         return problems
 
     @property
+    def time(self) -> float:
+        """Simulated time now (s), exact (not rounded)."""
+        return float(self.data.time)
+
+    @property
     def step_index(self) -> int:
         """The turn being played (set by :meth:`apply`; restored by :meth:`restore`)."""
         return self._step
@@ -290,7 +295,7 @@ class World:
                 angular_velocity=_r(ang), mass=round(self.mass(eid), 6), color=e.color, fixed=e.fixed,
                 description=e.description,
             )
-        return WorldState(step=self._step, time=round(float(self.data.time), 9), entities=entities)
+        return WorldState(step=self._step, time=round(self.time, 9), entities=entities)
 
     def integration_state(self) -> np.ndarray:
         """A copy of the integration state (time, positions, velocities, activations, ...) of the

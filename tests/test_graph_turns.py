@@ -133,8 +133,8 @@ def test_planner_gets_recent_narration(db):
 
 def test_plan_problems_uses_the_validator():
     world = World(scene())
-    assert plan_problems(world, GOOD.model_dump(mode="json")) == []
-    assert any("ghost" in p for p in plan_problems(world, BAD.model_dump(mode="json")))
+    assert plan_problems(world, GOOD) == []
+    assert any("ghost" in p for p in plan_problems(world, BAD))
 
 
 def test_bad_turn_request_is_named():

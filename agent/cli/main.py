@@ -209,7 +209,7 @@ def _dry_run(scene, source: str) -> float:
         raise SceneError(f"{source}: {exc}") from None
     for i, step in enumerate(scene.steps):
         events = list(step.events or [])
-        plan = pinned_plan(world.state(), step.action or "", events).model_dump(mode="json")
+        plan = pinned_plan(world.state(), step.action or "", events)
         problems = plan_problems(world, plan) or world.check(events)
         if problems:
             raise SceneError(f"{source}: steps[{i}]: the events cannot apply: " + "; ".join(problems))
@@ -218,7 +218,7 @@ def _dry_run(scene, source: str) -> float:
             world.advance(step.duration, scene.render.fps)
         except (EventError, WorldError) as exc:
             raise SceneError(f"{source}: steps[{i}]: {exc}") from None
-    return round(float(world.data.time), 6)
+    return round(world.time, 6)
 
 
 def _register_commands() -> None:

@@ -207,8 +207,8 @@ class GuardedSaver(SqliteSaver):
 
     measure_size = False
 
-    def __init__(self, conn):
-        super().__init__(conn)
+    def __init__(self, conn, serde=None):
+        super().__init__(conn, serde=serde)
         self.writes: list[tuple[str, float, int]] = []
         self._guard = threading.local()
 

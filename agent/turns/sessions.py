@@ -21,10 +21,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent.turns.episode import COMMITTED, Episode
-from agent.turns.graph import build_graph, initial_state
+from agent.turns.graph import build_graph, checkpoint_serde, initial_state
 from agent.turns.leases import GuardedSaver, Heartbeat, Lease, LeaseTable, SessionBusy, SessionLost
 from agent.turns.store import BlobStore
-from agent.turns.turn import TurnRecord, TurnRequest
+from agent.turns.turn import TurnRecord, TurnRequest, as_record
 from simulator.scene import Scene
 from simulator.state import WorldState
 from simulator.world import World, WorldError
@@ -95,7 +95,7 @@ class SessionDB:
         try:
             self.conn = sqlite3.connect(self.path, check_same_thread=False, timeout=LOCK_TIMEOUT_S)
             self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            self.saver = GuardedSaver(self.conn)
+            self.saver = GuardedSaver(self.conn, serde=checkpoint_serde())
             self.saver.setup()
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute(
@@ -269,12 +269,13 @@ class SessionDB:
             return None
         last = self.chain(name)[-1]
         self._write(last.config, lease)
-        action = (head.values.get("request") or {}).get("action")
+        request = head.values.get("request")
+        action = request.get("action") if isinstance(request, dict) else getattr(request, "action", None)
         return f"an unfinished turn ({action!r}) was discarded; the session is at step {last.values['step']}"
 
     def turns(self, name: str) -> list[TurnRecord]:
         """The committed turns on the head's branch, in order."""
-        return [TurnRecord.model_validate(s.values["last_turn"]) for s in self.chain(name)[1:]]
+        return [as_record(s.values["last_turn"]) for s in self.chain(name)[1:]]
 
 
 def db_error(path: Path, exc: sqlite3.Error) -> SessionDBError:
