@@ -34,8 +34,11 @@ counts: Counter = Counter()
 _where = threading.local()
 
 
-def _in_checkpoint() -> bool:
-    return getattr(_where, "depth", 0) > 0
+def _place() -> str:
+    """Where a conversion happens: in the checkpointer's serde, in the planner's own code, or in the turn."""
+    if getattr(_where, "depth", 0) > 0:
+        return "checkpoint"
+    return "planner" if "/agent/planner/" in sys._getframe(3).f_code.co_filename else "turn"
 
 
 def _patch_pydantic() -> None:
@@ -46,7 +49,7 @@ def _patch_pydantic() -> None:
 
         def method(self, *a, **k):
             if type(self).__name__ in TRACKED:
-                counts[(type(self).__name__, "dump", "checkpoint" if _in_checkpoint() else "turn")] += 1
+                counts[(type(self).__name__, "dump", _place())] += 1
             return orig(self, *a, **k)
 
         setattr(BaseModel, name, method)
@@ -56,7 +59,7 @@ def _patch_pydantic() -> None:
 
         def method(cls, obj, *a, **k):
             if cls.__name__ in TRACKED and not isinstance(obj, cls):
-                counts[(cls.__name__, "parse", "checkpoint" if _in_checkpoint() else "turn")] += 1
+                counts[(cls.__name__, "parse", _place())] += 1
             return orig(cls, obj, *a, **k)
 
         setattr(BaseModel, name, classmethod(method))
@@ -68,7 +71,7 @@ def _patch_pydantic() -> None:
     init = BaseModel.__init__
 
     def __init__(self, /, **data):  # the serde rebuilds a model as cls(**model_dump())
-        if _in_checkpoint() and type(self).__name__ in TRACKED:
+        if getattr(_where, "depth", 0) > 0 and type(self).__name__ in TRACKED:
             counts[(type(self).__name__, "parse", "checkpoint")] += 1
         init(self, **data)
 
@@ -178,18 +181,16 @@ def served(duration: float) -> dict:
                 phase["name"] = name
                 key = "text" if "text" in json.dumps(_action_schema(srv)) else "action"
                 ws.send(json.dumps({"type": "action", key: "flick", "events": flick, "duration": duration}))
-                turn_frames = 0
                 while True:
                     data = ws.recv(timeout=60)
                     if isinstance(data, bytes):
-                        turn_frames += b'"turn":true' in data[4:400]
                         continue
                     msg = json.loads(data)
                     if msg["type"] == "progress" and msg["stage"] in ("done", "failed", "cancelled"):
                         break
                 phase["name"] = None
                 result[name] = {"render node": counts.pop((name, "render node"), 0),
-                                "playback": counts.pop((name, "playback"), 0), "turn frames sent": turn_frames}
+                                "playback": counts.pop((name, "playback"), 0)}
                 recv_json(ws, "state")
     GeometryRenderer.render = orig
     return result
