@@ -22,8 +22,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from renderer.video import testing  # noqa: E402
-from renderer.video.testing import synthetic_geometry, tiny_tokenizer  # noqa: E402
+from renderer.video.tiny import BUILDERS, synthetic_geometry, tiny_tokenizer  # noqa: E402
 
 # family -> (width, height, model frames, fps, steps)
 FULL = {"ltx": (768, 512, 121, 24, 30), "wan-vace": (832, 480, 81, 16, 30), "wan": (832, 480, 81, 16, 30),
@@ -88,7 +87,7 @@ def bench(family: str, *, tiny: bool, device: str, dtype: str, steps: int | None
     t0 = time.perf_counter()
     torch.manual_seed(0)
     if tiny:
-        pipe = testing.BUILDERS[family]()
+        pipe = BUILDERS[family]()
     else:
         with torch.device(device):
             pipe = build_full(family)

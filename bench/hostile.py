@@ -248,7 +248,7 @@ def _interact_and_server(tmp: Path, turns: int) -> dict:
             def server_turns(k0: int, count: int, pause: float = 0.0) -> None:
                 for i in range(k0, k0 + count):
                     time.sleep(pause)
-                    ws.send(json.dumps({"type": "action", "text": f"served {i}", "events": [], "duration": 0.25}))
+                    ws.send(json.dumps({"type": "action", "action": f"served {i}", "events": [], "duration": 0.25}))
                     deadline = time.monotonic() + 60
                     while time.monotonic() < deadline:
                         msg = ws.recv(timeout=60)

@@ -63,7 +63,7 @@ def drive(base: str, turns: int, out: dict) -> None:
     with connect(base.replace("http", "ws") + sess["ws_url"], open_timeout=30, max_size=None) as ws:
         auth(ws, sess["player_token"])
         for i in range(turns):
-            ws.send(json.dumps({"type": "action", "text": f"turn {i}", "events": FLICK, "duration": 0.25}))
+            ws.send(json.dumps({"type": "action", "action": f"turn {i}", "events": FLICK, "duration": 0.25}))
             t0 = time.monotonic()
             while True:
                 data = ws.recv(timeout=120)
@@ -109,7 +109,7 @@ def ray_overhead(segments: int) -> tuple[float, float]:
 
     from renderer.video import load_video_renderer
     from renderer.video.ray_serve import RayVideoRenderer, deploy
-    from renderer.video.testing import save_tiny, synthetic_geometry
+    from renderer.video.tiny import save_tiny, synthetic_geometry
 
     torch.set_num_threads(1)
     geo = synthetic_geometry(9, width=64, height=64)

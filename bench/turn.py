@@ -5,8 +5,9 @@
     OMP_NUM_THREADS=1 .venv/bin/python bench/turn.py --turns 40 --db postgresql://postgres@127.0.0.1:5432/bench
 
 Overhead is everything in a turn except the model call and the render node (geometry pass plus
-PNG/MP4 encoding), measured around ``Session.turn``; "framework" also leaves out the physics,
-which is what LangGraph, the SQLite checkpoints and the snapshot restore cost.
+PNG/MP4 encoding), measured around ``Session.turn``; "framework" also leaves out the physics and
+the reconcile node (the narration checked against the outcome, part of ``simulate`` before issue
+18), which is what LangGraph, the SQLite checkpoints and the snapshot restore cost.
 """
 
 from __future__ import annotations
@@ -91,12 +92,13 @@ def main() -> None:
     print(f"scene {scene.name}, {a.turns} turns of {a.duration:g} s ({round(a.duration * scene.render.fps)} frames "
           f"each), planner {a.planner}, durability {a.durability}, mp4 {'off' if a.no_mp4 else 'on'}; means over turns {skip + 1}..{a.turns}")
     print("\nper node (ms/turn):")
-    for key in ("observe", "plan", "model", "validate", "simulate", "restore", "render", "store", "commit"):
+    for key in ("observe", "plan", "model", "validate", "simulate", "reconcile", "restore", "render", "store",
+                "commit"):
         print(f"  {key:<9} {mean_ms(key):8.2f}")
     wall = mean_ms("wall")
-    nodes = sum(mean_ms(k) for k in ("observe", "plan", "validate", "simulate", "render", "commit"))
+    nodes = sum(mean_ms(k) for k in ("observe", "plan", "validate", "simulate", "reconcile", "render", "commit"))
     overhead = wall - mean_ms("model") - mean_ms("render")
-    framework = overhead - mean_ms("simulate")
+    framework = overhead - mean_ms("simulate") - mean_ms("reconcile")
     print(f"\nturn wall           {wall:8.2f} ms")
     print(f"  in nodes          {nodes:8.2f} ms   (graph dispatch + checkpointing outside nodes: {wall - nodes:.2f} ms)")
     print(f"checkpoint writes   {mean_ms('ckpt_write'):8.2f} ms/turn over {statistics.mean(r['ckpt_n'] for r in rows):.0f} "

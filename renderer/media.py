@@ -87,7 +87,7 @@ def segmentation_png_bytes(segmentation: np.ndarray, labels: list[str]) -> bytes
     Up to 255 labels it is a palette PNG (8-bit values, shown in distinct colours by any image
     viewer); beyond that a 16-bit greyscale PNG. Either way the array read back holds the values.
     """
-    from renderer.views import label_colours
+    from renderer.colourmaps import label_colours
 
     seg = np.asarray(segmentation)
     if seg.ndim != 2:
@@ -105,7 +105,7 @@ def segmentation_png_bytes(segmentation: np.ndarray, labels: list[str]) -> bytes
 
 def segmentation_legend(labels: list[str]) -> dict:
     """The legend that goes with :func:`segmentation_png_bytes`: pixel value → entity id."""
-    from renderer.views import hex_colour, label_colours
+    from renderer.colourmaps import hex_colour, label_colours
 
     colours = label_colours(labels)
     return {"schema_version": 1, "background": 0,

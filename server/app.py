@@ -25,7 +25,7 @@ from server.manager import SessionManager
 from server.protocol import SCHEMA_VERSION
 from server import worlds
 from server.routes import ApiError, CreateSession, SessionCreated
-from server.ws import Limits
+from server.ws import SocketLimits
 
 __all__ = ["ApiError", "CreateSession", "ServerConfig", "SessionCreated", "create_app"]
 
@@ -50,7 +50,7 @@ class ServerConfig:
     """With no `size`: stream at this multiple of each scene's render size (`callosum serve` uses 2)."""
     pace: bool = True
     max_sessions: int = 64
-    limits: Limits = field(default_factory=Limits)
+    limits: SocketLimits = field(default_factory=SocketLimits)
     allow_origins: tuple[str, ...] = ()
     """Origins besides the server's own that may call it (``--allow-origin``); their hosts are allowed too."""
     bind_host: str | None = None

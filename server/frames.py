@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from renderer.geometry import EyeView, GeometryFrame, GeometryRenderer, Pose, clip_range
-from renderer.views import depth_rgb, segmentation_rgb
+from renderer.colourmaps import depth_rgb, segmentation_rgb
 from server.protocol import DepthPlane, EyeFrame, PoseMsg
-from server.view import head_pose, home_pitch
+from server.headpose import head_pose, home_pitch
 from server.xr import XrTarget, depth_plane, depth_step, quat_from_rotation_vector
 from simulator.scene import Scene
 from simulator.world import World
@@ -78,6 +78,16 @@ def generated_xr(generated: np.ndarray, renderer: GeometryRenderer, world: World
     extra = {"depth": DepthPlane(width=cols, height=rows, step=step, bytes=len(data)),
              "eyes": [scene_camera_eye(scene, renderer.width, renderer.height)]}
     return np.ascontiguousarray(generated), data, extra
+
+
+def is_scene_camera(scene: Scene, pose: Pose | None, eps: float = 1e-6) -> bool:
+    """True when `pose` (None: the scene camera) sees what the scene camera sees, so a frame the turn
+    rendered from the scene camera can be sent instead of rendering the same view again."""
+    if pose is None:
+        return True
+    home = Pose.from_camera(scene.camera)
+    return all(np.allclose(a, b, atol=eps) for a, b in
+               ((pose.position, home.position), (pose.forward, home.forward), (pose.up, home.up)))
 
 
 def same_pose(a: PoseMsg, b: PoseMsg, eps: float = 1e-7) -> bool:

@@ -4,10 +4,12 @@ other sessions, and the exceptions that end a turn early."""
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from agent.turns.graph import TurnPlanner
+from agent.turns.turn import TurnRequest
 from server.streaming import Outbox
 
 
@@ -58,8 +60,26 @@ class LivePlanner:
         return future.result()
 
 
-@dataclass
-class Job:
-    kind: str  # "action" | "rewind"
-    payload: object
-    origin: Outbox | None
+class _Job(BaseModel):
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    origin: Outbox | None = None
+    """The socket that asked (errors go back to it), or None."""
+
+
+class TurnJob(_Job):
+    """Play one turn."""
+
+    request: TurnRequest
+    """The checked request."""
+
+
+class RewindJob(_Job):
+    """Make an earlier committed step the head again."""
+
+    step: int = Field(ge=0)
+    """The step to return to (0 is the scene's start)."""
+
+
+Job = TurnJob | RewindJob
+"""What a served session's render thread works through, in order."""

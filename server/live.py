@@ -21,15 +21,19 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
+
 from agent.turns.sessions import Session, SessionDB, SessionError
 from renderer.geometry import GeometryRenderer
-from server.frames import generated_xr, render_view, render_xr, same_pose
+from server.frames import generated_xr, is_scene_camera, render_view, render_xr, same_pose
 from server.jobs import (
     Job,
     LivePlanner,
     PlannerGate,
+    RewindJob,
     TurnCancelled,
     TurnError,
+    TurnJob,
 )
 from server.protocol import (
     ErrorMsg,
@@ -41,7 +45,7 @@ from server.protocol import (
 )
 from server.streaming import Broadcaster, Frame, Outbox
 from server.turns import TurnRunner
-from server.view import head_pose
+from server.headpose import head_pose
 from server.xr import EYE_CAP, PosePredictor, XrTarget
 
 __all__ = ["PlannerGate", "ServedSession", "TurnCancelled", "TurnError"]
@@ -152,7 +156,7 @@ class ServedSession(TurnRunner):
 
         Raises TurnError('not_running') when no turn runs or waits."""
         with self._cv:
-            queued = [j for j in self._jobs if j.kind == "action"]
+            queued = [j for j in self._jobs if isinstance(j, TurnJob)]
             if not self.busy and not queued:
                 raise TurnError("not_running", "no turn is running or waiting; there is nothing to stop")
             for job in queued:
@@ -161,22 +165,22 @@ class ServedSession(TurnRunner):
                 self.cancelling.set()
             self._cv.notify()
         for job in queued:
-            self._progress(self.step + 1, "cancelled", job.payload.text, elapsed=0.0)
+            self._progress(self.step + 1, "cancelled", job.request.action or "", elapsed=0.0)
         return len(queued) + (1 if self.busy else 0)
 
-    def submit(self, kind: str, payload, origin: Outbox | None) -> None:
-        """Queue an action or rewind; raises TurnError('busy') when the queue is full."""
+    def submit(self, job: Job) -> None:
+        """Queue a turn or a rewind; raises TurnError('busy') when the queue is full."""
         if self.lost:
             raise TurnError("session_lost", self.lost)
         with self._cv:
             if len(self._jobs) >= MAX_QUEUED_JOBS:
                 raise TurnError("busy", f"{len(self._jobs)} turns are already waiting; wait for the "
                                 "next 'state' message before sending another action or rewind")
-            self._jobs.append(Job(kind, payload, origin))
+            self._jobs.append(job)
             waiting = len(self._jobs)
             self._cv.notify()
-        if kind == "action" and (self.busy or waiting > 1):
-            self._progress(self.step + waiting, "queued", payload.text, elapsed=0.0, queued=waiting)
+        if isinstance(job, TurnJob) and (self.busy or waiting > 1):
+            self._progress(self.step + waiting, "queued", job.request.action or "", elapsed=0.0, queued=waiting)
 
     def close(self) -> None:
         with self._cv:
@@ -230,7 +234,7 @@ class ServedSession(TurnRunner):
             self.renderer.close()
             raise
         self.recovered = self.session.recovered
-        self.history = [TurnSummary(step=t.step + 1, action=t.action, narration=t.narration)
+        self.history = [TurnSummary(step=t.end_step, action=t.action, narration=t.narration)
                         for t in self.db.turns(self.id)]
         self._sync()
 
@@ -251,12 +255,12 @@ class ServedSession(TurnRunner):
                     if self._stop:
                         return
                     job = self._jobs.popleft() if self._jobs else None
-                    if job is not None and job.kind == "action":
+                    if isinstance(job, TurnJob):
                         self.busy = True  # under the lock, so a cancel sees it
                         self.cancelling.clear()
-                if job is not None and job.kind == "rewind":
+                if isinstance(job, RewindJob):
                     self._rewind(job)
-                elif job is not None:
+                elif isinstance(job, TurnJob):
                     self._turn(job)
                 if self._pose_dirty:
                     self._render(turn=False)
@@ -285,12 +289,12 @@ class ServedSession(TurnRunner):
         self.step, self.time, self.snapshot_sha = head["step"], float(head["time"]), head["snapshot_sha"]
         self._state = world_state.model_dump(mode="json")
 
-    def _rewind(self, job: Job) -> None:
+    def _rewind(self, job: RewindJob) -> None:
         before = self.step
         try:
-            self.session.rewind(job.payload)
+            self.session.rewind(job.step)
         except SessionError as exc:
-            self._error(job.origin, TurnError("bad_step", str(exc), "step", job.payload))
+            self._error(job.origin, TurnError("bad_step", str(exc), "step", job.step))
             return
         self._sync()
         dropped = [t.action for t in self.history if t.step > self.step]
@@ -319,9 +323,11 @@ class ServedSession(TurnRunner):
             self._xr_renderer = r = GeometryRenderer(self.scene, size[0], size[1], preset=self.preset)
         return r
 
-    def _render(self, turn: bool, generated=None) -> None:
+    def _render(self, turn: bool, generated=None, rendered: np.ndarray | None = None) -> None:
         """Render and send a frame; `generated`: the video model's frame for this moment of a turn, sent
-        instead (with the scene camera's depth, so a headset reprojects it with its own head motion)."""
+        instead (with the scene camera's depth, so a headset reprojects it with its own head motion);
+        `rendered`: this moment's frame as the turn rendered it (scene camera, mono, colour), sent as it
+        is to a viewer who looks through the scene camera in colour (no second render)."""
         with self._cv:
             self._pose_dirty = False
             pose, view, target = self.pose, self.view, self.xr_target
@@ -341,11 +347,14 @@ class ServedSession(TurnRunner):
         else:
             stereo = bool(pose and pose.stereo)
             cam = head_pose(self.scene, pose.position, pose.orientation) if pose else None
-            with self.render_slots:  # many sessions, few cores: take turns instead of thrashing
-                image, extra = render_view(self.renderer, world, self.scene, view, pose=cam, stereo=stereo,
-                                           ipd=pose.ipd if pose else 0.064)
+            if rendered is not None and view == "rgb" and not stereo and is_scene_camera(self.scene, cam):
+                image, extra = rendered, {}
+            else:
+                with self.render_slots:  # many sessions, few cores: take turns instead of thrashing
+                    image, extra = render_view(self.renderer, world, self.scene, view, pose=cam, stereo=stereo,
+                                               ipd=pose.ipd if pose else 0.064)
         self.frames += 1
-        header = FrameHeader(seq=self.frames, step=self.step, time=float(world.data.time), pose=pose,
+        header = FrameHeader(seq=self.frames, step=self.step, time=world.time, pose=pose,
                              stereo=stereo, width=image.shape[1], height=image.shape[0],
                              fov_y=self.scene.camera.fov, rendered_at=time.time() * 1000.0, turn=turn, view=view,
                              **extra)

@@ -24,7 +24,8 @@ from agent.turns.turn import TurnRequest
 from simulator.limits import LIMITS, LimitError, parse_json
 from simulator.scene import Event
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: the action message's words are ``action`` (were ``text``), the name every turn message uses."""
 MAX_ACTION_CHARS = LIMITS.max_action_chars
 MAX_EVENTS = LIMITS.max_events_per_step
 
@@ -49,10 +50,10 @@ class AuthMsg(Message):
 
 
 class ActionMsg(Message):
-    """Play one turn: the planner turns ``text`` into events, unless ``events`` pins them."""
+    """Play one turn: the planner turns ``action`` into events, unless ``events`` pins them."""
 
     type: Literal["action"] = "action"
-    text: str = Field(min_length=1, max_length=MAX_ACTION_CHARS)
+    action: str = Field(min_length=1, max_length=MAX_ACTION_CHARS)
     """What happens next, in words (e.g. "someone flicks the ball toward the edge")."""
     events: list[Event] | None = Field(default=None, max_length=MAX_EVENTS)
     """Optional pinned simulator events, played as written instead of asking the planner."""
@@ -61,7 +62,7 @@ class ActionMsg(Message):
 
     def to_request(self) -> TurnRequest:
         """The turn engine's typed request (checked here, at the edge, and nowhere again)."""
-        return TurnRequest(action=self.text, events=self.events, duration=self.duration)
+        return TurnRequest(action=self.action, events=self.events, duration=self.duration)
 
 
 MAX_TANGENT = 12.0
@@ -277,8 +278,8 @@ class StateMsg(Message):
     """How many steps the session holds (``rewind`` accepts 0 to this)."""
 
 
-ProgressStage = Literal["queued", "plan", "validate", "simulate", "render", "commit", "play", "done", "cancelled",
-                        "failed"]
+ProgressStage = Literal["queued", "plan", "validate", "simulate", "reconcile", "render", "commit", "play", "done",
+                        "cancelled", "failed"]
 
 
 class ProgressMsg(Message):
@@ -288,8 +289,8 @@ class ProgressMsg(Message):
     step: int
     """The turn's number: the session's step once it commits."""
     stage: ProgressStage
-    """queued, plan, validate, simulate, render, commit, play (streaming the committed turn), then
-    done, cancelled (nothing committed) or failed."""
+    """queued, plan, validate, simulate, reconcile (the narration checked against the outcome), render,
+    commit, play (streaming the committed turn), then done, cancelled (nothing committed) or failed."""
     elapsed: float
     """Seconds since the turn started running (0 while queued)."""
     action: str = ""
@@ -443,7 +444,8 @@ def parse_client(text: str) -> BaseModel:
         return _client_adapter.validate_json(text, strict=True)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = [str(p) for p in err["loc"] if p != kind]
+        loc = [str(p) for p in err["loc"]]
+        loc = loc[1:] if loc[:1] == [kind] else loc  # the union's tag, then the path inside the message
         field = ".".join(loc) or None
         value = err.get("input")
         raise ProtocolError(ErrorMsg(

@@ -27,9 +27,10 @@ from server.protocol import (
     parse_client,
 )
 from server.codec import have_h264
+from server.jobs import RewindJob, TurnJob
 from server.live import ServedSession, TurnError
 from server.streaming import Outbox
-from server.view import home_pitch
+from server.headpose import home_pitch
 
 log = logging.getLogger("callosum.server")
 
@@ -38,7 +39,7 @@ CLOSE_FULL = 4429
 
 
 @dataclass
-class Limits:
+class SocketLimits:
     """Per-socket limits (also sent to the client in ``hello``)."""
 
     max_message_bytes: int = LIMITS.max_message_bytes
@@ -77,7 +78,7 @@ async def _refuse(ws: WebSocket, code: int, error: ErrorMsg) -> None:
         pass
 
 
-async def _authenticate(ws: WebSocket, session: ServedSession | None, limits: Limits) -> str | None:
+async def _authenticate(ws: WebSocket, session: ServedSession | None, limits: SocketLimits) -> str | None:
     try:
         text = await asyncio.wait_for(ws.receive_text(), limits.auth_timeout_s)
     except asyncio.TimeoutError:
@@ -112,7 +113,7 @@ async def _authenticate(ws: WebSocket, session: ServedSession | None, limits: Li
     return role
 
 
-async def serve_socket(ws: WebSocket, session: ServedSession | None, limits: Limits) -> None:
+async def serve_socket(ws: WebSocket, session: ServedSession | None, limits: SocketLimits) -> None:
     """Run one client from connect to disconnect. Never raises for anything the client sends."""
     await ws.accept()
     role = await _authenticate(ws, session, limits)
@@ -156,7 +157,7 @@ def _stream(outbox: Outbox, msg: StreamMsg, error) -> None:
         outbox.set_codec(msg.codec, msg.age_ms, msg.kbps)
 
 
-async def _read(ws: WebSocket, session: ServedSession, outbox: Outbox, limits: Limits) -> None:
+async def _read(ws: WebSocket, session: ServedSession, outbox: Outbox, limits: SocketLimits) -> None:
     bucket = TokenBucket(limits.messages_per_second, limits.burst)
     last_rate_error = 0.0
 
@@ -209,7 +210,7 @@ async def _read(ws: WebSocket, session: ServedSession, outbox: Outbox, limits: L
                 error(exc.code, str(exc), exc.field, exc.value)
         elif isinstance(msg, (ActionMsg, RewindMsg)):
             try:
-                session.submit("action" if isinstance(msg, ActionMsg) else "rewind",
-                               msg.to_request() if isinstance(msg, ActionMsg) else msg.step, outbox)
+                session.submit(TurnJob(request=msg.to_request(), origin=outbox) if isinstance(msg, ActionMsg)
+                               else RewindJob(step=msg.step, origin=outbox))
             except TurnError as exc:
                 error(exc.code, str(exc), exc.field, exc.value)

@@ -2,7 +2,7 @@
 negotiated from the headset's framebuffer under the server's cap, head-pose prediction, and the
 exact depth plane sent with each frame for 6-DoF reprojection on the client.
 
-All poses here are in WebXR's reference space (metres, y up, -z forward); ``server.view.head_pose``
+All poses here are in WebXR's reference space (metres, y up, -z forward); ``server.headpose.head_pose``
 maps them into the world.
 """
 

@@ -85,7 +85,7 @@ def _entity_of_dof(world, dof: int | None) -> str | None:
 
 def _diverged(world, eid: str | None, why: str) -> None:
     who = f"entity {eid!r}" if eid else "the world"
-    t = float(world.data.time)
+    t = world.time
     raise DivergenceError(f"the simulation diverged at step {world.step_index} (t = {t:.3f} s): {who}: {why}. "
                           "Nothing of this step was kept; check the masses, sizes, forces and timestep "
                           "(extreme ratios make MuJoCo unstable)", world.step_index, eid, t)

@@ -158,6 +158,11 @@ class World:
         return check_events(events, bodies)
 
     @property
+    def time(self) -> float:
+        """Simulated time now (s), exact (not rounded)."""
+        return float(self.data.time)
+
+    @property
     def step_index(self) -> int:
         """The turn being played (set by :meth:`apply`; restored by :meth:`restore`)."""
         return self._step
@@ -381,7 +386,7 @@ class World:
                 description=e.description, material=e.material,
                 parts=part_states(e.parts, e.color) if e.parts else None,
             )
-        return WorldState(step=self._step, time=round(float(self.data.time), 9), entities=entities)
+        return WorldState(step=self._step, time=round(self.time, 9), entities=entities)
 
     def integration_state(self) -> np.ndarray:
         """A copy of the integration state (time, positions, velocities, activations, ...) of the

@@ -72,7 +72,7 @@ def test_one_event_too_many_is_refused_at_every_entry_point():
     with pytest.raises(ValidationError):
         TurnPlan.model_validate({"events": events})
     with pytest.raises(ProtocolError) as info:
-        parse_client(json.dumps({"type": "action", "text": "kick", "events": events}))
+        parse_client(json.dumps({"type": "action", "action": "kick", "events": events}))
     assert info.value.error.field == "events"
     assert ActionMsg.model_json_schema()["properties"]["events"]["anyOf"][0]["maxItems"] == n
     world = World(parse_scene(BALL))
@@ -98,7 +98,7 @@ def test_a_bad_mass_is_refused_everywhere(mass):
     event = {"type": "set_property", "entity": "ball", "mass": mass}
     if math.isfinite(mass):
         with pytest.raises(ProtocolError):
-            parse_client(json.dumps({"type": "action", "text": "x", "events": [event]}))
+            parse_client(json.dumps({"type": "action", "action": "x", "events": [event]}))
     issues = plan_validate(World(parse_scene(BALL)).state(), {"events": [event]})
     assert issues and issues[0].path[:2] == ("events", 0)
     _rejects(BALL.replace("mass: 0.2", f"mass: {mass!r}".replace("inf", ".inf").replace("nan", ".nan")),

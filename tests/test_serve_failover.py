@@ -63,7 +63,7 @@ def serve(url: str, port: int):
 
 
 def _turn(ws, text: str, duration: float = 0.25) -> None:
-    ws.send(json.dumps({"type": "action", "text": text, "events": FLICK, "duration": duration}))
+    ws.send(json.dumps({"type": "action", "action": text, "events": FLICK, "duration": duration}))
     deadline = time.monotonic() + 60
     while True:
         data = ws.recv(timeout=max(0.1, deadline - time.monotonic()))
@@ -98,7 +98,7 @@ def test_sigkill_mid_turn_then_the_other_server_goes_on(postgres_base):
             assert refused.status_code == 409 and f"at http://127.0.0.1:{port_a}" in refused.json()["error"]["message"]
             saved = {s["session"]: s for s in http_b.get("/api/sessions").json()["saved"]}
             assert saved[name]["step"] == 1  # B sees A's session and its last commit
-            ws.send(json.dumps({"type": "action", "text": "a doomed", "events": FLICK, "duration": 4.0}))
+            ws.send(json.dumps({"type": "action", "action": "a doomed", "events": FLICK, "duration": 4.0}))
             while True:  # mid-turn: after simulate started
                 data = ws.recv(timeout=30)
                 if isinstance(data, str) and json.loads(data).get("stage") in ("render", "commit", "play"):

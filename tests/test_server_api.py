@@ -117,7 +117,7 @@ def test_turn_narrates_streams_frames_and_rewinds(srv, sess):
         header, first = recv_frame(ws)
         assert (header.width, header.height, header.stereo) == (320, 240, False)
         assert jpeg(first).shape == (240, 320, 3)
-        ws.send(json.dumps({"type": "action", "text": "flick the ball", "events": FLICK, "duration": 0.5}))
+        ws.send(json.dumps({"type": "action", "action": "flick the ball", "events": FLICK, "duration": 0.5}))
         assert recv_json(ws, "narration")["text"] == "flick the ball"
         assert recv_json(ws, "plan")["plan"]["events"][0]["entity"] == "ball"
         header, _ = recv_frame(ws, where=lambda h: h.turn)
@@ -185,11 +185,11 @@ def test_spectators_watch_but_cannot_act(srv, sess):
     with player, spect:
         auth(player, ptoken)
         assert auth(spect, stoken)["role"] == "spectator"
-        for msg in ({"type": "action", "text": "x"}, {"type": "pose"}, {"type": "rewind", "step": 0}):
+        for msg in ({"type": "action", "action": "x"}, {"type": "pose"}, {"type": "rewind", "step": 0}):
             spect.send(json.dumps(msg))
             err = recv_json(spect, "error")
             assert err["code"] == "forbidden" and "player token" in err["message"]
-        player.send(json.dumps({"type": "action", "text": "flick", "events": FLICK, "duration": 0.2}))
+        player.send(json.dumps({"type": "action", "action": "flick", "events": FLICK, "duration": 0.2}))
         assert recv_json(spect, "narration")["text"] == "flick"
         header, _ = recv_frame(spect, where=lambda h: h.turn)
         assert header.step == 1
@@ -231,14 +231,14 @@ def test_malformed_messages_get_errors_and_the_socket_lives_on(srv, sess):
             ("{not json", "bad_json", None),
             ("[1, 2]", "bad_message", None),
             (json.dumps({"type": "teleport"}), "bad_message", "type"),
-            (json.dumps({"type": "action"}), "bad_message", "text"),
-            (json.dumps({"type": "action", "text": "x", "duration": 99}), "bad_message", "duration"),
-            (json.dumps({"type": "action", "text": "x", "bogus": 1}), "bad_message", "bogus"),
+            (json.dumps({"type": "action"}), "bad_message", "action"),
+            (json.dumps({"type": "action", "action": "x", "duration": 99}), "bad_message", "duration"),
+            (json.dumps({"type": "action", "action": "x", "bogus": 1}), "bad_message", "bogus"),
             (json.dumps({"type": "pose", "orientation": [0, 0, 0]}), "bad_message", "orientation"),
             (json.dumps({"type": "pose", "position": [1e308 * 10, 0, 0]}), "bad_json", None),  # Infinity
             (json.dumps({"type": "pose", "ipd": -1}), "bad_message", "ipd"),
             (json.dumps({"type": "rewind", "step": "last"}), "bad_message", "step"),
-            (json.dumps({"type": "action", "text": "x", "events": [
+            (json.dumps({"type": "action", "action": "x", "events": [
                 {"type": "apply_impulse", "entity": "unicorn", "impulse": [1, 0, 0]}]}), "bad_events", "events"),
             (json.dumps({"type": "auth", "token": token}), "bad_message", "type"),
         ]
@@ -260,7 +260,7 @@ def test_size_and_rate_limits(srv, sess):
     ws, token = ws_open(srv, sess)
     with ws:
         hello = auth(ws, token)
-        ws.send(json.dumps({"type": "action", "text": "x" * 20000}))
+        ws.send(json.dumps({"type": "action", "action": "x" * 20000}))
         err = recv_json(ws, "error")
         assert err["code"] == "too_large" and "16384" in err["message"]
         n = int(hello["limits"]["burst"]) + 200
@@ -286,7 +286,7 @@ def test_a_full_turn_queue_answers_busy(srv, sess):
     with ws:
         auth(ws, token)
         for _ in range(4):
-            ws.send(json.dumps({"type": "action", "text": "wait", "duration": 2.0}))
+            ws.send(json.dumps({"type": "action", "action": "wait", "duration": 2.0}))
         err = recv_json(ws, "error")
         assert err["code"] == "busy" and "state" in err["message"]
 
@@ -358,7 +358,7 @@ def test_a_session_survives_a_server_restart(tmp_path):
         assert bad.status_code == 400 and bad.json()["error"]["field"] == "name"
         with connect(srv.ws_base + old["ws_url"]) as ws:
             auth(ws, old["player_token"])
-            ws.send(json.dumps({"type": "action", "text": "flick", "events": FLICK, "duration": 0.5}))
+            ws.send(json.dumps({"type": "action", "action": "flick", "events": FLICK, "duration": 0.5}))
             _settled_state(ws, 1)
         before = srv.http.get("/api/sessions/kept/state", headers=bearer(old["player_token"])).json()
         assert before["steps"] == 1 and len(before["snapshot_sha"]) == 64
@@ -385,7 +385,7 @@ def test_a_session_survives_a_server_restart(tmp_path):
 
         with connect(srv.ws_base + new["ws_url"]) as ws:
             assert auth(ws, new["player_token"])["step"] == 1
-            ws.send(json.dumps({"type": "action", "text": "wait", "duration": 0.25}))
+            ws.send(json.dumps({"type": "action", "action": "wait", "duration": 0.25}))
             _settled_state(ws, 2)
             ws.send(json.dumps({"type": "rewind", "step": 1}))
             st = _settled_state(ws, 1)
@@ -423,7 +423,7 @@ def test_the_view_stays_live_while_the_planner_thinks():
         with connect(srv.ws_base + sess["ws_url"]) as ws:
             auth(ws, sess["player_token"])
             start = recv_json(ws, "state")["state"]["entities"]["ball"]["position"]
-            ws.send(json.dumps({"type": "action", "text": "nudge it", "duration": 0.5}))
+            ws.send(json.dumps({"type": "action", "action": "nudge it", "duration": 0.5}))
             assert recv_json(ws, "state")["busy"]
             t0 = time.monotonic()
             yaws = [0.1, 0.2, 0.3]

@@ -175,7 +175,7 @@ def test_every_response_carries_the_security_headers(srv):
 JSON = st.recursive(st.none() | st.booleans() | st.integers(-2 ** 70, 2 ** 70) | st.floats(allow_nan=False)
                     | st.text(max_size=40), lambda inner: st.lists(inner, max_size=5)
                     | st.dictionaries(st.text(max_size=10), inner, max_size=5), max_leaves=30)
-FIELDS = st.sampled_from(["type", "text", "events", "duration", "position", "orientation", "ipd", "step", "t",
+FIELDS = st.sampled_from(["type", "action", "text", "events", "duration", "position", "orientation", "ipd", "step", "t",
                           "token", "mode", "stereo", "entity", "impulse"])
 MESSAGES = st.one_of(
     st.dictionaries(FIELDS, JSON, max_size=6).map(json.dumps),
@@ -186,7 +186,7 @@ MESSAGES = st.one_of(
     st.text(max_size=200),
     st.integers(1, 3000).map(lambda n: "[" * n),
     st.sampled_from(['{"type": "ping", "t": NaN}', '{"type": "pose", "ipd": Infinity}', '{"type": "rewind", "step": '
-                     + "9" * 400 + "}", '{"type": "rewind", "step": "0"}', '{"type": "action", "text": "x", '
+                     + "9" * 400 + "}", '{"type": "rewind", "step": "0"}', '{"type": "action", "action": "x", '
                      '"events": [' + ",".join(['{"type": "remove", "entity": "ball"}'] * 5) + "]}"]),
 )
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import io
 import json
+import math
 import threading
 import time
 from contextlib import contextmanager
@@ -16,6 +18,7 @@ pytest.importorskip("uvicorn")
 from PIL import Image  # noqa: E402
 from websockets.sync.client import connect  # noqa: E402
 
+from server.protocol import unpack_frame  # noqa: E402
 from tests.server_util import auth, live_server, recv_frame, recv_json  # noqa: E402
 
 FLICK = [{"type": "apply_impulse", "entity": "ball", "impulse": [0.3, 0, 0]}]
@@ -61,9 +64,9 @@ def steps_now(srv, sess) -> dict:
 def test_a_turn_reports_every_stage_with_growing_elapsed_time(srv):
     with player(srv) as (sess, ws, hello):
         assert "flicked" in hello["description"] and hello["history"] == [] and hello["view"] == "rgb"
-        ws.send(json.dumps({"type": "action", "text": "flick the ball", "events": FLICK, "duration": 0.5}))
+        ws.send(json.dumps({"type": "action", "action": "flick the ball", "events": FLICK, "duration": 0.5}))
         got = [m for m in messages_until(ws, turn_over) if m["type"] == "progress"]
-        assert [m["stage"] for m in got] == ["plan", "validate", "simulate", "render", "commit", "play", "done"]
+        assert [m["stage"] for m in got] == ["plan", "validate", "simulate", "reconcile", "render", "commit", "play", "done"]
         assert {m["step"] for m in got} == {1} and {m["action"] for m in got} == {"flick the ball"}
         elapsed = [m["elapsed"] for m in got]
         assert elapsed == sorted(elapsed) and elapsed[-1] >= 0.45  # playback runs at real time: 0.5 s
@@ -75,7 +78,7 @@ def test_a_turn_reports_every_stage_with_growing_elapsed_time(srv):
 def test_stop_during_playback_commits_nothing(srv):
     with player(srv) as (sess, ws, _):
         start = recv_json(ws, "state")["state"]["entities"]["ball"]["position"]
-        ws.send(json.dumps({"type": "action", "text": "flick hard", "events": FLICK, "duration": 4.0}))
+        ws.send(json.dumps({"type": "action", "action": "flick hard", "events": FLICK, "duration": 4.0}))
         messages_until(ws, lambda m: m["type"] == "progress" and m["stage"] == "play")
         recv_frame(ws, where=lambda h: h.turn)
         t0 = time.monotonic()
@@ -99,7 +102,7 @@ def test_cancel_with_no_turn_running_says_so(srv):
 def test_undo_says_which_turns_it_took_back(srv):
     with player(srv) as (sess, ws, _):
         for text in ("first flick", "second flick"):
-            ws.send(json.dumps({"type": "action", "text": text, "events": FLICK, "duration": 0.25}))
+            ws.send(json.dumps({"type": "action", "action": text, "events": FLICK, "duration": 0.25}))
             messages_until(ws, turn_over)
         ws.send(json.dumps({"type": "rewind", "step": 0}))
         msg = recv_json(ws, "rewound")
@@ -129,7 +132,7 @@ def test_stop_while_the_planner_thinks_drops_its_answer():
     planner = SlowPlanner(2.5)
     with live_server(planner=planner) as srv:
         with player(srv) as (sess, ws, _):
-            ws.send(json.dumps({"type": "action", "text": "nudge it", "duration": 0.5}))
+            ws.send(json.dumps({"type": "action", "action": "nudge it", "duration": 0.5}))
             stage = messages_until(ws, lambda m: m["type"] == "progress")[-1]
             assert stage["stage"] == "plan"
             ws.send(json.dumps({"type": "cancel"}))
@@ -139,7 +142,7 @@ def test_stop_while_the_planner_thinks_drops_its_answer():
             assert planner.finished.wait(5)
             time.sleep(0.3)
             assert steps_now(srv, sess)["steps"] == 0  # its late answer was dropped
-            ws.send(json.dumps({"type": "action", "text": "again", "duration": 0.25}))  # and the next turn runs
+            ws.send(json.dumps({"type": "action", "action": "again", "duration": 0.25}))  # and the next turn runs
             got = messages_until(ws, turn_over, timeout=15)
             assert got[-1]["stage"] == "done"
             assert [m["text"] for m in got if m["type"] == "narration"] == ["planned: again"]
@@ -190,3 +193,56 @@ def test_a_session_streams_at_the_size_it_was_created_with(srv):
                         headers=srv.admin())
     assert bad.status_code == 422 and bad.json()["error"]["field"].endswith("width")
     assert "1920" in bad.json()["error"]["message"]
+
+
+def _yaw_pitch(yaw: float, pitch: float) -> list[float]:
+    """The web page's quatYawPitch: the orientation the desktop page sends."""
+    cy, sy, cp, sp = math.cos(yaw / 2), math.sin(yaw / 2), math.cos(pitch / 2), math.sin(pitch / 2)
+    return [cy * sp, sy * cp, -sy * sp, cy * cp]
+
+
+def test_a_served_turn_renders_each_frame_once_and_again_only_for_a_moved_head(srv, monkeypatch):
+    from renderer.geometry import GeometryRenderer
+
+    calls: list[str] = []
+    render = GeometryRenderer.render
+
+    def counting(self, *args, **kwargs):
+        names = {f.function for f in inspect.stack(0)[1:12]}
+        calls.append("playback" if "_play" in names else "render node" if "render" in names else "look around")
+        return render(self, *args, **kwargs)
+
+    monkeypatch.setattr(GeometryRenderer, "render", counting)
+    db = srv.app.state.manager.db
+    with player(srv) as (sess, ws, hello):
+        recv_frame(ws)
+        home = {"type": "pose", "position": [0, 0, 0], "orientation": _yaw_pitch(0, hello["home_pitch"]),
+                "stereo": False}
+        moved = {**home, "position": [0.1, 0, 0], "orientation": _yaw_pitch(0.3, hello["home_pitch"])}
+        for pose, again in ((None, False), (home, False), (moved, True)):
+            if pose is not None:
+                ws.send(json.dumps(pose))
+                recv_frame(ws, where=lambda h: h.pose is not None and not h.turn)
+            calls.clear()
+            ws.send(json.dumps({"type": "action", "action": "flick", "events": FLICK, "duration": 0.5}))
+            shown = []  # (world time, image) of each turn frame that reached us (a slow client may miss some)
+            while True:
+                data = ws.recv(timeout=20)
+                if isinstance(data, bytes):
+                    header, jpeg = unpack_frame(data)
+                    if header.turn:
+                        shown.append((header.time, np.asarray(Image.open(io.BytesIO(jpeg))).astype(float)))
+                elif turn_over(msg := json.loads(data)):
+                    assert msg["stage"] == "done"
+                    break
+            assert calls.count("render node") == 12  # 0.5 s at 24 fps, each frame rendered once by the turn
+            assert calls.count("playback") == (12 if again else 0), (pose, calls)
+            turn = db.turns(sess["session"])[-1]
+            times = [json.loads(line)["time"] for line in db.store.get_text(turn.states).splitlines()]
+            stored = db.store.get_json(turn.segment)["frames"]
+            assert shown
+            for t, image in shown:  # the turn's own frame (as JPEG), or the view from the moved head
+                k = int(np.argmin(np.abs(np.subtract(times, t))))
+                assert abs(times[k] - t) < 1e-6
+                off = np.abs(image - db.store.get_png(stored[k])).mean()
+                assert (off > 8.0) if again else (off < 3.0), (pose, t, off)

@@ -127,7 +127,7 @@ def test_a_generated_frame_goes_to_the_headset_as_the_scene_cameras_eye_with_its
     from that camera: the same eye the flat render is made from."""
     from renderer.geometry import GeometryRenderer
     from server.frames import generated_xr
-    from server.view import head_pose
+    from server.headpose import head_pose
     from simulator import World, parse_scene
 
     scene = parse_scene(BALL_DROP)

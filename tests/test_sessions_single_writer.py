@@ -182,7 +182,7 @@ def test_interact_and_server_never_interleave(tmp_path, db_target):
         name = sess["session"]
         with connect(srv.ws_base + sess["ws_url"]) as ws:
             auth(ws, sess["player_token"])
-            ws.send('{"type": "action", "text": "served one", "events": [], "duration": 0.25}')
+            ws.send('{"type": "action", "action": "served one", "events": [], "duration": 0.25}')
             recv_json(ws, "narration", timeout=60)
             r = subprocess.run([sys.executable, "-m", "agent", "interact", "--session", name, "--db", str(path),
                                 "--planner", "scripted"], input="refused\n:quit\n", capture_output=True, text=True,
@@ -193,7 +193,7 @@ def test_interact_and_server_never_interleave(tmp_path, db_target):
                                input="interact one\n:quit\n", capture_output=True, text=True, cwd=ROOT,
                                env=_env(tmp_path), timeout=90)
             assert r.returncode == 0, r.stdout + r.stderr
-            ws.send('{"type": "action", "text": "served two", "events": [], "duration": 0.25}')
+            ws.send('{"type": "action", "action": "served two", "events": [], "duration": 0.25}')
             err = recv_json(ws, "error", timeout=30)
             assert err["code"] == "session_lost" and "no longer driven from here" in err["message"]
         taken = srv.http.post(f"/api/sessions/{name}/open", headers=srv.admin())

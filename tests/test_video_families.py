@@ -7,7 +7,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
 from renderer.video import load_video_renderer  # noqa: E402
-from renderer.video.testing import save_tiny, synthetic_geometry  # noqa: E402
+from renderer.video.tiny import save_tiny, synthetic_geometry  # noqa: E402
 
 FAMILIES = ["ltx", "wan", "wan-vace", "cogvideox"]
 STEP_FRAMES = [5, 4, 6]

@@ -9,7 +9,7 @@ pytest.importorskip("diffusers")
 
 from agent.turns.playback import play, total_frames  # noqa: E402
 from renderer.video import load_video_renderer  # noqa: E402
-from renderer.video.testing import save_tiny  # noqa: E402
+from renderer.video.tiny import save_tiny  # noqa: E402
 from simulator import load_scene  # noqa: E402
 from tests.conftest import SCENES, run_cli  # noqa: E402
 

@@ -16,7 +16,7 @@ ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip ins
 
 from renderer.video import load_video_renderer  # noqa: E402
 from renderer.video.ray_serve import RayVideoRenderer, VideoWorkerError, deploy  # noqa: E402
-from renderer.video.testing import save_tiny, synthetic_geometry  # noqa: E402
+from renderer.video.tiny import save_tiny, synthetic_geometry  # noqa: E402
 
 
 @pytest.fixture(scope="module")

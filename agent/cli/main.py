@@ -211,7 +211,7 @@ def _dry_run(scene, source: str) -> float:
             world.advance(step.duration, scene.render.fps)
         except (EventError, WorldError) as exc:
             raise SceneError(f"{source}: steps[{i}]: {exc}") from None
-    return round(float(world.data.time), 6)
+    return round(world.time, 6)
 
 
 def _register_commands() -> None:

@@ -21,7 +21,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
-STAGES = {"plan": "planning", "validate": "checking the plan", "simulate": "simulating", "render": "rendering",
+STAGES = {"plan": "planning", "validate": "checking the plan", "simulate": "simulating",
+          "reconcile": "checking the words", "render": "rendering",
           "commit": "saving"}
 
 

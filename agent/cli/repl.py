@@ -73,7 +73,7 @@ class Repl:
                                f"(:steps lists them)", highlight=False)
 
     def _progress(self, node: str, state: dict) -> None:
-        self.progress.stage(node, f"{state['request']['duration']:g} s" if node == "simulate" else "")
+        self.progress.stage(node, f"{state['request'].duration:g} s" if node == "simulate" else "")
 
     def close(self) -> None:
         if self.session is not None:
@@ -150,7 +150,7 @@ class Repl:
             self.console.print(f"turns now simulate {value:g} s")
         elif cmd == "history":
             for t in self.db.turns(self.session.name):
-                self.console.print(f"turn {t.step + 1}  t = {t.time:.2f} s  “{escape(t.action)}”: "
+                self.console.print(f"turn {t.end_step}  t = {t.time:.2f} s  “{escape(t.action)}”: "
                                    f"{escape(t.narration)}", highlight=False)
         elif cmd == "next":
             self._next()
@@ -213,7 +213,7 @@ class Repl:
         """Run one turn with its progress shown; Ctrl-C stops it and keeps nothing of it."""
         before = self.session.state["step"]
         t0 = time.perf_counter()
-        self.progress.start(before + 1, request.text)
+        self.progress.start(before + 1, request.action or "")
         try:
             record = self.session.turn(request)
         except TurnRejected as exc:
@@ -244,7 +244,7 @@ class Repl:
 
     def _print_turn(self, t: TurnRecord, seconds: float) -> None:
         c = self.console
-        c.print(f"[bold]turn {t.step + 1}:[/] {escape(t.narration) or '(nothing said)'} [dim]({seconds:.1f} s)[/]",
+        c.print(f"[bold]turn {t.end_step}:[/] {escape(t.narration) or '(nothing said)'} [dim]({seconds:.1f} s)[/]",
                 highlight=False)
         if t.plan.events:
             said = "; ".join(_event_words(ev) for ev in t.plan.events)
@@ -258,7 +258,7 @@ class Repl:
         """:undo (step None) or :rewind N, saying which turns were taken back."""
         turns = self.db.turns(self.session.name)
         values = self.session.undo() if step is None else self.session.rewind(step)
-        dropped = [f"{t.step + 1} “{escape(t.action or '(a pause)')}”" for t in turns[values["step"]:]]
+        dropped = [f"{t.end_step} “{escape(t.action or '(a pause)')}”" for t in turns[values["step"]:]]
         what = "undone" if step is None else "rewound"
         took = f"; took back turn{'s' if len(dropped) > 1 else ''} {', '.join(dropped)}" if dropped else ""
         self.console.print(f"{what}: now at step {values['step']}, t = {values['time']:.3f} s{took}",

@@ -15,7 +15,16 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
-from agent.turns.graph import TurnContext, TurnPlanner, TurnState, build_graph, initial_state, sync_world
+from agent.planner import TurnPlan
+from agent.turns.graph import (
+    TurnContext,
+    TurnPlanner,
+    TurnState,
+    build_graph,
+    checkpoint_serde,
+    initial_state,
+    sync_world,
+)
 from agent.turns.leases import LEASE_KEY, SessionLost
 from agent.turns.store import BlobStore
 from agent.turns.turn import TurnRecord, TurnRequest
@@ -53,7 +62,7 @@ class Episode:
 
     def __init__(self, scene: Scene, store: BlobStore, *, checkpointer: BaseCheckpointSaver | None = None,
                  thread: str = "episode", geometry=None, preset: str = "fast", planner: TurnPlanner | None = None,
-                 video=None, recorded: dict[int, dict] | None = None, stereo: bool = False,
+                 video=None, recorded: dict[int, TurnPlan] | None = None, stereo: bool = False,
                  segment_mp4: bool = True, durability: str = "sync",
                  on_node: Callable[[str, dict], None] | None = None,
                  on_denoise: Callable[[int, int], None] | None = None, lease: str | None = None):
@@ -63,7 +72,7 @@ class Episode:
         self.scene = scene
         self.store = store
         self.durability = durability
-        self.graph = build_graph().compile(checkpointer=checkpointer or InMemorySaver())
+        self.graph = build_graph().compile(checkpointer=checkpointer or InMemorySaver(serde=checkpoint_serde()))
         self.config = {"configurable": {"thread_id": thread}}
         if lease is not None:  # every write carries the driver's lease (agent.turns.leases)
             self.config["configurable"][LEASE_KEY] = lease
@@ -116,8 +125,7 @@ class Episode:
         start = self.head
         before = start.values.get("step")
         try:
-            self.graph.invoke(Command(resume=request.model_dump(mode="json")), self.config, context=self.ctx,
-                              durability=self.durability)
+            self.graph.invoke(Command(resume=request), self.config, context=self.ctx, durability=self.durability)
         except SessionLost:
             raise
         except BaseException as exc:
@@ -127,16 +135,16 @@ class Episode:
             if isinstance(exc, (EventError, WorldError)):
                 raise TurnRejected(f"the events cannot apply: {exc}") from None
             raise
-        values = self.values
-        if values.get("error"):
-            raise TurnRejected(values["error"])
-        if values.get("step") == before or self.head.next != COMMITTED:
+        head = self.head
+        if head.values.get("error"):
+            raise TurnRejected(head.values["error"])
+        if head.values.get("step") == before or head.next != COMMITTED:
             raise EngineStalled("the turn did not commit; the thread's head is not waiting for input")
-        return TurnRecord.model_validate(values["last_turn"])
+        return head.values["last_turn"]
 
     def _abandon(self, start) -> None:
         """Drop a failed turn: the live world is stale, and the head goes back to `start` (committed)."""
-        self.ctx.world_sha = None
+        self.ctx.forget()
         if self.head.next == COMMITTED and self.head.values.get("step") == start.values.get("step"):
             return
         config = {"configurable": {**self.config["configurable"], **start.config["configurable"]}}
@@ -148,19 +156,29 @@ class Episode:
         sync_world(self.ctx, values["snapshot"], values["snapshot_sha"])
         return self.ctx.world.state().model_copy(update={"step": values["step"]})
 
-    # ---- what a turn left in the store ------------------------------------------------------
+    # ---- what a turn produced: in memory for the latest turn, else from the store ------------
 
     def frames(self, record: TurnRecord, geometry: bool = False) -> list[np.ndarray]:
-        """The turn's frames (the video model's when one ran, unless `geometry`) as RGB arrays."""
+        """The turn's frames (the video model's when one ran, unless `geometry`) as RGB arrays: the
+        ones the turn just rendered when `record` is this engine's latest turn, else read from the store."""
+        rendered = self.ctx.rendered
+        if rendered is not None and rendered.segment == record.segment:
+            return list(rendered.geometry if geometry else rendered.frames)
         manifest = self.store.get_json(record.segment)
         return [self.store.get_png(ref) for ref in manifest["geometry" if geometry else "frames"]]
 
     def states_jsonl(self, record: TurnRecord) -> str:
         """The turn's per-frame state lines."""
+        simulated = self.ctx.simulated
+        if simulated is not None and simulated.trajectory == record.trajectory:
+            return simulated.lines
         return self.store.get_text(record.states)
 
     def trajectory(self, record: TurnRecord) -> np.ndarray:
         """The turn's per-frame integration states, for :meth:`World.set_integration_state`."""
         if record.trajectory is None:
             raise ValueError(f"turn {record.step} was recorded without a trajectory (an older session)")
+        simulated = self.ctx.simulated
+        if simulated is not None and simulated.trajectory == record.trajectory:
+            return simulated.integration
         return self.store.get_array(record.trajectory)

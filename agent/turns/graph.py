@@ -1,14 +1,20 @@
-"""The turn loop as a LangGraph ``StateGraph``: ``observe → plan → validate → simulate → render → commit``.
+"""The turn loop as a LangGraph ``StateGraph``:
+``observe → plan → validate → simulate → reconcile → render → commit``.
 
 ``observe`` waits for the next :class:`~agent.turns.turn.TurnRequest` with
-:func:`langgraph.types.interrupt`; ``Command(resume=request.model_dump(mode="json"))`` runs one turn
-and the graph comes back to wait again. Nodes are plain functions that return partial state.
+:func:`langgraph.types.interrupt`; ``Command(resume=request)`` runs one turn and the graph comes back
+to wait again. Nodes are plain functions that return partial state.
 
-Everything a checkpoint needs to restore the world exactly (the physics snapshot, the plan) is in
-:class:`TurnState`; frames, trajectories and per-frame states live in the content-addressed
-:class:`~agent.turns.store.BlobStore` and the state holds their references. The planner, the world,
-the renderers and the store come in through :class:`TurnContext`. Drive the graph through
-:class:`agent.turns.episode.Episode`, the one turn engine.
+The state carries typed objects (the :class:`TurnRequest`, the :class:`~agent.planner.TurnPlan`, the
+committed :class:`TurnRecord`): nodes pass them on as they are, and only the checkpointer turns them
+into bytes and back (LangGraph's msgpack serde, restricted to :data:`CHECKPOINT_TYPES` by
+:func:`checkpoint_serde`). Everything a checkpoint needs to restore the world exactly (the physics
+snapshot, the plan) is in :class:`TurnState`; frames, trajectories and per-frame states live in the
+content-addressed :class:`~agent.turns.store.BlobStore` and the state holds their references. What a
+node produced for the turn in progress (the trajectory, the states, the frames) reaches the next
+nodes in memory (:class:`Simulated`, :class:`Rendered` on the context); the store is written, never
+read back, within one turn. The planner, the world, the renderers and the store come in through
+:class:`TurnContext`. Drive the graph through :class:`agent.turns.episode.Episode`, the one turn engine.
 
 Every plan is validated exactly once: the planner validates (and retries) the plans a model makes,
 against the same world state the ``plan`` node gives it; ``validate`` checks the rest (events the
@@ -21,17 +27,19 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, TypedDict
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, get_args, get_type_hints
 
 import numpy as np
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.graph import StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
+from pydantic import BaseModel
 
 from agent.planner import HISTORY_TURNS, BackendError, PlanRecord, TurnPlan, pinned_plan, reconcile
 from agent.planner import validate as validate_plan
 from agent.turns.store import BlobStore
-from agent.turns.turn import TurnRecord
+from agent.turns.turn import TurnRecord, TurnRequest
 from renderer.media import write_mp4
 from simulator.scene import CameraSpec, Scene
 from simulator.state import WorldState
@@ -41,7 +49,8 @@ if TYPE_CHECKING:
     from renderer.geometry import GeometryRenderer
     from renderer.video.base import VideoRenderer
 
-GRAPH_SCHEMA_VERSION = 2
+GRAPH_SCHEMA_VERSION = 3
+"""3: the request, the plan and the last turn are typed objects in the state (2: JSON dicts)."""
 
 
 def sha256(data: bytes) -> str:
@@ -55,20 +64,21 @@ class TurnPlanner(Protocol):
     (the planner retries the model with the reasons until they do, or plans no events)."""
 
     def plan_turn(self, state: WorldState, action: str, history: list[str], *, camera: CameraSpec):
-        """`camera` is the scene camera that "left" and "toward me" refer to. Returns an object with ``plan`` (:class:`TurnPlan`), ``record`` (JSON-ready dict) and
-        ``problems`` (what went wrong on the way, in words)."""
+        """`camera` is the scene camera that "left" and "toward me" refer to. Returns an object with
+        ``plan`` (:class:`TurnPlan`), ``record`` (the planner's record, carried into the
+        :class:`TurnRecord` as it is) and ``problems`` (what went wrong on the way, in words)."""
         ...
 
 
 class TurnState(TypedDict, total=False):
-    """The graph state: small, JSON-like plus the snapshot bytes; saved in every checkpoint."""
+    """The graph state: small typed values plus the snapshot bytes; saved in every checkpoint."""
 
     schema_version: int
     """Version of this state layout."""
     scene: str
     """Scene name (a snapshot only restores into a world of the same scene)."""
     step: int
-    """Committed turns so far; also the index of the next turn."""
+    """Committed turns so far; also the index (0-based) of the next turn."""
     snapshot: bytes
     """Physics snapshot after the last committed turn (``World.snapshot()``)."""
     snapshot_sha: str
@@ -77,17 +87,17 @@ class TurnState(TypedDict, total=False):
     """Simulated time after the last committed turn (s)."""
     history: list[str]
     """The last narrations the planner reads (``HISTORY_TURNS`` of them)."""
-    last_turn: dict | None
-    """The most recently committed :class:`TurnRecord`, as JSON."""
+    last_turn: TurnRecord | None
+    """The most recently committed turn."""
     error: str | None
     """Why the last requested turn was rejected (nothing was committed), or None."""
     # ---- the turn in progress ---------------------------------------------------------------
-    request: dict
-    """The :class:`TurnRequest` being played, as JSON."""
-    plan: dict | None
-    """The plan (TurnPlan JSON): the candidate, then the one applied."""
-    plan_record: dict | None
-    """The planner's record for the plan, when a model planned."""
+    request: TurnRequest
+    """The request being played."""
+    plan: TurnPlan | None
+    """The plan: the candidate, then (after ``reconcile``) the one applied."""
+    plan_record: PlanRecord | None
+    """The planner's record for the plan, when a model planned (carried as it is, never read here)."""
     checked: bool
     """True when the planner already validated `plan` against this turn's world state."""
     problems: list[str]
@@ -98,12 +108,49 @@ class TurnState(TypedDict, total=False):
     """The planned narration that contradicted the outcome, why, and what replaced it; else None."""
     next_snapshot: bytes | None
     """Snapshot after simulating this turn (moved to `snapshot` on commit)."""
+    next_time: float | None
+    """Simulated time after this turn (s)."""
     trajectory: str | None
     """Blob reference: per-frame integration states of this turn (float64 array)."""
     states: str | None
     """Blob reference: per-frame state JSONL of this turn."""
     segment: str | None
     """Blob reference: this turn's segment manifest."""
+    frames: int | None
+    """Frames in this turn's segment."""
+
+
+@dataclass
+class Simulated:
+    """What ``simulate`` produced for the turn in progress, handed to ``reconcile`` and ``render`` in
+    memory (never checkpointed: a resumed turn simulates again)."""
+
+    trajectory: str
+    """Blob reference of `integration` (identifies the turn: the store is content-addressed)."""
+    snapshot_sha: str
+    """sha256 of the snapshot after the turn (the live world holds it while this is current)."""
+    before: WorldState
+    """The world before the turn (before its events applied)."""
+    states: list[WorldState]
+    """The world at each frame."""
+    integration: np.ndarray
+    """The per-frame integration states (float64, one row per frame)."""
+    lines: str
+    """`states` as the JSONL the store holds (``{"step","time","entities"}`` lines)."""
+
+
+@dataclass
+class Rendered:
+    """What ``render`` produced for the turn in progress, in memory (the store holds the same as PNGs)."""
+
+    segment: str
+    """Blob reference of the segment manifest."""
+    frames: list[np.ndarray]
+    """The segment's frames, RGB (the video model's when one ran, else the geometry pass's)."""
+    geometry: list[np.ndarray]
+    """The geometry pass's frames, RGB, from the scene camera."""
+    stereo: bool
+    """True when the geometry frames are side-by-side stereo pairs."""
 
 
 @dataclass
@@ -122,7 +169,7 @@ class TurnContext:
     """Plans requests that are not pinned; None narrates the action and plans no events."""
     video: VideoRenderer | None = None
     """Optional video renderer: one generated segment per turn from the caption and geometry."""
-    recorded: dict[int, dict] | None = None
+    recorded: dict[int, TurnPlan] | None = None
     """Replay: plans by turn index, used instead of calling the planner."""
     stereo: bool = False
     """Render side-by-side stereo pairs."""
@@ -136,6 +183,14 @@ class TurnContext:
     """(name, seconds) per node run, plus 'model', 'restore' and 'store' sub-timings."""
     world_sha: str | None = None
     """sha256 of the snapshot the live world currently holds, when known."""
+    simulated: Simulated | None = None
+    """The latest turn's simulation, in memory."""
+    rendered: Rendered | None = None
+    """The latest turn's frames, in memory."""
+
+    def forget(self) -> None:
+        """The live world and the in-memory turn are stale (a failed turn, a rewind elsewhere)."""
+        self.world_sha, self.simulated, self.rendered = None, None, None
 
 
 def sync_world(ctx: TurnContext, snapshot: bytes, sha: str, force: bool = False) -> None:
@@ -166,14 +221,13 @@ def _timed(name: str, fn):
 
 def observe(state: TurnState, ctx: TurnContext) -> TurnState:
     request = interrupt({"step": state["step"], "time": state["time"], "snapshot_sha": state["snapshot_sha"]})
+    if not isinstance(request, TurnRequest):
+        raise TypeError(f"resume the turn graph with a TurnRequest, got {type(request).__name__}")
     return {
         "request": request, "plan": None, "plan_record": None, "checked": False, "problems": [], "outcome": None,
-        "disagreement": None, "error": None, "next_snapshot": None, "trajectory": None, "states": None, "segment": None,
+        "disagreement": None, "error": None, "next_snapshot": None, "next_time": None, "trajectory": None,
+        "states": None, "segment": None, "frames": None,
     }
-
-
-def _pinned(request: dict) -> bool:
-    return request.get("events") is not None or not (request.get("action") or "").strip()
 
 
 def plan(state: TurnState, ctx: TurnContext) -> TurnState:
@@ -182,23 +236,20 @@ def plan(state: TurnState, ctx: TurnContext) -> TurnState:
     world_state = ctx.world.state().model_copy(update={"step": turn})
     if ctx.recorded is not None and turn in ctx.recorded:
         return {"plan": ctx.recorded[turn]}
-    if _pinned(request) or ctx.planner is None:
-        made = pinned_plan(world_state, request.get("action") or "", request.get("events") or [])
-        return {"plan": made.model_dump(mode="json")}
+    if request.pinned or ctx.planner is None:
+        return {"plan": pinned_plan(world_state, request.action or "", request.events or [])}
     t0 = time.perf_counter()
     try:
-        outcome = ctx.planner.plan_turn(world_state, request["action"], list(state.get("history", [])),
+        planned = ctx.planner.plan_turn(world_state, request.action, list(state.get("history", [])),
                                         camera=ctx.scene.camera)
     except BackendError as exc:  # a broken model server: the turn goes on without events, and says why
         reason = f"the planner failed ({type(exc).__name__}: {exc}); no events were planned, time passes"
-        made = pinned_plan(world_state, request["action"], [])
-        failed = PlanRecord(fell_back=True, error=reason, action=request["action"])
-        return {"plan": made.model_dump(mode="json"), "checked": True, "problems": [reason],
-                "plan_record": failed.model_dump(mode="json")}
+        failed = PlanRecord(fell_back=True, error=reason, action=request.action)
+        return {"plan": pinned_plan(world_state, request.action, []), "checked": True, "problems": [reason],
+                "plan_record": failed}
     ctx.timings.append(("model", time.perf_counter() - t0))
-    return {"plan": outcome.plan.model_dump(mode="json"), "plan_record": outcome.record.model_dump(mode="json"),
-            "checked": True,
-            "problems": outcome.problems}
+    return {"plan": planned.plan, "plan_record": planned.record, "checked": True,
+            "problems": list(planned.problems)}
 
 
 def validate(state: TurnState, ctx: TurnContext) -> TurnState:
@@ -211,13 +262,9 @@ def validate(state: TurnState, ctx: TurnContext) -> TurnState:
     return {}
 
 
-def plan_problems(world: World, plan_json: dict) -> list[str]:
+def plan_problems(world: World, turn_plan: TurnPlan) -> list[str]:
     """Problems with a plan against the world as it is: :func:`agent.planner.validate`."""
-    try:
-        parsed = TurnPlan.model_validate(plan_json)
-    except ValueError as exc:
-        return [f"plan: {exc}"]
-    issues = validate_plan(world.state(), parsed)
+    issues = validate_plan(world.state(), turn_plan)
     return [i.message for i in issues]
 
 
@@ -230,45 +277,57 @@ def simulate(state: TurnState, ctx: TurnContext) -> TurnState:
     # (snapshot, plan) whether the process ran the previous turn or was just restarted.
     sync_world(ctx, state["snapshot"], state["snapshot_sha"], force=True)
     world = ctx.world
-    turn_plan = TurnPlan.model_validate(state["plan"])
     before = world.state()
-    world.apply(turn_plan.events, step=state["step"])
+    world.apply(state["plan"].events, step=state["step"])
     frames, seen = [], []
-    for _ in world.run(state["request"]["duration"], ctx.scene.render.fps):
+    for _ in world.run(state["request"].duration, ctx.scene.render.fps):
         frames.append(world.integration_state())
         seen.append(world.state())
-    lines = [s.model_dump_json(exclude={"schema_version"}) for s in seen]
     snap = world.snapshot()
     ctx.world_sha = sha256(snap)
+    integration = np.stack(frames)
     t0 = time.perf_counter()
-    trajectory = ctx.store.put_array(np.stack(frames))
-    states = ctx.store.put_text("\n".join(lines) + "\n", "jsonl")
+    trajectory = ctx.store.put_array(integration)
+    lines = "\n".join(s.model_dump_json(exclude={"schema_version"}) for s in seen) + "\n"
+    states = ctx.store.put_text(lines, "jsonl")
     ctx.timings.append(("store", time.perf_counter() - t0))
-    # The words must not contradict the physics: the narration is checked against what happened,
-    # and the video caption is written from it.
-    done = reconcile(before, seen[-1], turn_plan, ctx.scene.camera, seen)
-    return {"next_snapshot": snap, "trajectory": trajectory, "states": states,
-            "plan": done.plan.model_dump(mode="json"), "outcome": done.outcome, "disagreement": done.disagreement}
+    ctx.simulated = Simulated(trajectory=trajectory, snapshot_sha=ctx.world_sha, before=before, states=seen,
+                              integration=integration, lines=lines)
+    return {"next_snapshot": snap, "next_time": round(world.time, 9), "trajectory": trajectory, "states": states}
+
+
+def _simulated(state: TurnState, ctx: TurnContext) -> Simulated:
+    """This turn's simulation from memory, or simulated again (a turn resumed after a crash)."""
+    sim = ctx.simulated
+    if sim is None or sim.trajectory != state["trajectory"] or ctx.world_sha != sim.snapshot_sha:
+        simulate(state, ctx)  # the same (snapshot, plan), so the same trajectory and post-event model
+        sim = ctx.simulated
+    return sim
+
+
+def reconcile_words(state: TurnState, ctx: TurnContext) -> TurnState:
+    """The narration must not contradict the physics: it is checked against what happened, and the
+    video caption is written from the outcome."""
+    sim = _simulated(state, ctx)
+    done = reconcile(sim.before, sim.states[-1], state["plan"], ctx.scene.camera, sim.states)
+    return {"plan": done.plan, "outcome": done.outcome, "disagreement": done.disagreement}
 
 
 def render(state: TurnState, ctx: TurnContext) -> TurnState:
     world = ctx.world
-    if ctx.world_sha != sha256(state["next_snapshot"]):
-        simulate(state, ctx)  # resumed after a crash: the trajectory's model is the post-event model
-    trajectory = ctx.store.get_array(state["trajectory"])
+    sim = _simulated(state, ctx)
     need_maps = ctx.video is not None
     geometry = []
-    for s in trajectory:
+    for s in sim.integration:
         world.set_integration_state(s)
         geometry.append(ctx.geometry.render(world, stereo=ctx.stereo, depth=need_maps, segmentation=need_maps))
-    world.set_integration_state(trajectory[-1], forward=True)
+    world.set_integration_state(sim.integration[-1], forward=True)
     t0 = time.perf_counter()
-    geo_refs = [ctx.store.put_png(f.rgb) for f in geometry]
-    frames = [f.rgb for f in geometry]
-    refs = geo_refs
+    geo_frames = [f.rgb for f in geometry]
+    geo_refs = [ctx.store.put_png(rgb) for rgb in geo_frames]
+    frames, refs = geo_frames, geo_refs
     if ctx.video is not None:
-        caption = state["plan"].get("caption", "")
-        segment = ctx.video.render_segment(caption, geometry, progress=ctx.on_denoise)
+        segment = ctx.video.render_segment(state["plan"].caption, geometry, progress=ctx.on_denoise)
         frames = [np.asarray(f) for f in segment.frames]
         refs = [ctx.store.put_png(f) for f in frames]
     manifest = {"fps": ctx.scene.render.fps, "frames": refs, "geometry": geo_refs, "mp4": None}
@@ -276,7 +335,8 @@ def render(state: TurnState, ctx: TurnContext) -> TurnState:
         manifest["mp4"] = _mp4_blob(ctx.store, frames, ctx.scene.render.fps)
     segment_ref = ctx.store.put_json(manifest)
     ctx.timings.append(("store", time.perf_counter() - t0))
-    return {"segment": segment_ref}
+    ctx.rendered = Rendered(segment=segment_ref, frames=frames, geometry=geo_frames, stereo=ctx.stereo)
+    return {"segment": segment_ref, "frames": len(refs)}
 
 
 def _mp4_blob(store: BlobStore, frames: list[np.ndarray], fps: int) -> str:
@@ -293,38 +353,59 @@ def commit(state: TurnState, ctx: TurnContext) -> TurnState:
     snap = state["next_snapshot"]
     sha = sha256(snap)
     request = state["request"]
-    manifest = ctx.store.get_json(state["segment"])
     record = TurnRecord(
-        step=state["step"], action=request.get("action") or "", pinned=_pinned(request),
-        duration=request["duration"], plan=TurnPlan.model_validate(state["plan"]),
-        plan_record=state.get("plan_record"), problems=list(state.get("problems") or []),
-        outcome=state.get("outcome"), disagreement=state.get("disagreement"), snapshot_sha=sha, time=round(float(ctx.world.data.time), 9),
-        segment=state["segment"], states=state["states"], trajectory=state["trajectory"],
-        frames=len(manifest["frames"]),
+        step=state["step"], action=request.action or "", pinned=request.pinned, duration=request.duration,
+        plan=state["plan"], plan_record=state.get("plan_record"), problems=list(state.get("problems") or []),
+        outcome=state.get("outcome"), disagreement=state.get("disagreement"), snapshot_sha=sha,
+        time=state["next_time"], segment=state["segment"], states=state["states"], trajectory=state["trajectory"],
+        frames=state["frames"],
     )
     history = [*state.get("history", []), record.narration][-HISTORY_TURNS:]
     return {
         "step": state["step"] + 1, "snapshot": snap, "snapshot_sha": sha, "time": record.time,
-        "history": history, "last_turn": record.model_dump(mode="json"), "next_snapshot": None,
+        "history": history, "last_turn": record, "next_snapshot": None,
     }
 
 
 # ---- the graph ------------------------------------------------------------------------------
 
+NODES = (("observe", observe), ("plan", plan), ("validate", validate), ("simulate", simulate),
+         ("reconcile", reconcile_words), ("render", render), ("commit", commit))
+"""The graph's nodes in the order a turn runs them (``validate`` may go back to ``observe``)."""
+
 
 def build_graph() -> StateGraph:
     g = StateGraph(TurnState, context_schema=TurnContext)
-    for name, fn in (("observe", observe), ("plan", plan), ("validate", validate), ("simulate", simulate),
-                     ("render", render), ("commit", commit)):
+    for name, fn in NODES:
         g.add_node(name, _timed(name, fn))
     g.set_entry_point("observe")
     g.add_edge("observe", "plan")
     g.add_edge("plan", "validate")
     g.add_conditional_edges("validate", _after_validate, ["simulate", "observe"])
-    g.add_edge("simulate", "render")
+    g.add_edge("simulate", "reconcile")
+    g.add_edge("reconcile", "render")
     g.add_edge("render", "commit")
     g.add_edge("commit", "observe")
     return g
+
+
+def _models_in(hint: Any) -> set[type]:
+    if isinstance(hint, type) and issubclass(hint, BaseModel):
+        return {hint}
+    return set().union(*(_models_in(arg) for arg in get_args(hint)))
+
+
+CHECKPOINT_TYPES: tuple[type, ...] = tuple(sorted(
+    set().union(*(_models_in(h) for h in get_type_hints(TurnState).values())), key=lambda t: t.__name__))
+"""The pydantic models :class:`TurnState` holds (from its annotations); the checkpointer rebuilds
+exactly these, and LangGraph's own safe types (anything else comes back as a plain dict)."""
+
+
+def checkpoint_serde() -> JsonPlusSerializer:
+    """LangGraph's msgpack serde, allowed to rebuild :data:`CHECKPOINT_TYPES` only: the one place the
+    turn's typed values become bytes (pydantic models travel as ``model_dump()`` and come back through
+    the model's constructor, which validates them)."""
+    return JsonPlusSerializer(allowed_msgpack_modules=list(CHECKPOINT_TYPES))
 
 
 def initial_state(world: World) -> TurnState:
@@ -332,6 +413,6 @@ def initial_state(world: World) -> TurnState:
     snap = world.snapshot()
     return {
         "schema_version": GRAPH_SCHEMA_VERSION, "scene": world.scene.name, "step": 0, "snapshot": snap,
-        "snapshot_sha": sha256(snap), "time": round(float(world.data.time), 9), "history": [],
+        "snapshot_sha": sha256(snap), "time": round(world.time, 9), "history": [],
         "last_turn": None, "error": None,
     }

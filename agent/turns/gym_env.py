@@ -1,11 +1,20 @@
-"""A Gymnasium facade over the turn graph: ``gymnasium.make("callosum/World-v0", scene=PATH)``.
+"""A Gymnasium facade over the turn graph:
+``gymnasium.make("agent.turns.gym_env:callosum/World-v0", scene=PATH)``.
 
-The action is text (a :class:`gymnasium.spaces.Text`). Plain text is an action for the planner
-(with the scripted planner it is narration and time passes). Text that is a JSON object,
-``{"action": "...", "events": [...]}``, carries pinned events that play as written. Each step
-simulates ``duration`` seconds; the observation holds that segment's frames, the last frame and
-the entity state; ``info`` holds the plan, the narration and the snapshot hash. There is no task,
-so the reward is 0 and episodes end only by truncation (``max_turns``).
+Gymnasium 1.x imports the module named before the ``:`` and finds the id it registers, so nothing
+needs importing by hand (Gymnasium 1.0 dropped the ``gymnasium.envs`` entry-point plugins that
+0.26-0.29 loaded at import). Once this module is imported, ``gymnasium.make("callosum/World-v0")``
+works as well.
+
+The action is text (a :class:`gymnasium.spaces.Text` bounded by ``LIMITS.max_action_chars``).
+Plain text is an action for the planner (with the scripted planner it is narration and time
+passes). Text that is a JSON object, ``{"action": "...", "events": [...]}``, carries pinned events
+that play as written. Each step simulates ``duration`` seconds; the observation holds that
+segment's frames, the last frame and the entity state; ``info`` holds the plan, the narration, the
+step (the session's step after the turn: turns committed so far) and the snapshot hash. An action
+that cannot play (bad JSON, events that do not apply) changes nothing: the step returns the
+unchanged observation, reward 0, and says why in ``info["rejected"]``. There is no task, so the
+reward is 0 and episodes end only by truncation (``max_turns``, which counts rejected steps too).
 """
 
 from __future__ import annotations
@@ -68,12 +77,13 @@ class WorldEnv(gym.Env):
             "frames": spaces.Sequence(frame, stack=True),
             "state": spaces.Box(-STATE_BOUND, STATE_BOUND, (max_entities, STATE_FIELDS), np.float64),
         })
-        self.action_space = spaces.Text(max_length=300, min_length=0, charset=ACTION_CHARSET)
+        self.action_space = spaces.Text(max_length=LIMITS.max_action_chars, min_length=0, charset=ACTION_CHARSET)
         self._geometry = None
         self._episode_engine: Episode | None = None
         self._episode = 0
         self._last_frame: np.ndarray | None = None
         self._turns = 0
+        self._step = 0
 
     # ---- gymnasium API --------------------------------------------------------------------
 
@@ -95,7 +105,7 @@ class WorldEnv(gym.Env):
 
             self._geometry = GeometryRenderer(self.scene, preset=self.preset)
         self._episode += 1
-        self._turns = 0
+        self._turns = self._step = 0
         self._episode_engine = Episode(self.scene, self.store, thread=f"episode-{self._episode}",
                                        geometry=self._geometry, planner=self._planner, segment_mp4=False)
         state = self._episode_engine.start()
@@ -109,18 +119,24 @@ class WorldEnv(gym.Env):
     def step(self, action: str):
         if self._episode_engine is None:
             raise RuntimeError("call reset() before step()")
-        request = _request(action, self.duration)
+        if not isinstance(action, str):
+            raise TypeError(f"the action must be text (str), got {type(action).__name__}")
+        self._turns += 1
+        truncated = self.max_turns is not None and self._turns >= self.max_turns
+        world = self._episode_engine.ctx.world
         try:
-            turn = self._episode_engine.turn(request)
-        except TurnRejected as exc:
-            raise ValueError(f"action {action!r} was rejected: {exc}") from None
+            turn = self._episode_engine.turn(_request(action, self.duration))
+        except (ValueError, TurnRejected) as exc:  # nothing changed: the same observation, and why
+            obs = {"frame": self._last_frame.copy(), "frames": self._last_frame[None].copy(),
+                   "state": self._state_array(world)}
+            info = {"rejected": str(exc), "step": self._step, "time": round(world.time, 9),
+                    "entities": list(world.entities)}
+            return obs, 0.0, False, truncated, info
         frames = np.stack(self._episode_engine.frames(turn))
         self._last_frame = frames[-1]
-        self._turns += 1
-        world = self._episode_engine.ctx.world
+        self._step = turn.end_step
         obs = {"frame": frames[-1].copy(), "frames": frames, "state": self._state_array(world)}
-        truncated = self.max_turns is not None and self._turns >= self.max_turns
-        info = {"plan": turn.plan.model_dump(mode="json"), "narration": turn.narration, "step": turn.step + 1,
+        info = {"plan": turn.plan.model_dump(mode="json"), "narration": turn.narration, "step": turn.end_step,
                 "time": turn.time, "snapshot_sha": turn.snapshot_sha, "problems": turn.problems,
                 "entities": list(world.entities)}
         return obs, 0.0, False, truncated, info
@@ -151,8 +167,6 @@ class WorldEnv(gym.Env):
 
 def _request(action: str, duration: float) -> TurnRequest:
     """The gym's text action as a checked :class:`TurnRequest` (JSON text may pin events)."""
-    if not isinstance(action, str):
-        raise ValueError(f"the action must be text (str), got {type(action).__name__}")
     payload = {"action": action, "events": None}
     text = action.strip()
     if text.startswith("{"):
@@ -165,7 +179,7 @@ def _request(action: str, duration: float) -> TurnRequest:
     try:
         return TurnRequest(action=payload["action"] or None, events=payload["events"], duration=duration)
     except ValidationError as exc:
-        raise ValueError(f"action {action!r} is not a valid turn: {exc}") from None
+        raise ValueError(f"action {action[:80]!r} is not a valid turn: {exc}") from None
 
 
 def _make_planner(planner):

@@ -15,7 +15,7 @@ from pathlib import Path
 from agent.turns.episode import Episode, TurnRejected
 from agent.turns.graph import initial_state
 from agent.turns.sessions import Session, SessionDB, SessionError
-from agent.turns.turn import TurnRecord
+from agent.turns.turn import TurnRecord, as_record
 from renderer.media import write_mp4
 from simulator.state import STATE_SCHEMA_VERSION
 
@@ -52,9 +52,9 @@ def replay(db: SessionDB, name: str, *, on_step=None) -> ReplayReport:
     """Re-simulate and re-render `name` from its recorded plans, comparing hashes step by step."""
     info = db.info(name)
     chain = db.chain(name)
-    turns = [TurnRecord.model_validate(s.values["last_turn"]) for s in chain[1:]]
+    turns = [as_record(s.values["last_turn"]) for s in chain[1:]]
     scene = info.scene
-    recorded = {t.step: t.plan.model_dump(mode="json") for t in turns}
+    recorded = {t.step: t.plan for t in turns}
     with Episode(scene, db.store, thread=f"replay-{name}", preset=info.preset, recorded=recorded,
                  segment_mp4=False) as episode:
         start = initial_state(episode.ctx.world)

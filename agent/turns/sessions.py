@@ -20,11 +20,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent.turns.episode import COMMITTED, Episode
-from agent.turns.graph import build_graph, initial_state
+from agent.turns.graph import build_graph, checkpoint_serde, initial_state
 from agent.turns.leases import Heartbeat, Lease, SessionBusy, SessionLost
 from agent.turns.stores import default_db, open_store
 from agent.turns.stores.base import SessionDBError
-from agent.turns.turn import TurnRecord, TurnRequest
+from agent.turns.turn import TurnRecord, TurnRequest, as_record
 from simulator.scene import Scene
 from simulator.state import WorldState
 from simulator.world import World, WorldError
@@ -73,7 +73,7 @@ class SessionDB:
     def __init__(self, target: str | Path | None = None, *, create: bool = True):
         """`target`: a --db value (a SQLite file path, ``sqlite:///PATH`` or ``postgresql://…``);
         None is :func:`default_db` (``$CALLOSUM_DB`` first)."""
-        self.backend = open_store(target, create=create)
+        self.backend = open_store(target, create=create, serde=checkpoint_serde())
         self.path = self.backend.where
         self.saver = self.backend.saver
         self.leases = self.backend.leases
@@ -232,12 +232,13 @@ class SessionDB:
             return None
         last = self.chain(name)[-1]
         self._write(last.config, lease)
-        action = (head.values.get("request") or {}).get("action")
+        request = head.values.get("request")
+        action = request.get("action") if isinstance(request, dict) else getattr(request, "action", None)
         return f"an unfinished turn ({action!r}) was discarded; the session is at step {last.values['step']}"
 
     def turns(self, name: str) -> list[TurnRecord]:
         """The committed turns on the head's branch, in order."""
-        return [TurnRecord.model_validate(s.values["last_turn"]) for s in self.chain(name)[1:]]
+        return [as_record(s.values["last_turn"]) for s in self.chain(name)[1:]]
 
 
 class Session:

@@ -3,6 +3,13 @@
 A request is checked once, where it enters (the CLI, the REPL, the server, the Gymnasium facade),
 and travels as this typed object after that. A record is what every consumer of a turn reads:
 the plan and its narration, the blob references of its frames, states and trajectory.
+
+Steps, one convention: a session's *step* n is its world after n committed turns (step 0 is the
+scene's start), so a step counts turns. A turn is known by the step it starts from: turn
+``step`` (0-based, :attr:`TurnRecord.step`, also the world's step index while it plays) takes the
+session from step ``step`` to step :attr:`TurnRecord.end_step` (``step + 1``). The wire (``narration``,
+``progress``, ``rewind``), the REPL and the Gymnasium ``info`` speak of steps; a person reads turn
+``step`` as "turn ``end_step``" (the first turn is turn 1 and ends at step 1).
 """
 
 from __future__ import annotations
@@ -29,11 +36,6 @@ class TurnRequest(StepSpec):
         """True when no planner is asked: the events are given, or there is nothing to plan."""
         return self.events is not None or not (self.action or "").strip()
 
-    @property
-    def text(self) -> str:
-        """The action, '' when there is none."""
-        return self.action or ""
-
 
 class TurnRecord(BaseModel):
     """One committed turn, as kept in the commit checkpoint: references only, no pixels."""
@@ -43,7 +45,7 @@ class TurnRecord(BaseModel):
     schema_version: int = TURN_RECORD_SCHEMA_VERSION
     """Version of this record's layout."""
     step: int
-    """Turn index (0-based); the world's step index while it played."""
+    """Turn index (0-based): the session's step this turn started from; the world's step index while it played."""
     action: str
     """What the user asked for ('' for a pause)."""
     pinned: bool
@@ -75,6 +77,11 @@ class TurnRecord(BaseModel):
     """Frames in the segment."""
 
     @property
+    def end_step(self) -> int:
+        """The session's step once this turn is committed (``step + 1``: turns committed by then)."""
+        return self.step + 1
+
+    @property
     def narration(self) -> str:
         """What the turn says happened."""
         return self.plan.narration
@@ -84,3 +91,9 @@ class TurnRecord(BaseModel):
         """The request this turn answered (events only when they were pinned)."""
         events = list(self.plan.events) if self.pinned else None
         return TurnRequest(action=self.action or None, events=events, duration=self.duration)
+
+
+def as_record(value: TurnRecord | dict) -> TurnRecord:
+    """A committed turn from a checkpoint: the record itself, or one read from the JSON a graph
+    schema 2 checkpoint (before typed state) holds."""
+    return value if isinstance(value, TurnRecord) else TurnRecord.model_validate(value)

@@ -279,7 +279,7 @@ function connect() {
   const ws = new WebSocket(`${proto}://${location.host}/ws/${encodeURIComponent(app.session)}`);
   ws.binaryType = "arraybuffer";
   app.ws = ws;
-  ws.onopen = () => ws.send(JSON.stringify({ type: "auth", token: app.token, schema_version: 1 }));
+  ws.onopen = () => ws.send(JSON.stringify({ type: "auth", token: app.token, schema_version: 2 }));
   ws.onmessage = (ev) => (typeof ev.data === "string" ? onMessage(JSON.parse(ev.data)) : onFrame(ev.data));
   ws.onclose = (ev) => { if (app.ws === ws) onClose(ev); };
 }
@@ -451,7 +451,7 @@ function submitAction(ev) {
   if (!text) { note("Type what happens next first."); return; }
   if (app.busy) { note("A turn is running; wait for it or press Stop."); return; }
   const duration = Math.min(10, Math.max(0.05, parseFloat($("duration").value) || 1));
-  if (!send({ type: "action", text, duration })) { note("Not sent: the page is offline. Your text is kept.", true); return; }
+  if (!send({ type: "action", action: text, duration })) { note("Not sent: the page is offline. Your text is kept.", true); return; }
   $("action").value = "";
   note("");
   app.busy = true;

@@ -6,6 +6,7 @@ export const $ = (id) => document.getElementById(id);
 
 const STAGES = {
   queued: "waiting", plan: "planning", validate: "checking the plan", simulate: "simulating",
+  reconcile: "checking the words",
   render: "rendering", commit: "saving", play: "playing", done: "done", cancelled: "stopped", failed: "failed",
 };
 

@@ -50,8 +50,8 @@ def resolve_db(value: str | Path | None) -> str | Path:
                          f"(or postgres://), sqlite:///PATH, or a plain file path for SQLite")
 
 
-def open_store(value: str | Path | None, *, create: bool = True) -> Store:
-    """The store a --db value names (see :func:`resolve_db`)."""
+def open_store(value: str | Path | None, *, create: bool = True, serde=None) -> Store:
+    """The store a --db value names (see :func:`resolve_db`); `serde` is the checkpointer's serialiser."""
     target = resolve_db(value)
     if isinstance(target, str):
         try:
@@ -59,7 +59,7 @@ def open_store(value: str | Path | None, *, create: bool = True) -> Store:
         except ImportError as exc:
             raise SessionDBError(f"--db {redact(target)!r} needs the postgres extra (pip install "
                                  f"'callosum[postgres]'): {exc}") from None
-        return PostgresStore(target)
+        return PostgresStore(target, serde=serde)
     from agent.turns.stores.sqlite import SqliteStore
 
-    return SqliteStore(target, create=create)
+    return SqliteStore(target, create=create, serde=serde)

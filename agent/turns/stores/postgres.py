@@ -132,8 +132,8 @@ class GuardedPostgresSaver(PostgresSaver):
     measure_size = False
     before_commit = None
 
-    def __init__(self, pool: ConnectionPool):
-        super().__init__(pool)
+    def __init__(self, pool: ConnectionPool, serde=None):
+        super().__init__(pool, serde=serde)
         self.writes: list[tuple[str, float, int]] = []
         self._guard = threading.local()
 
@@ -181,7 +181,7 @@ class PostgresStore(Store):
 
     errors = (psycopg.Error, PoolTimeout)
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, serde=None):
         self.url, self.where = url, redact(url)
         try:
             psycopg.conninfo.conninfo_to_dict(url)
@@ -197,7 +197,7 @@ class PostgresStore(Store):
                                                             "row_factory": dict_row})
         try:
             self.pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
-            self.saver = GuardedPostgresSaver(self.pool)
+            self.saver = GuardedPostgresSaver(self.pool, serde=serde)
             self._create_schema()
         except (psycopg.Error, PoolTimeout) as exc:
             self.pool.close()

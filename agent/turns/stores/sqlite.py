@@ -131,8 +131,8 @@ class GuardedSaver(SqliteSaver):
     measure_size = False
     before_commit = None
 
-    def __init__(self, conn):
-        super().__init__(conn)
+    def __init__(self, conn, serde=None):
+        super().__init__(conn, serde=serde)
         self.writes: list[tuple[str, float, int]] = []
         self._guard = threading.local()
 
@@ -178,7 +178,7 @@ class SqliteStore(Store):
 
     errors = (sqlite3.Error,)
 
-    def __init__(self, path: Path, *, create: bool = True):
+    def __init__(self, path: Path, *, create: bool = True, serde=None):
         self.path = path
         self.where = str(path)
         if not path.exists():
@@ -194,7 +194,7 @@ class SqliteStore(Store):
         try:
             self.conn = sqlite3.connect(path, check_same_thread=False, timeout=LOCK_TIMEOUT_S)
             self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            self.saver = GuardedSaver(self.conn)
+            self.saver = GuardedSaver(self.conn, serde=serde)
             self.saver.setup()
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute(REGISTRY_DDL.format(real="REAL"))

@@ -1,4 +1,4 @@
-"""Tiny random-weight pipelines for tests and the bench's ``--tiny`` mode.
+"""Tiny random-weight pipelines: THE test fixture builder (the video tests) and the bench's ``--tiny`` mode.
 
 Every builder returns a real diffusers pipeline whose modules have 1-2 layers and a few channels,
 with a T5 tokenizer made in memory, so nothing is ever downloaded. Cost does not depend on the
