@@ -46,6 +46,16 @@ def test_a_block_placed_on_another_moves_along_the_path_and_rests_there():
     assert abs(x) < 1e-3 and abs(y) < 1e-3 and math.degrees(2 * math.atan2(z, w)) == pytest.approx(30, abs=1)
 
 
+def test_resting_position_puts_the_bottom_on_the_surface():
+    from simulator.bounds import euler_quat
+    from simulator.place import resting_position
+
+    assert resting_position("box", (0.1, 0.1, 0.2), euler_quat((90, 0, 0)), 0.3, 0.1, 0.775) == \
+        pytest.approx((0.3, 0.1, 0.875))  # set down upright: half its 0.2 m height above the top
+    assert resting_position("sphere", (0.04,), (1, 0, 0, 0), 0, 0, 0.0)[2] == pytest.approx(0.04)
+    assert resting_position("capsule", (0.02, 0.1), (1, 0, 0, 0), 0, 0, 1.0)[2] == pytest.approx(1.07)
+
+
 def test_placement_is_deterministic_and_survives_a_snapshot_mid_carry():
     scene = parse_scene(TABLE)
     first = World(scene)
