@@ -79,15 +79,21 @@ def test_place_is_checked_like_every_event():
         world.apply([_place("table", (0, 0, 2))])
     with pytest.raises(EventError, match="unknown entity 'green'"):
         world.apply([_place("green", (0, 0, 1))])
-    with pytest.raises(EventError, match="inside 'blue' by .*e.g. at z = 0.945"):
-        world.apply([_place("red", (0.3, 0.1, 0.85))])
+    with pytest.raises(EventError, match="inside 'table' by .*e.g. at z = 0.825"):
+        world.apply([_place("red", (0.0, 0.0, 0.75))])
+    into_blue = _place("red", (0.3, 0.1, 0.85))
+    assert world.check([into_blue]) == []  # free bodies move: only the live world can tell
+    assert "inside 'blue' by" in world.placement_problem(into_blue)
+    assert "e.g. at z = 0.945" in world.placement_problem(into_blue)
+    assert world.placement_problem(_place("red", (0.3, 0.1, 0.945))) is None
+    assert "fixed entity 'table'" in world.placement_problem(_place("table", (0, 0, 2)))
     with pytest.raises(EventError, match="below the floor"):
         world.apply([_place("red", (2.0, 0, 0.01))])
     with pytest.raises(ValidationError, match="outside the world"):
         _place("red", (500, 0, 1))
     with pytest.raises(ValidationError):
         _place("red", (0, 0, 1), duration=0)
-    with pytest.raises(SceneError, match=r"steps\[0\].events\[0\].*inside 'blue'"):
-        parse_scene(TABLE + "steps:\n  - events: [{type: place, entity: red, position: [0.3, 0.1, 0.85]}]\n")
+    with pytest.raises(SceneError, match=r"steps\[0\].events\[0\].*inside 'table'"):
+        parse_scene(TABLE + "steps:\n  - events: [{type: place, entity: red, position: [0.3, 0.1, 0.76]}]\n")
     ok = parse_scene(TABLE + "steps:\n  - events: [{type: place, entity: red, position: [0.3, 0.1, 0.945]}]\n")
     assert ok.steps[0].events[0].lift == 0.1
