@@ -163,8 +163,9 @@ def event_problems(ev: Event, bodies: dict[str, Body], path: Path, earlier: Mapp
 
 
 def _place_problems(ev: Event, body: Body, bodies: dict[str, Body], path: Path) -> list[Problem]:
-    """Where a carried body ends: not below the floor, not inside another body (whose bounds are known)."""
-    others = {eid: b.box for eid, b in bodies.items() if b.box is not None}
+    """Where a carried body ends: not below the floor, not inside fixed scenery (free bodies move while a
+    step plays; a planner asks :meth:`simulator.world.World.placement_problem` for those)."""
+    others = {eid: b.box for eid, b in bodies.items() if b.box is not None and b.fixed}
     problem = place_problem(ev.entity, body.shape, body.size, body.quat, ev.position, others, LIMITS.place_tolerance)
     if problem is None:
         return []

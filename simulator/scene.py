@@ -384,6 +384,7 @@ class Scene(Strict):
                 if problems:
                     raise ValueError(problems[0].message)
                 apply_to_bodies(ev, bodies, boxes=i == 0)
-            for body in bodies.values():  # bodies move while a step plays: where they are is play's check
-                body.box = None
+            for body in bodies.values():  # free bodies move while a step plays: where they are is play's check
+                if not body.fixed:
+                    body.box = None
         return self

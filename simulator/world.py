@@ -31,7 +31,7 @@ from simulator.build import (
 )
 from simulator.checks import Body, Problem, check_events, state_bodies
 from simulator.parts import part_masses, part_states
-from simulator.place import Placement
+from simulator.place import Placement, place_problem
 from simulator.divergence import DivergenceError, WorldError, check_divergence, clear_warnings, one_line
 from simulator.limits import LIMITS
 from simulator.state import EntityState, WorldState
@@ -161,6 +161,18 @@ class World:
     def time(self) -> float:
         """Simulated time now (s), exact (not rounded)."""
         return float(self.data.time)
+
+    def placement_problem(self, ev: PlaceEvent) -> str | None:
+        """Why `ev` would end its body inside any other body as the world is now (free ones too), or
+        None: what a planner checks before proposing a placement (the event checker counts only fixed
+        scenery, since free bodies move while a step plays)."""
+        problems = self.check([ev])
+        if problems:
+            return "; ".join(p.message for p in problems)
+        bodies = state_bodies(self.state().entities)
+        body = bodies[ev.entity]
+        others = {eid: b.box for eid, b in bodies.items()}
+        return place_problem(ev.entity, body.shape, body.size, body.quat, ev.position, others, LIMITS.place_tolerance)
 
     @property
     def step_index(self) -> int:

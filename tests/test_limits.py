@@ -241,14 +241,15 @@ def test_check_and_play_agree_on_a_diverging_scene(tmp_path):
 
 
 def test_check_runs_every_steps_events_against_the_world(tmp_path):
-    path = tmp_path / "overlap.yaml"  # loads (the registry is fine), but the spawn lands inside the table
+    path = tmp_path / "overlap.yaml"  # the spawn lands inside the (fixed, so never moving) table
     path.write_text(BALL.replace("  - type: apply_impulse\n    entity: ball\n    impulse: [0.3, 0, 0]",
                                  "  - {type: spawn, entity: {id: crate, shape: box, size: [0.3, 0.3, 0.3], "
                                  "position: [0.2, 0, 0.75]}}"))
-    load_scene(path)
+    with pytest.raises(SceneError, match=r"steps\[1\]\.events\[0\]\.entity\.position: .*overlaps 'table'"):
+        load_scene(path)
     check = run_cli("check", str(path), str(SCENES / "box-drop.yaml"))
     assert check.returncode == 2
-    assert "steps[1]: the events cannot apply" in check.stderr and "overlaps 'table'" in check.stderr
+    assert "steps[1].events[0].entity.position" in check.stderr and "overlaps 'table'" in check.stderr
     assert "ok " in check.stderr and "box-drop.yaml" in check.stderr  # the good file still reports ok
 
 
