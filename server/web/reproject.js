@@ -4,10 +4,10 @@
 //   are drawn at both depths, the far copy in the background's colour, and what stays empty is filled
 //   from the nearest valid pixels.
 // - Frames without depth (the flat page's): a full-screen pass that rotates view rays (rotation only).
-// Matrix and quaternion maths: gl-matrix (vendored ES modules in vendor/gl-matrix, MIT licence).
+// Matrix and quaternion maths: gl-matrix (vendored ES modules in vendor/gl_matrix, MIT licence).
 "use strict";
 
-import { mat3, mat4, quat } from "./vendor/gl-matrix/index.js";
+import { mat3, mat4, quat } from "./vendor/gl_matrix/index.js";
 
 // ---- small maths on top of gl-matrix --------------------------------------------------------------
 
