@@ -76,16 +76,20 @@ class VideoEncoder:
         self.encode_ms = (time.perf_counter() - t0) * 1000.0
         return data, key
 
-    def adapt(self, age_ms: float | None, kbps: float | None) -> None:
-        """Follow the client's report: lower the bitrate by a quarter while frames arrive late, raise it
-        by a tenth while they arrive fresh and the client takes what is sent."""
+    def adapt(self, age_ms: float | None, kbps: float | None, sent_kbps: float | None = None) -> None:
+        """Follow the client's report against what was sent to it (`sent_kbps`, same stretch of time):
+        while frames arrive late *and* the client received clearly less than was sent (the link is
+        the bottleneck), lower the bitrate by a quarter; while they arrive fresh and the client takes
+        what is sent, raise it by a tenth. Late frames that did all arrive (a client slow to decode or
+        draw) keep the bitrate: fewer bits would not make them sooner."""
         now = time.monotonic()
         if age_ms is None or now - self._adapted_at < ADAPT_EVERY_S:
             return
+        taken = kbps is None or sent_kbps is None or kbps >= 0.8 * sent_kbps
         target = self.kbps
-        if age_ms > TARGET_AGE_MS:
+        if age_ms > TARGET_AGE_MS and not taken:
             target = int(self.kbps * 0.75)
-        elif kbps is None or kbps >= 0.5 * self.kbps:
+        elif age_ms <= TARGET_AGE_MS and taken:
             target = int(self.kbps * 1.1)
         target = max(MIN_KBPS, min(MAX_KBPS, target))
         if abs(target - self.kbps) >= 0.05 * self.kbps:

@@ -319,7 +319,7 @@ class ErrorMsg(Message):
     type: Literal["error"] = "error"
     code: str
     """Machine-readable kind: bad_json, bad_message, unauthorized, forbidden, rate_limited, too_large,
-    busy, bad_events, bad_step, not_running, server_error."""
+    busy, bad_events, bad_step, not_running, unsupported, server_error."""
     message: str
     """What was wrong and how to fix it."""
     field: str | None = None

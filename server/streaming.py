@@ -80,6 +80,8 @@ class Outbox:
         self.frame: Frame | None = None
         self.codec = "jpeg"
         self.encoder: VideoEncoder | None = None
+        self.sent_bytes, self.sent_since = 0, time.monotonic()
+        """Frame bytes sent since the client's last stream report (what it is compared with)."""
         self.state: str | None = None
         self.stats = ClientStats()
         self.wake = asyncio.Event()
@@ -92,8 +94,11 @@ class Outbox:
         if codec != self.codec:
             self.codec = codec
             self.encoder = VideoEncoder() if codec == "h264" else None
+        now = time.monotonic()
+        sent_kbps = self.sent_bytes * 8 / 1000 / max(1e-3, now - self.sent_since)
+        self.sent_bytes, self.sent_since = 0, now
         if self.encoder is not None:
-            self.encoder.adapt(age_ms, kbps)
+            self.encoder.adapt(age_ms, kbps, sent_kbps)
 
     def _pack(self, frame: Frame) -> bytes:
         encoder = self.encoder
@@ -142,6 +147,7 @@ class Outbox:
                     frame, self.frame = self.frame, None
                     data = await asyncio.to_thread(self._pack, frame)
                     await asyncio.wait_for(self.ws.send_bytes(data), SEND_TIMEOUT_S)
+                    self.sent_bytes += len(data)
                     self.stats.frames_sent += 1
         except (asyncio.TimeoutError, OSError, RuntimeError) as exc:
             log.info("client dropped (%s): %s", type(exc).__name__, exc)

@@ -156,13 +156,15 @@ def test_the_h264_bitrate_follows_the_clients_reports():
     from server.codec import START_KBPS, VideoEncoder
 
     enc = VideoEncoder()
-    enc.adapt(age_ms=500.0, kbps=100.0)
+    enc.adapt(age_ms=500.0, kbps=100.0, sent_kbps=8000.0)
     assert enc.kbps == START_KBPS  # at most one change a second
     enc._adapted_at -= 2
-    enc.adapt(age_ms=500.0, kbps=100.0)  # frames arrive late: a quarter less
+    enc.adapt(age_ms=500.0, kbps=7900.0, sent_kbps=8000.0)  # late, but all of it arrived: the client is slow
+    assert enc.kbps == START_KBPS
+    enc.adapt(age_ms=500.0, kbps=4000.0, sent_kbps=8000.0)  # late, and half was still on its way: a quarter less
     assert enc.kbps == int(START_KBPS * 0.75)
     enc._adapted_at -= 2
-    enc.adapt(age_ms=30.0, kbps=enc.kbps * 0.9)  # fresh, and taken: a tenth more
+    enc.adapt(age_ms=30.0, kbps=3000.0, sent_kbps=3100.0)  # fresh, and taken: a tenth more
     assert enc.kbps == int(int(START_KBPS * 0.75) * 1.1)
     frame = np.zeros((64, 96, 3), np.uint8)
     _, key = enc.encode(frame)

@@ -1,12 +1,13 @@
 // Local reprojection: the last server frame drawn for the current eye pose, every display frame.
 // - Frames with depth (a headset's frames): a depth mesh, one vertex per depth sample, carried from the
 //   frame's eye to the current eye (6-DoF: rotation and translation); quads that straddle a depth edge
-//   are dropped, and the holes they leave are filled from the nearest valid pixels, background first.
+//   are drawn at both depths, the far copy in the background's colour, and what stays empty is filled
+//   from the nearest valid pixels.
 // - Frames without depth (the flat page's): a full-screen pass that rotates view rays (rotation only).
-// Matrix and quaternion maths: gl-matrix (vendored ES modules in vendor/gl-matrix, MIT licence).
+// Matrix and quaternion maths: gl-matrix (vendored ES modules in vendor/gl_matrix, MIT licence).
 "use strict";
 
-import { mat3, mat4, quat } from "./vendor/gl-matrix/index.js";
+import { mat3, mat4, quat } from "./vendor/gl_matrix/index.js";
 
 // ---- small maths on top of gl-matrix --------------------------------------------------------------
 
@@ -86,7 +87,6 @@ uniform mat4 uProj;
 uniform float uEdge;
 uniform int uPass;
 out vec2 vUv;
-out float vFar;
 const ivec2 CORNER[6] = ivec2[6](ivec2(0, 0), ivec2(1, 0), ivec2(0, 1), ivec2(0, 1), ivec2(1, 0), ivec2(1, 1));
 float depthAt(ivec2 c) {
   uint d = texelFetch(uDepth, ivec2(uCol0 + c.x, c.y), 0).r;
@@ -124,7 +124,6 @@ void main() {
     uv = (vec2(f) + 0.5) / vec2(uGrid);
   }
   vUv = uv;
-  vFar = sky ? 1.0 : clamp(-view.z / 64.0, 0.0, 0.99);
 }`;
 
 const MESH_FRAG = `#version 300 es
@@ -132,44 +131,27 @@ precision highp float;
 uniform sampler2D uTex;
 uniform vec4 uRect;
 in vec2 vUv;
-in float vFar;
 out vec4 color;
 void main() {
-  color = vec4(texture(uTex, uRect.xy + vUv * uRect.zw).rgb, 0.004 + 0.996 * vFar);
+  color = vec4(texture(uTex, uRect.xy + vUv * uRect.zw).rgb, 1.0);
 }`;
 
-// Fill: a pixel the mesh left empty (alpha 0) takes the farthest of the nearest valid pixels found
-// along eight directions, among those within three times the nearest one's distance (a disocclusion
-// shows what lies behind, not the object in front; the sky far above does not count).
+// Fill: a pixel the mesh left empty (alpha 0) takes the mean colour of the valid pixels around it, from
+// the smallest mip level of the mesh image where any are found (a coarse nearest-valid fill whose cost
+// is bounded: at most nine fetches a pixel, so a head turned past the frame's edge costs no more).
 const FILL_FRAG = `#version 300 es
 precision highp float;
 uniform sampler2D uMesh;
-uniform vec2 uPx;
 in vec2 vPos;
 out vec4 color;
 void main() {
-  vec4 c = texture(uMesh, vPos);
-  if (c.a > 0.0) { color = vec4(c.rgb, 1.0); return; }
-  vec4 found[8];
-  float dist[8];
-  float nearest = 1e9;
-  for (int k = 0; k < 8; k++) {
-    float ang = float(k) * 0.78539816;
-    vec2 dir = vec2(cos(ang), sin(ang)) * uPx;
-    float r = 1.0;
-    found[k] = vec4(0.0);
-    dist[k] = 1e9;
-    for (int i = 0; i < 12; i++) {  // 1, 2, 3, 5, 8, ... 130 px: the nearest valid pixel, coarsely further out
-      vec4 s = texture(uMesh, vPos + dir * r);
-      if (s.a > 0.0) { found[k] = s; dist[k] = r; nearest = min(nearest, r); break; }
-      r = floor(r * 1.55) + 1.0;
-    }
+  vec4 c = textureLod(uMesh, vPos, 0.0);
+  if (c.a > 0.5) { color = vec4(c.rgb, 1.0); return; }
+  for (int lod = 1; lod <= 8; lod++) {
+    vec4 s = textureLod(uMesh, vPos, float(lod));
+    if (s.a > 0.02) { color = vec4(s.rgb / s.a, 1.0); return; }
   }
-  vec4 best = vec4(0.0);
-  for (int k = 0; k < 8; k++) {
-    if (dist[k] <= 3.0 * nearest && found[k].a > best.a) best = found[k];
-  }
-  color = best.a > 0.0 ? vec4(best.rgb, 1.0) : vec4(0.05, 0.06, 0.08, 1.0);
+  color = vec4(0.05, 0.06, 0.08, 1.0);
 }`;
 
 const FILL_VERT = `#version 300 es
@@ -349,8 +331,8 @@ export class Reprojector {
     gl.vertexAttribPointer(m.fill.aPos, 2, gl.FLOAT, false, 0, 0);
     gl.activeTexture(gl.TEXTURE0);
     gl.bindTexture(gl.TEXTURE_2D, t.tex);
+    gl.generateMipmap(gl.TEXTURE_2D);
     gl.uniform1i(m.fill.u.uMesh, 0);
-    gl.uniform2f(m.fill.u.uPx, 1 / vp.width, 1 / vp.height);
     gl.drawArrays(gl.TRIANGLES, 0, 3);
   }
 
@@ -362,6 +344,7 @@ export class Reprojector {
     if (t) { gl.deleteFramebuffer(t.fb); gl.deleteTexture(t.tex); gl.deleteRenderbuffer(t.rb); }
     t = { w, h, fb: gl.createFramebuffer(), tex: this.texture(gl.NEAREST), rb: gl.createRenderbuffer() };
     gl.bindTexture(gl.TEXTURE_2D, t.tex);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST_MIPMAP_NEAREST);
     gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, w, h, 0, gl.RGBA, gl.UNSIGNED_BYTE, null);
     gl.bindRenderbuffer(gl.RENDERBUFFER, t.rb);
     gl.renderbufferStorage(gl.RENDERBUFFER, gl.DEPTH_COMPONENT24, w, h);
