@@ -45,6 +45,10 @@ class Limits(BaseModel):
     """Largest speed (m/s) an entity may start with or an event may give it."""
     max_accel: float = 100.0
     """Largest acceleration (m/s², about 10 g) a force may give a body."""
+    rest_speed: float = 0.02
+    """A body moving slower than this (m/s) counts as at rest (goals, running until rest)."""
+    rest_spin: float = 0.2
+    """A body spinning slower than this (rad/s) counts as at rest."""
 
     # ---- bodies -------------------------------------------------------------------------------
     min_mass: float = 1e-4

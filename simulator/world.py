@@ -64,6 +64,7 @@ class World:
         self.entities: dict[str, EntitySpec] = {e.id: e for e in scene.entities}
         self._forces: dict[str, tuple[np.ndarray, int]] = {}
         self._quat_override: dict[str, np.ndarray] = {}
+        self._restored: bytes | None = None
         self._build()
         for e in self.entities.values():
             self._set_linear_velocity(e.id, e.velocity)
@@ -104,6 +105,7 @@ class World:
         except ValueError as exc:
             raise WorldError(f"the world does not compile in MuJoCo after this step's events: {one_line(exc)}") from None
         self.model_version += 1
+        self._restored = None
         self._index()
 
     def _index(self) -> None:
@@ -205,6 +207,7 @@ class World:
 
     def _set_property(self, ev: SetPropertyEvent) -> None:
         eid = ev.entity
+        self._restored = None  # the model (or the entity specs) no longer match the last restore
         spec_entity = self.entities[eid]
         changes = ev.model_dump(exclude={"type", "entity"}, exclude_none=True)
         geom = self.spec.geom(eid)
@@ -327,31 +330,44 @@ class World:
         return SNAPSHOT_MAGIC + struct.pack("<I", len(blob)) + blob + state.tobytes()
 
     def restore(self, snapshot: bytes) -> None:
-        """Return exactly to a state taken by :meth:`snapshot` on a world of the same scene."""
-        if not snapshot.startswith(SNAPSHOT_MAGIC) or len(snapshot) < 8:
-            raise SnapshotError("not a Callosum snapshot (bad magic bytes)")
-        (n,) = struct.unpack("<I", snapshot[4:8])
-        try:
-            header = json.loads(snapshot[8 : 8 + n])
-        except ValueError as exc:
-            raise SnapshotError(f"snapshot header is damaged: {exc}") from None
-        if header.get("version") != SNAPSHOT_VERSION or header.get("scene") != self.scene.name:
-            raise SnapshotError(
-                f"snapshot is of scene {header.get('scene')!r} (version {header.get('version')}), "
-                f"this world is {self.scene.name!r} (version {SNAPSHOT_VERSION})"
-            )
-        entities = {d["id"]: EntitySpec.model_validate(d) for d in header["entities"]}
-        self.entities = entities
-        self._quat_override = {eid: np.asarray(q) for eid, q in header["quats"].items()}
-        self._build()
-        state = np.frombuffer(snapshot[8 + n :], dtype=np.float64)
+        """Return exactly to a state taken by :meth:`snapshot` on a world of the same scene.
+
+        When the model has not changed since the last restore of a snapshot with the same bodies
+        (the same header), only the integration state is set: imagining many candidates from one
+        snapshot costs no rebuild."""
+        header, blob, state = _split_snapshot(snapshot, self.scene.name)
+        if blob != self._restored:
+            self._restored = None
+            self.entities = {d["id"]: EntitySpec.model_validate(d) for d in header["entities"]}
+            self._quat_override = {eid: np.asarray(q) for eid, q in header["quats"].items()}
+            self._build()
+            self.model_version += 1
         if state.size != mujoco.mj_stateSize(self.model, _STATE_SIG):
             raise SnapshotError("snapshot state size does not match its model; the file is truncated")
         mujoco.mj_setState(self.model, self.data, state, _STATE_SIG)
         self._forces = {eid: (np.asarray(f), left) for eid, (f, left) in header["forces"].items()}
         self._step = header["step"]
-        self.model_version += 1
+        self._restored = blob
         mujoco.mj_forward(self.model, self.data)
+
+def _split_snapshot(snapshot: bytes, scene: str) -> tuple[dict, bytes, np.ndarray]:
+    """The header (parsed), the header's bytes and the integration state of a snapshot of `scene`."""
+    if not snapshot.startswith(SNAPSHOT_MAGIC) or len(snapshot) < 8:
+        raise SnapshotError("not a Callosum snapshot (bad magic bytes)")
+    (n,) = struct.unpack("<I", snapshot[4:8])
+    blob = bytes(snapshot[8 : 8 + n])
+    try:
+        header = json.loads(blob)
+    except ValueError as exc:
+        raise SnapshotError(f"snapshot header is damaged: {exc}") from None
+    if header.get("version") != SNAPSHOT_VERSION or header.get("scene") != scene:
+        raise SnapshotError(
+            f"snapshot is of scene {header.get('scene')!r} (version {header.get('version')}), "
+            f"this world is {scene!r} (version {SNAPSHOT_VERSION})"
+        )
+    if len(snapshot) - 8 - n < 0 or (len(snapshot) - 8 - n) % 8:
+        raise SnapshotError("snapshot state size does not match its model; the file is truncated")
+    return header, blob, np.frombuffer(snapshot[8 + n :], dtype=np.float64)
 
 
 def _r(v) -> tuple[float, ...]:
