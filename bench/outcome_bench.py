@@ -35,6 +35,8 @@ from agent.planner.backends import make_backend  # noqa: E402
 from agent.planner.narration.reconcile import reconcile  # noqa: E402
 from agent.planner.planner import Planner  # noqa: E402
 from bench.outcome.checks import Run, check, harm  # noqa: E402
+from agent.planner.cerebellum.imagination import Imagination  # noqa: E402
+from simulator.imagine import Imaginer  # noqa: E402
 from simulator.loader import load_scene  # noqa: E402
 from simulator.scene import Scene  # noqa: E402
 from simulator.world import World  # noqa: E402
@@ -92,7 +94,9 @@ def run_case(planner: Planner, case: dict) -> dict:
     initial = World(scene).state()
     world = prepared(scene, case)
     before = world.state()
-    outcome = planner.plan_turn(before, case["action"], list(case.get("history", [])), camera=scene.camera)
+    imagination = Imagination(Imaginer(scene), world.snapshot()) if not args_exact_off() else None
+    outcome = planner.plan_turn(before, case["action"], list(case.get("history", [])), camera=scene.camera,
+                                imagination=imagination)
     plan, record = outcome.plan, outcome.record
     events = [e.model_dump(mode="json", exclude_none=True) for e in plan.events]
     problems = world.check(plan.events)
@@ -112,6 +116,14 @@ def run_case(planner: Planner, case: dict) -> dict:
             "narration": rec.plan.narration, "planned_narration": plan.narration,
             "latency_s": record.get("latency_s", 0.0), "imagined": record.get("imagined", {}).get("rollouts", 0),
             "record": record}
+
+
+EXACT = {"on": True}
+
+
+def args_exact_off() -> bool:
+    """--approximate: let the planner imagine from the state alone (as the REPL does without an engine)."""
+    return not EXACT["on"]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -150,7 +162,9 @@ def main() -> None:
     ap.add_argument("--limit", type=int)
     ap.add_argument("--json", type=Path, help="also write every row here")
     ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("--approximate", action="store_true", help="imagine from the exported state (no snapshot)")
     args = ap.parse_args()
+    EXACT["on"] = not args.approximate
     cases = [c for c in load_cases(SETS[args.set]) if not args.category or c["cat"] == args.category][: args.limit]
     backend = make_backend(args.planner, base_url=args.base_url, model=args.model, api_key=args.api_key, seed=0)
     planner = Planner(backend, plan_format="intents", scoring=args.scoring)

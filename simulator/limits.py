@@ -31,8 +31,9 @@ class Limits(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     # ---- events and turns ---------------------------------------------------------------------
-    max_events_per_step: int = 4
-    """Events one step (a scene step, a turn, a plan) may apply."""
+    max_events_per_step: int = 24
+    """Events one step (a scene step, a turn, a plan) may apply. 24, not 4: a group action ("paint
+    every domino red", "remove all the pins", "add a dozen grapes") needs one event per body."""
     min_turn_seconds: float = 0.01
     """Shortest simulated time of one step (s)."""
     max_turn_seconds: float = 60.0

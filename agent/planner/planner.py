@@ -101,12 +101,16 @@ class Planner:
             backend.score(PREFIX, [])  # load the scoring model and cache the prefix now, not in turn 1
 
     def plan_turn(self, world_state: WorldState, action: str, history: list[str],
-                  feedback: list[str] | None = None, camera: CameraSpec | None = None) -> PlanOutcome:
+                  feedback: list[str] | None = None, camera: CameraSpec | None = None,
+                  imagination=None) -> PlanOutcome:
         """Plan one turn. `feedback`: why the previous plan for this turn was rejected; `camera`: the
-        scene camera that "left" and "toward" refer to (default: the planner's, else the scene default)."""
+        scene camera that "left" and "toward" refer to (default: the planner's, else the scene default);
+        `imagination`: an :class:`~agent.planner.cerebellum.imagination.Imagination` of the live world
+        for goal search (default: one built from the state when a goal needs it)."""
         camera = camera or self.camera
         if self.plan_format == "intents":
-            plan, record = plan_intents(self, world_state, action, list(history), feedback or [], camera)
+            plan, record = plan_intents(self, world_state, action, list(history), feedback or [], camera,
+                                        imagination)
             return PlanOutcome(plan=plan, record=record)
         if feedback:
             action = f"{action}\n(An earlier plan was rejected: {'; '.join(feedback)})"

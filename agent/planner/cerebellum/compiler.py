@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from agent.planner.words.camera import ScreenAxes, screen_axes, unit
 from simulator.bounds import Box, bounding_box, entity_box, local_half_extents
-from agent.planner.words.intent import COLOURS, Intent
+from agent.planner.words.intent import COLOURS, MAX_SPAWN_COUNT, Intent
 from agent.planner.words.lexicon import MATERIALS, SIZE_WORDS, SPAWN_NOUNS, singular, tokens
 from simulator.scene import (
     ApplyImpulseEvent, CameraSpec, EntitySpec, Event, RemoveEvent, SetPropertyEvent, SetVelocityEvent, SpawnEvent,
@@ -246,7 +246,7 @@ def _spawn(state: WorldState, axes: ScreenAxes, intent: Intent) -> Compiled:
     boxes = {i: entity_box(e) for i, e in state.entities.items()}
     taken = set(state.entities)
     events: list[Event] = []
-    count = int(min(max(intent.amount or 1, 1), 3))
+    count = int(min(max(intent.amount or 1, 1), MAX_SPAWN_COUNT))
     for _ in range(count):
         body = spawn_body(intent, taken)
         placed = _throw(state, axes, intent, body, boxes) if intent.direction == "at" and intent.target in state.entities \

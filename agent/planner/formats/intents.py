@@ -16,7 +16,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from agent.planner.cerebellum.imagination import Imagination, from_state
+from agent.planner.cerebellum.steps import act
 from agent.planner.formats import intent_gen
+from agent.planner.narration.answer import answer, is_question
+from agent.planner.words import honesty
+from agent.planner.words.program import Reading, Step, clauses
+from agent.planner.words.reading import read_clause
 from agent.planner.backends.base import PlanRequest
 from agent.planner.cerebellum.compiler import Compiled, compile_intent
 from agent.planner.narration.describe import caption_for
@@ -34,37 +40,102 @@ INTENT_MAX_TOKENS = 120
 
 
 def plan_intents(planner, state: WorldState, action: str, history: list[str], feedback: list[str],
-                 camera: CameraSpec | None) -> tuple[TurnPlan, dict[str, Any]]:
-    """(plan, record) for one action in the intents format."""
+                 camera: CameraSpec | None, imagination: Imagination | None = None) -> tuple[TurnPlan, dict[str, Any]]:
+    """(plan, record) for one action in the intents format: a small program of steps."""
     start = time.perf_counter()
-    backend = planner.backend
-    text = normalised(action)
-    g = ground(state, action, history, camera)
+    lazy = _LazyImagination(state, camera, imagination)
+    readings: list[Reading] = []
+    steps: list[Step] = []
+    events: list = []
+    sentences: list[str] = []
+    notes: list[str] = []
     attempts: list[dict[str, Any]] = []
-    if backend.can_score or planner.scoring == "off" or backend.name == "scripted":
-        scorer = backend if planner.scoring != "off" and backend.can_score else None
-        choice = choose_verb(text, action, g, scorer, always=planner.scoring == "always")
-        u = build_intent(state, text, g, choice)
-        path, model_s = ("scoring" if scorer else "lexicon"), choice.model_s
-    else:
-        u, attempts = _generate(planner, state, action, history, text, g)
-        path, model_s = "generation", sum(a["latency_s"] for a in attempts)
-    compiled, issues = Compiled([]), []
+    path, model_s = "lexicon", 0.0
+    doubt = honesty.language(action)
     if feedback:
-        narration = f"That cannot happen here: {'; '.join(feedback)}"[:NARRATION_MAX]
-    elif u.intent is None:
-        narration = unknown_narration(u.unknown, state)
+        sentences.append(f"That cannot happen here: {'; '.join(feedback)}")
+    elif doubt is not None:
+        sentences.append(doubt.message)
+        steps.append(Step(text=action[:500], verb="none", verdict=doubt.code))
+    elif is_question(action):
+        sentences.append(answer(state, action, history, camera))
+        steps.append(Step(text=action[:500], verb="answer", verdict="answered"))
     else:
-        compiled = compile_intent(state, camera, u.intent)
-        checked = check_plan(state, TurnPlan(events=compiled.events))
-        issues = [i.model_dump(mode="json") for i in checked.issues]
-        if issues:
-            compiled = Compiled([], compiled.notes, problem="the compiled events did not validate")
-        narration = intent_narration(u.intent, compiled, state)
+        parts = clauses(action)
+        for k, text in enumerate(parts):
+            choose, how = _chooser(planner, state, history, attempts)
+            r = read_clause(state, text, list(history) + parts[:k], camera, choose)
+            path = how if how != "lexicon" else path
+            acted = act(state, camera, r, lazy.get)
+            readings.append(r)
+            steps.append(acted.step)
+            events += acted.events
+            notes += acted.notes
+            sentences.append(acted.sentence)
+        model_s = sum(a["latency_s"] for a in attempts)
+    compiled = Compiled(events, notes)
+    checked = check_plan(state, TurnPlan(events=events)) if events else None
+    issues = [i.model_dump(mode="json") for i in checked.issues] if checked else []
+    if issues:
+        compiled = Compiled([], notes, problem="the compiled events did not validate")
+        sentences = [f"Nothing happens: the planned events did not validate ({issues[0].get('message', '')})."[:200]]
+    narration = " ".join(s for s in sentences if s)[:NARRATION_MAX] or "Nothing happens."
     plan = TurnPlan(narration=narration, events=compiled.events, caption=caption_for(state, narration))
     total = time.perf_counter() - start
+    first = next((r for r in readings if r.intent is not None), readings[0] if readings else None)
+    u = _understanding(first)
     record = _record(planner, action, path, u, compiled, issues, attempts, plan, total, model_s, bool(feedback))
+    record["program"] = {"steps": [st.model_dump(mode="json") for st in steps],
+                         "imagined": {"rollouts": lazy.rollouts, "seconds": round(lazy.seconds, 4)}}
+    record["imagined"] = {"rollouts": lazy.rollouts}
     return plan, record
+
+
+class _LazyImagination:
+    """Built on first use: a plan with no goal imagines nothing."""
+
+    def __init__(self, state: WorldState, camera: CameraSpec | None, given: Imagination | None):
+        self.state, self.camera, self.given, self.built = state, camera, given, None
+
+    def get(self) -> Imagination:
+        if self.built is None:
+            self.built = self.given or from_state(self.state, self.camera)
+        return self.built
+
+    @property
+    def rollouts(self) -> int:
+        return self.built.rollouts if self.built else 0
+
+    @property
+    def seconds(self) -> float:
+        return self.built.seconds_spent if self.built else 0.0
+
+
+def _chooser(planner, state: WorldState, history: list[str], attempts: list[dict[str, Any]]):
+    """The verb chooser for one clause, and the path name (lexicon, scoring or generation)."""
+    backend = planner.backend
+    if backend.can_score or planner.scoring == "off" or backend.name == "scripted":
+        scorer = backend if planner.scoring != "off" and backend.can_score else None
+
+        def choose(ctext: str, text: str, g: Grounding) -> VerbChoice:
+            return choose_verb(ctext, text, g, scorer, always=planner.scoring == "always")
+        return choose, ("scoring" if scorer else "lexicon")
+
+    def generate(ctext: str, text: str, g: Grounding) -> VerbChoice:
+        u, tries = _generate(planner, state, text, history, ctext, g)
+        attempts.extend(tries)
+        return VerbChoice(u.intent.verb, "generation", {}, []) if u.intent else choose_verb(ctext, text, g, None)
+    return generate, "generation"
+
+
+def _understanding(r: Reading | None) -> Understanding:
+    if r is None or r.grounding is None:
+        empty = ground(WorldState(step=0, time=0.0, entities={}), "")
+        return Understanding(None, {}, empty, VerbChoice("nothing", "default", {}, []), unknown=[])
+    intent = r.intent.model_copy(update={"target": r.targets[0]}) if r.intent and r.targets else r.intent
+    return Understanding(intent, r.decided_by, r.grounding, VerbChoice(intent.verb if intent else "nothing",
+                                                                       r.decided_by.get("verb", "default"), {}, []),
+                         unknown=r.unknown)
 
 
 def _record(planner, action, path, u: Understanding, compiled: Compiled, issues, attempts, plan: TurnPlan,

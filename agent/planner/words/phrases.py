@@ -19,9 +19,10 @@ _PREP_PHRASES: list[tuple[tuple[str, ...], str]] = sorted([
     (("down", "onto"), "support"), (("into",), "aim"), (("at",), "aim"), (("toward",), "aim"),
     (("towards",), "aim"), (("to",), "aim"), (("against",), "aim"), (("through",), "aim"),
     (("next", "to"), "near"), (("beside",), "near"), (("near",), "near"), (("by",), "near"),
-    (("close", "to"), "near"), (("alongside",), "near"), (("in", "front", "of"), "near"), (("behind",), "near"),
+    (("close", "to"), "near"), (("alongside",), "near"), (("in", "front", "of"), "near"), (("behind",), "behind"),
+    (("below",), "under"), (("beneath",), "under"), (("underneath",), "under"), (("inside",), "aim"),
     (("down",), "along"), (("along",), "along"), (("across",), "along"), (("off",), "off"), (("off", "of"), "off"),
-    (("from",), "from"), (("away", "from"), "from"), (("out", "of"), "from"), (("under",), "near"),
+    (("from",), "from"), (("away", "from"), "from"), (("out", "of"), "from"), (("under",), "under"),
 ], key=lambda p: -len(p[0]))
 _PARTICLES = {"over", "down", "up", "away", "off"}
 _PLACE_NOUNS = {"camera", "viewer", "lens", "floor", "ground", "edge", "side"}
@@ -40,7 +41,7 @@ class Phrase:
     words: list[str]
     """Its words after the determiner."""
     relation: str | None = None
-    """The relation a preposition gives it: support, aim, near, along, off, from (None: none)."""
+    """The relation a preposition gives it: support, aim, near, under, behind, along, off, from (None: none)."""
     of: Phrase | None = None
     """The phrase after 'of' ("the middle of the tower")."""
     kind: str = "word"
@@ -49,6 +50,8 @@ class Phrase:
     """The entities it may mean, best first."""
     count: int = 1
     """How many it names ("two balls" -> 2)."""
+    ambiguous: bool = False
+    """A singular noun that still names several bodies ("the block" among four): ask which."""
 
     @property
     def head(self) -> str:
