@@ -51,7 +51,9 @@ _STAY = re.compile(r"\b(?:stays? on|stops? before|without (?:it )?falling|not fa
                    r"a little|a bit|gently|softly|carefully|lightly)\b")
 UP = [0.1, 0.15, 0.2, 0.3, 0.4, 0.55, 0.7, 0.9, 1.2]
 """Speeds (m/s) tried for "barely": the first that moves the body 1 to 8 cm wins."""
-DOWN = [1.0, 0.7, 0.5, 0.35, 0.25, 0.18]
+SAFETY = [1.25, 1.1, 1.5, 2.0]
+"""Multiples of the least speed meeting the first goal tried against all goals, in order."""
+DOWN = [1.0, 0.7, 0.5, 0.35, 0.25, 0.18, 0.12, 0.08, 0.05]
 """Fractions of a strength's usual speed tried for a push that must stay on its support."""
 _SIDES = {"back": "away", "far": "away", "rear": "away", "front": "toward", "near": "toward", "left": "left",
           "right": "right"}
@@ -68,6 +70,8 @@ class GoalSpec:
     directions: list[tuple[float, float, float]]
     """Directions to try, in order."""
     ladder: list[float] = field(default_factory=list)
+    plain: bool = False
+    """A plain push (no goal words): when nothing meets the goal, push as asked and say what imagining showed."""
     """Speeds to try in this order (the first that works wins); empty: bisect for the least that works."""
     tried: list[dict] = field(default_factory=list)
 
@@ -76,6 +80,8 @@ def goal_from_words(state: WorldState, camera: CameraSpec | None, r: Reading) ->
     """The goal of a push clause, or None (not a push, or nothing to check)."""
     if r.intent is None or r.intent.verb != "push" or not r.targets:
         return None
+    if len(r.targets) > 1 and not _TOPPLE.search(normalised(r.text)):
+        return None  # a group push is compiled per body
     text = normalised(r.text)
     axes = screen_axes(camera)
     t = r.targets[0]
@@ -105,7 +111,7 @@ def goal_from_words(state: WorldState, camera: CameraSpec | None, r: Reading) ->
     if raised and strength_of(text) != "hard":
         goals = [G.Moves(targets=[t], min_distance=0.05), G.EndsOn(target=t, support=support)]
         top = PUSH_SPEED["gentle" if _STAY.search(text) else r.intent.strength]
-        return GoalSpec(goals, [t], grid[:1], [top * k for k in DOWN])
+        return GoalSpec(goals, [t], grid[:1], [top * k for k in DOWN], plain=not _STAY.search(text))
     return None
 
 
@@ -114,7 +120,7 @@ def _topple(state: WorldState, r: Reading, grid) -> GoalSpec:
     if len(targets) > 1:
         by_height = sorted(targets, key=lambda i: -state.entities[i].position[2])
         upper = by_height[: max(1, math.ceil(len(targets) / 2))]
-        goal = G.Topples(targets=upper, at_least=max(1, math.ceil(len(upper) / 2)))
+        goal = G.Topples(targets=upper)
         bodies = [by_height[len(by_height) // 3], by_height[0]] if len(by_height) > 2 else by_height
         return GoalSpec([goal], list(dict.fromkeys(bodies)), grid)
     return GoalSpec([G.Topples(targets=targets)], targets, grid)
@@ -147,9 +153,9 @@ def _events(state: WorldState, body: str, d, speed: float) -> list[Event]:
     return out
 
 
-def _meets(spec: GoalSpec, imagination: Imagination, events: list[Event], body, d, speed) -> bool:
+def _meets(spec: GoalSpec, imagination: Imagination, events: list[Event], body, d, speed, goals=None) -> bool:
     states = imagination.run(events)
-    verdicts = [G.check(g, states) for g in spec.goals] if len(states) > 1 else []
+    verdicts = [G.check(g, states) for g in (goals or spec.goals)] if len(states) > 1 else []
     ok = bool(verdicts) and all(v.ok for v in verdicts)
     spec.tried.append({"body": body, "direction": [round(x, 3) for x in d], "speed": round(speed, 3), "ok": ok,
                        "codes": [v.code for v in verdicts]})
@@ -170,22 +176,31 @@ def find(state: WorldState, spec: GoalSpec, imagination: Imagination) -> tuple[s
                 if hit is not None:
                     return body, d, hit
                 continue
-            if not test(MAX_SPEED):
+            def primary(speed: float, body=body, d=d) -> bool:
+                return _meets(spec, imagination, _events(state, body, d, speed), body, d, speed, spec.goals[:1])
+            if not primary(MAX_SPEED):
                 continue
             lo, hi = MIN_SPEED, MAX_SPEED
             for _ in range(BISECTIONS):
                 mid = math.sqrt(lo * hi)
-                lo, hi = (lo, mid) if test(mid) else (mid, hi)
-            return body, d, hi
+                lo, hi = (lo, mid) if primary(mid) else (mid, hi)
+            for margin in SAFETY:  # a little above the least: a body that just reaches the edge must also fall
+                if hi * margin <= MAX_SPEED and test(hi * margin):
+                    return body, d, hi * margin
     return None
 
 
 def pursue(state: WorldState, camera: CameraSpec | None, r: Reading, spec: GoalSpec, imagination: Imagination):
     """Events for the goal (or none), the sentence, and the step record."""
-    from agent.planner.cerebellum.steps import Acted
+    from agent.planner.cerebellum.steps import Acted, compile_each
 
     found = find(state, spec, imagination)
     goal_record = [g.model_dump(mode="json") for g in spec.goals]
+    if found is None and spec.plain:
+        acted = compile_each(state, camera, r)
+        acted.step.goal = {"all": goal_record, "tried": spec.tried}
+        acted.step.verdict = "imagined, no push that moves it keeps it on its support; pushed as asked"
+        return acted
     if found is None:
         what = " and ".join(g.kind.replace("_", " ") for g in spec.goals)
         sentence = (f"Nothing happens: imagining {len(spec.tried)} pushes of the {r.targets[0].replace('-', ' ')}, "

@@ -24,7 +24,7 @@ from agent.planner.words.lexicon import (
     SPATIAL, SPAWN_NOUNS, SYNONYMS, VERB_WORD, colour_word, singular, tokens,
 )
 from agent.planner.words.phrases import Phrase, chunk, is_selector
-from agent.planner.words.refer import QUANTIFIERS, SUPERLATIVES, extreme, of_kind, refine
+from agent.planner.words.refer import GENERIC, KINDS, QUANTIFIERS, SUPERLATIVES, extreme, of_kind, refine
 from simulator.scene import CameraSpec
 from simulator.state import EntityState, WorldState
 
@@ -113,7 +113,7 @@ def ground(state: WorldState, action: str, history: Sequence[str] = (), camera: 
     vocab = vocabulary(state)
     axes = screen_axes(camera)
     toks = tokens(action)
-    known = {h for ew in vocab.values() for h in ew.heads} | set(SPAWN_NOUNS)
+    known = {h for ew in vocab.values() for h in ew.heads} | set(SPAWN_NOUNS) | set(KINDS) | GENERIC
     phrases = chunk(toks, known)
     for p in phrases:
         _resolve(p, vocab, state, axes)
@@ -200,7 +200,9 @@ def _resolve_noun(p: Phrase, head: str, last: str, mods: list[str], numbers: lis
             centre = _central(narrowed, state)
             p.ids = [centre] + [i for i in narrowed if i != centre]
         return
-    if head in AGENTS or last in AGENTS:
+    if (p.det in INDEFINITE or p.count > 1) and head in SPAWN_NOUNS:
+        p.kind = "new"
+    elif head in AGENTS or last in AGENTS:
         p.kind = "agent"
     elif head in NON_OBJECT or head in SPATIAL or head in ORDINALS or colour_word(head) or VERB_WORD.match(last):
         p.kind = "word"
@@ -212,7 +214,10 @@ def _resolve_noun(p: Phrase, head: str, last: str, mods: list[str], numbers: lis
 
 def _match_head(head: str, vocab: dict[str, EntityWords], state: WorldState) -> list[str]:
     alt = SYNONYMS.get(head)
-    primary = [i for i, ew in vocab.items() if ew.primary in (head, alt)]
+    exact = [i for i, ew in vocab.items() if ew.primary == head]
+    if exact:
+        return exact  # "the block" is a block, not also the cube its synonym would name
+    primary = [i for i, ew in vocab.items() if ew.primary == alt]
     if primary:
         return primary
     named = [i for i, ew in vocab.items() if head in ew.heads]

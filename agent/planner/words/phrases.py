@@ -96,13 +96,19 @@ def _phrase(toks: list[str], i: int, known: set[str]) -> Phrase | None:
     start, det, count = i, "", 1
     if toks[i] in DEFINITE or toks[i] in INDEFINITE:
         det, i = toks[i], i + 1
-    elif toks[i] in NUMBERS and i + 1 < len(toks) and singular(toks[i + 1]) != toks[i + 1]:
+    elif toks[i] in NUMBERS and i + 1 < len(toks) and any(singular(t) != t and t not in ("is", "tennis")
+                                                          for t in toks[i + 1 : i + 4]):
         det, count, i = "a", NUMBERS[toks[i]], i + 1
     if i < len(toks) and toks[i] in PRONOUNS:
         return Phrase(start, i + 1, det, [toks[i]])
     words: list[str] = []
     while i < len(toks):
         t = toks[i]
+        if t == "can" and (det or words) and (i + 1 >= len(toks) or not (VERB_WORD.match(toks[i + 1])
+                                                                 or toks[i + 1] in AUX or toks[i + 1] in PRONOUNS)):
+            words.append(t)  # "the can", "a cola can next to the mug": a noun, not the auxiliary
+            i += 1
+            continue
         if t in AUX or t in CONJ or t in DEFINITE or t in INDEFINITE or t in PRONOUNS:
             break
         if t in PREPS and not (t == "of" and words and is_selector(words[-1])):

@@ -118,4 +118,9 @@ def cue_text(text: str, g: Grounding) -> str:
     """`text` (normalised) with the words of referring phrases hidden from the verb cues."""
     toks = tokens(text)
     hidden = {k for p in g.phrases if p.kind in ("entity", "group", "ref", "unknown") for k in range(p.start, p.end)}
-    return " ".join("x" if k in hidden and not VERB_WORD.match(t) else t for k, t in enumerate(toks))
+    out = []
+    for k, t in enumerate(toks):
+        if k > 1 and (t in ("until", "till") or t == "so" and toks[k + 1 : k + 2] in (["that"], ["it"], ["they"])):
+            break  # "... so it stops before the edge": the goal, not the verb
+        out.append("x" if k in hidden and not VERB_WORD.match(t) else t)
+    return " ".join(out)

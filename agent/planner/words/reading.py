@@ -54,6 +54,8 @@ def read_clause(state: WorldState, text: str, history: Sequence[str], camera: Ca
     if doubt is not None:
         return Reading(text, None, [], g, doubt=doubt.message)
     choice: VerbChoice = choose(ctext, plain, g)
+    if choice.verb == "spawn" and g.new is None and g.target is not None:
+        choice = _not_spawn(state, g, scores, choice)
     _let_go_of(plain, g, choice)
     u: Understanding = build_intent(state, normalised(plain), g, choice)
     if u.intent is None:
@@ -66,6 +68,15 @@ def read_clause(state: WorldState, text: str, history: Sequence[str], camera: Ca
     targets = [t for t in (g.target_group or [u.intent.target]) if t] if verb in NEEDS_TARGET else \
         ([u.intent.target] if u.intent.target else [])
     return Reading(text, u.intent, targets, g, u.decided_by, colour_hex=colour_hex)
+
+
+def _not_spawn(state: WorldState, g: Grounding, scores: dict[str, float], choice: VerbChoice) -> VerbChoice:
+    """"The apple drops onto the table" names no new body: a held body is let go, a free one pushed."""
+    held = state.entities[g.target].fixed
+    best = max((v for v in scores if v not in ("spawn", "nothing")), key=lambda v: scores[v])
+    verb = "release" if held and scores.get("release", 0) > 0 else best if scores.get(best, 0) > 0 else \
+        ("release" if held else "push")
+    return VerbChoice(verb, choice.decided_by + "+rule", choice.lexicon, choice.evidence, choice.scores, choice.model_s)
 
 
 def _let_go_of(text: str, g: Grounding, choice: VerbChoice) -> None:
