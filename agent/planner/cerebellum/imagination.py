@@ -20,8 +20,9 @@ from simulator.world import World
 
 HORIZON = 2.5
 """Seconds a candidate is imagined for: long enough for a push to play out, short enough to be cheap."""
-FPS = 12
-"""States per imagined second (contacts shorter than 1/12 s can fall between two of them)."""
+FPS = 30
+"""States per imagined second: a fast body's contact (a ball at 4 m/s covers 13 cm per state) must
+fall on a state for a contact goal to see it."""
 
 
 class Imagination:

@@ -22,7 +22,7 @@ from simulator.bounds import Box, entity_box
 from simulator.state import WorldState
 
 _CARRY = re.compile(r"\b(?:put\w*|place\w*|set|sets|move\w*|carr\w*|lay|lays|laid|stand|stands|stack\w*|bring\w*|"
-                    r"take\w*|drop\w*)\b")
+                    r"take\w*)\b")
 _INTO = re.compile(r"\b(?:into|in|inside)\b")
 GAP = 0.002
 """How far above its support a placed body is lowered (m)."""

@@ -33,7 +33,7 @@ from simulator.bounds import entity_box
 from simulator.scene import ApplyImpulseEvent, CameraSpec, Event, SetPropertyEvent
 from simulator.state import WorldState
 
-MAX_SPEED = 6.0
+MAX_SPEED = 5.0
 """Fastest push the search tries (m/s)."""
 MIN_SPEED = 0.05
 """Slowest push the search tries (m/s)."""

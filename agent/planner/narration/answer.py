@@ -64,12 +64,13 @@ def _where(state: WorldState, eid: str) -> str:
 
 
 def answer(state: WorldState, action: str, history: Sequence[str] = (), camera: CameraSpec | None = None) -> str:
-    """A one- or two-sentence answer from the state, ending with "Nothing changes."."""
+    """A one- or two-sentence answer from the state, ending with a bracketed note that nothing was done
+    (brackets claim nothing to the faithfulness check: bodies already moving keep moving)."""
     text = normalised(action)
     g = ground(state, action, history, camera)
     refs = [p for p in g.phrases if p.kind in ("entity", "group") and p.ids]
     body = _answer(state, text, g, refs)
-    return f"{body} Nothing changes."
+    return f"{body} (A question: I changed nothing.)"
 
 
 def _answer(state: WorldState, text: str, g, refs) -> str:
@@ -116,7 +117,7 @@ def _answer(state: WorldState, text: str, g, refs) -> str:
     sup = next((t for t in tokens(text) if t in SUPERLATIVES), None)
     if sup and refs:
         best = extreme(state, refs[0].ids, sup)
-        return f"The {sup} is {_listing(best)}."
+        return f"The {sup} one is {_listing(best)}."
     if refs and (refs[0].kind == "entity"):
         e = refs[0].ids[0]
         return f"That is {_name(e)} ({state.entities[e].description or state.entities[e].shape}). {_where(state, e)}"

@@ -157,6 +157,8 @@ def _resolve(p: Phrase, vocab: dict[str, EntityWords], state: WorldState, axes: 
         content = content[:-1]  # "the table top" is the table
     if not content:
         return
+    if content[-1] in SUPERLATIVES:
+        content = content + ["one"]  # "the heaviest": the heaviest one
     head, last = singular(content[-1]), content[-1]
     mods = content[:-1]
     numbers = [int(float(w)) for w in words if w[0].isdigit()]

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from agent.planner.words.lexicon import (
-    AUX, CONJ, DEFINITE, GROUP_NOUNS, INDEFINITE, NUMBERS, ORDINALS, PREPS, PRONOUNS, SPATIAL, VERB_WORD, singular,
+    AUX, CONJ, DEFINITE, GROUP_NOUNS, INDEFINITE, NUMBERS, ORDINALS, PREPS, PRONOUNS, SPATIAL, VERB_WORD, colour_word,
+    singular,
 )
 
 # Multi-word prepositions first: (words, relation kind).
@@ -21,7 +22,7 @@ _PREP_PHRASES: list[tuple[tuple[str, ...], str]] = sorted([
     (("next", "to"), "near"), (("beside",), "near"), (("near",), "near"), (("by",), "near"),
     (("close", "to"), "near"), (("alongside",), "near"), (("in", "front", "of"), "near"), (("behind",), "behind"),
     (("below",), "under"), (("beneath",), "under"), (("underneath",), "under"), (("inside",), "aim"),
-    (("down",), "along"), (("along",), "along"), (("across",), "along"), (("off",), "off"), (("off", "of"), "off"),
+    (("down",), "along"), (("up",), "along"), (("along",), "along"), (("across",), "along"), (("off",), "off"), (("off", "of"), "off"),
     (("from",), "from"), (("away", "from"), "from"), (("out", "of"), "from"), (("under",), "under"),
 ], key=lambda p: -len(p[0]))
 _PARTICLES = {"over", "down", "up", "away", "off"}
@@ -122,6 +123,9 @@ def _phrase(toks: list[str], i: int, known: set[str]) -> Phrase | None:
                 words.append(t)  # "a light nudge", "a shove": an action named as a noun
                 i += 1
             break
+        if words and singular(words[-1]) in known and colour_word(t) and not (i + 1 < len(toks) and
+                                                                            singular(toks[i + 1]) in known):
+            break  # "paint the ball orange": the colour ends the phrase, though "orange" names a fruit too
         nouny = bool(words) and (singular(words[-1]) in known or words[-1][0].isdigit() or words[-1] in _PLACE_NOUNS)
         if nouny and not (singular(t) in known or t[0].isdigit() or t == "number"):
             break  # after a noun only another noun or a number continues the phrase

@@ -114,6 +114,21 @@ def _colour_tail(left: str, piece: str) -> bool:
     return bool(toks) and colour_word(toks[-1]) is not None and any(colour_word(t) for t in tokens(left)[2:])
 
 
+def slot_text(text: str, g: Grounding) -> str:
+    """`text` (normalised) without the phrases a referring expression consumed ("the object closest to
+    the camera": "to the camera" picks the object, it is no direction)."""
+    toks = tokens(text)
+    drop: set[int] = set()
+    for p in g.phrases:
+        if p.kind == "ref":
+            drop |= set(range(p.start, p.end))
+            k = p.start - 1
+            while k >= 0 and toks[k] in ("to", "from", "the", "of", "next", "on", "top", "under", "behind", "near"):
+                drop.add(k)
+                k -= 1
+    return " ".join(t for k, t in enumerate(toks) if k not in drop)
+
+
 def cue_text(text: str, g: Grounding) -> str:
     """`text` (normalised) with the words of referring phrases hidden from the verb cues."""
     toks = tokens(text)

@@ -16,7 +16,7 @@ from agent.planner.words import honesty
 from agent.planner.words.colour_ref import colour_reference
 from agent.planner.words.grounding import Grounding, ground, vocabulary
 from agent.planner.words.lexicon import SPAWN_NOUNS, normalised, tokens, verb_cues
-from agent.planner.words.program import Reading, cue_text
+from agent.planner.words.program import Reading, cue_text, slot_text
 from agent.planner.words.understand import NEEDS_TARGET, Understanding, build_intent
 from agent.planner.words.verbs import NEW_BODY_WEIGHT, VerbChoice
 from simulator.scene import CameraSpec
@@ -57,7 +57,7 @@ def read_clause(state: WorldState, text: str, history: Sequence[str], camera: Ca
     if choice.verb == "spawn" and g.new is None and g.target is not None:
         choice = _not_spawn(state, g, scores, choice)
     _let_go_of(plain, g, choice)
-    u: Understanding = build_intent(state, normalised(plain), g, choice)
+    u: Understanding = build_intent(state, slot_text(normalised(plain), g), g, choice)
     if u.intent is None:
         return Reading(text, None, [], g, u.decided_by, unknown=u.unknown or [""])
     verb = u.intent.verb

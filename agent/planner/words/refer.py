@@ -96,8 +96,11 @@ def _closest_to(state: WorldState, ids: list[str], ref: Phrase, axes: ScreenAxes
 def _related(state: WorldState, ids: list[str], rel: str, ref: Phrase, axes: ScreenAxes) -> list[str]:
     """Those of `ids` in relation `rel` to `ref` (on top of, under, next to, behind, left/right of)."""
     pos = {i: state.entities[i].position for i in ids}
-    if rel == "support" and ref.kind == "word" and ref.head in ("top", "it"):
-        return [max(ids, key=lambda i: pos[i][2])]
+    top = ref.words[-1:] == ["top"] or (ref.kind == "word" and ref.head in ("top", "it"))
+    if rel == "support" and (top or (ref.ids and set(ref.ids) >= set(ids))):
+        return [max(ids, key=lambda i: pos[i][2])]  # "the block on top (of the tower)"
+    ids = [i for i in ids if i not in ref.ids] or ids
+    pos = {i: state.entities[i].position for i in ids}
     refs = [r for r in ref.ids if r not in ids] or ref.ids
     if ref.kind == "floor":
         return [i for i in ids if entity_box(state.entities[i]).lo[2] < 0.05] or ids
@@ -114,7 +117,8 @@ def _related(state: WorldState, ids: list[str], rel: str, ref: Phrase, axes: Scr
         return [min(below, key=lambda i: math.dist(pos[i], rp))] if below else []
     if rel == "behind":
         back = [i for i in ids if axes.depth(pos[i]) > axes.depth(rp) + 0.01]
-        return [min(back, key=lambda i: math.dist(pos[i], rp))] if back else []
+        return [min(back, key=lambda i: 3 * abs(axes.screen_x(pos[i]) - axes.screen_x(rp)) + math.dist(pos[i], rp))] \
+            if back else []
     if rel in ("left", "right"):
         side = -1 if rel == "left" else 1
         there = [i for i in ids if side * (axes.screen_x(pos[i]) - axes.screen_x(rp)) > 0.01]
