@@ -99,7 +99,8 @@ def goal_from_words(state: WorldState, camera: CameraSpec | None, r: Reading) ->
             q = state.entities[other].position
             p = state.entities[t].position
             d = _unit((q[0] - p[0], q[1] - p[1], 0.0))
-            return GoalSpec(goals, [t], [d] if any(d) else grid)
+            fan = [_turn(d, a) for a in (0.0, 0.25, -0.25, 0.5, -0.5)]  # around something in the way
+            return GoalSpec(goals, [t], fan if any(d) else grid)
     if _OFF.search(text) and (r.grounding.off or support):
         off = r.grounding.off if r.grounding.off in state.entities else support
         m = _SIDE.search(text)
@@ -121,7 +122,8 @@ def _topple(state: WorldState, r: Reading, grid) -> GoalSpec:
         by_height = sorted(targets, key=lambda i: -state.entities[i].position[2])
         upper = by_height[: max(1, math.ceil(len(targets) / 2))]
         goal = G.Topples(targets=upper)
-        bodies = [by_height[len(by_height) // 3], by_height[0]] if len(by_height) > 2 else by_height
+        low = len(upper) - 1  # the lowest body of the upper half first: pushing it brings down all above
+        bodies = [by_height[low], by_height[min(low + 1, len(by_height) - 1)], by_height[0]]
         return GoalSpec([goal], list(dict.fromkeys(bodies)), grid)
     return GoalSpec([G.Topples(targets=targets)], targets, grid)
 
@@ -136,6 +138,11 @@ def _edge_direction(state: WorldState, t: str, support: str) -> tuple[float, flo
     gaps = [(p[0] - b.lo[0], (-1.0, 0.0, 0.0)), (b.hi[0] - p[0], (1.0, 0.0, 0.0)),
             (p[1] - b.lo[1], (0.0, -1.0, 0.0)), (b.hi[1] - p[1], (0.0, 1.0, 0.0))]
     return min(gaps)[1]
+
+
+def _turn(d, angle: float) -> tuple[float, float, float]:
+    c, s = math.cos(angle), math.sin(angle)
+    return (d[0] * c - d[1] * s, d[0] * s + d[1] * c, 0.0)
 
 
 def _unit(v):

@@ -157,7 +157,7 @@ def _resolve(p: Phrase, vocab: dict[str, EntityWords], state: WorldState, axes: 
         content = content[:-1]  # "the table top" is the table
     if not content:
         return
-    if content[-1] in SUPERLATIVES:
+    if content[-1] in SUPERLATIVES and p.det in DEFINITE:
         content = content + ["one"]  # "the heaviest": the heaviest one
     head, last = singular(content[-1]), content[-1]
     mods = content[:-1]

@@ -52,8 +52,8 @@ def language(action: str) -> Doubt | None:
     foreign = [t for t in toks if t in FOREIGN and t not in ENGLISH_ALSO]
     accents = re.search(r"[äöüßéèêàçñìòù¿¡]", action.lower())
     if toks and (len(foreign) >= 2 or (accents and foreign)) and len(foreign) >= 0.3 * len(toks):
-        return Doubt("language", "I did not understand that: it does not read as English, the only language I "
-                                 "know, so nothing happens. Try, for example, \"push the mug to the left\".")
+        return Doubt("language", "I did not understand that (I read English only), so nothing happens. Try, for "
+                                 "example, \"push the mug to the left\".")
     return None
 
 
@@ -70,7 +70,7 @@ def unknown_verb(text: str, cue_weight: float, known_nouns: set[str]) -> Doubt |
         return None
     if lead in LIGHT_VERBS or VERB_WORD.match(lead):
         return None
-    return Doubt("unknown_verb", f"I did not understand the verb \"{lead}\", so nothing happens. Verbs I know: "
+    return Doubt("unknown_verb", f"I did not understand the verb \"{lead}\", so I did not do that. Verbs I know: "
                                  "\"push, throw, toss up, stop, let go, remove, paint, make heavier or lighter, put, "
                                  "add, topple\", for example \"push the ball to the left\".")
 
