@@ -92,7 +92,10 @@ def goal_from_words(state: WorldState, camera: CameraSpec | None, r: Reading) ->
     raised = support is not None and state.entities[support].fixed and entity_box(state.entities[support]).hi[2] > 0.1
     if _TOPPLE.search(text) and not _OFF.search(text):
         return _topple(state, r, grid)
-    if _REACH.search(text) or r.intent.direction == "along":
+    if strength_of(text) == "hard" and not (_TOPPLE.search(text) or _OFF.search(text)):
+        return None  # "as hard as you can": the user chose the force
+    along = r.intent.direction == "along" and r.grounding.along not in (None, support)
+    if _REACH.search(text) or along:
         other = r.grounding.aim or r.grounding.along or _last_other(r)
         if other and other in state.entities and other != t:
             goals = [G.Reaches(target=t, other=other)] + ([G.EndsOn(target=t, support=support)] if raised else [])

@@ -41,12 +41,12 @@ def act(state: WorldState, camera: CameraSpec | None, r: Reading, imagine: Calla
     if r.intent is None:
         text = unknown_narration([u for u in r.unknown if u], state)
         return Acted([], text, Step(text=r.text, verb="none", verdict="unknown referent"), [])
-    goal = search.goal_from_words(state, camera, r)
-    if goal is not None:
-        return search.pursue(state, camera, r, goal, imagine())
     spot = placement.placement_from_words(state, r)
     if spot is not None:
         return placement.carry(state, r, spot, imagine())
+    goal = search.goal_from_words(state, camera, r)
+    if goal is not None:
+        return search.pursue(state, camera, r, goal, imagine())
     return compile_each(state, camera, r)
 
 

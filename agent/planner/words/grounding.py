@@ -184,6 +184,9 @@ def _resolve_noun(p: Phrase, head: str, last: str, mods: list[str], numbers: lis
                   vocab: dict[str, EntityWords], state: WorldState, axes: ScreenAxes) -> None:
     matched = _match_head(head, vocab, state)
     group = any(m in QUANTIFIERS for m in mods) or head in QUANTIFIERS
+    if last != head and p.det in DEFINITE:  # "the two flower pots": a count of the group, not pot number 2
+        mods = [m for m in mods if m not in NUMBERS]
+        numbers = []
     mods = [m for m in mods if m not in QUANTIFIERS and m != "other"]
     if not matched and head in GROUP_NOUNS:
         matched, group = _family_group(mods, vocab), True

@@ -25,6 +25,8 @@ _PREP_PHRASES: list[tuple[tuple[str, ...], str]] = sorted([
     (("down",), "along"), (("up",), "along"), (("along",), "along"), (("across",), "along"), (("off",), "off"), (("off", "of"), "off"),
     (("from",), "from"), (("away", "from"), "from"), (("out", "of"), "from"), (("under",), "under"),
 ], key=lambda p: -len(p[0]))
+_IRREGULAR = {"dice", "mice", "geese", "sheep", "fish", "people", "children"}
+"""Plural nouns without an s."""
 _PARTICLES = {"over", "down", "up", "away", "off"}
 _PLACE_NOUNS = {"camera", "viewer", "lens", "floor", "ground", "edge", "side"}
 
@@ -97,8 +99,8 @@ def _phrase(toks: list[str], i: int, known: set[str]) -> Phrase | None:
     start, det, count = i, "", 1
     if toks[i] in DEFINITE or toks[i] in INDEFINITE:
         det, i = toks[i], i + 1
-    elif toks[i] in NUMBERS and i + 1 < len(toks) and any(singular(t) != t and t not in ("is", "tennis")
-                                                          for t in toks[i + 1 : i + 4]):
+    elif toks[i] in NUMBERS and i + 1 < len(toks) and any((singular(t) != t or t in _IRREGULAR) and t not in
+                                                          ("is", "tennis") for t in toks[i + 1 : i + 4]):
         det, count, i = "a", NUMBERS[toks[i]], i + 1
     if i < len(toks) and toks[i] in PRONOUNS:
         return Phrase(start, i + 1, det, [toks[i]])

@@ -85,8 +85,8 @@ def _closest_to(state: WorldState, ids: list[str], ref: Phrase, axes: ScreenAxes
     if ref.kind == "camera":
         return [min(ids, key=lambda i: sign * axes.depth(state.entities[i].position))]
     if ref.kind in ("word", "edge") and ref.head in ("left", "right"):
-        side = -1 if ref.head == "left" else 1
-        return [min(ids, key=lambda i: -side * sign * axes.screen_x(state.entities[i].position))]
+        side = -1 if ref.head == "left" else 1  # "farthest to the left" and "closest to the left": the left-most
+        return [min(ids, key=lambda i: -side * axes.screen_x(state.entities[i].position))]
     others = [r for r in ref.ids if r not in ids] or ref.ids
     if not others:
         return ids
