@@ -47,9 +47,11 @@ class Imaginer:
         self.scene = scene
         self._world = World(scene)
 
-    def run(self, snapshot: bytes, events: Sequence[Event], seconds: float, fps: int = 12) -> Imagined:
+    def run(self, snapshot: bytes, events: Sequence[Event], seconds: float, fps: int = 12, *,
+            until_rest: bool = False) -> Imagined:
         """Restore `snapshot`, apply `events` (all or none: an EventError leaves nothing simulated) and
-        integrate for `seconds`, exporting a state every 1/`fps` s.
+        integrate for `seconds` (with `until_rest`: at most `seconds`, stopping once every free body
+        is at rest, as a turn without a duration plays), exporting a state every 1/`fps` s.
 
         Raises :class:`~simulator.world.EventError` for events the world refuses and
         :class:`~simulator.world.SnapshotError` for a snapshot of another scene."""
@@ -64,7 +66,8 @@ class Imaginer:
         states = [world.state()]
         diverged = None
         try:
-            for _ in world.run(seconds, fps):
+            frames = world.run_until_rest(seconds, fps) if until_rest else world.run(seconds, fps)
+            for _ in frames:
                 states.append(world.state())
         except DivergenceError as exc:
             diverged = str(exc)

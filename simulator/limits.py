@@ -32,8 +32,9 @@ class Limits(BaseModel):
 
     # ---- events and turns ---------------------------------------------------------------------
     max_events_per_step: int = 24
-    """Events one step (a scene step, a turn, a plan) may apply. 24, not 4: a group action ("paint
-    every domino red", "remove all the pins", "add a dozen grapes") needs one event per body."""
+    """Events one step (a scene step, a turn, a plan) may apply: a group action ("push all the
+    blocks", "put the four lemons in the bowl") is one event per body, so ten bodies with a
+    property change each fit, while a runaway plan is still cut short."""
     min_turn_seconds: float = 0.01
     """Shortest simulated time of one step (s)."""
     max_turn_seconds: float = 60.0
@@ -46,6 +47,16 @@ class Limits(BaseModel):
     """Largest speed (m/s) an entity may start with or an event may give it."""
     max_accel: float = 100.0
     """Largest acceleration (m/s², about 10 g) a force may give a body."""
+    max_place_seconds: float = 10.0
+    """Longest a place event may take to carry a body (s)."""
+    max_place_lift: float = 2.0
+    """Highest a place event may lift a body above its start and end (m)."""
+    place_tolerance: float = 0.005
+    """How far (m) a placed body may end inside another body's bounds or below the floor (contact slop)."""
+    max_rest_seconds: float = 10.0
+    """Longest a turn whose duration was not given runs while waiting for its bodies to come to rest (s)."""
+    rest_hold_seconds: float = 0.25
+    """How long (s) the bodies must stay below the rest speed and spin to count as at rest."""
     rest_speed: float = 0.02
     """A body moving slower than this (m/s) counts as at rest (goals, running until rest)."""
     rest_spin: float = 0.2

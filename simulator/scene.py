@@ -12,11 +12,16 @@ from typing import Annotated, Literal, NamedTuple, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from simulator.bounds import Box, bounding_box, euler_quat, volume
 from simulator.limits import LIMITS, capped_norm, default_mass, effect_problem, finite_vector, within_world
+from simulator.materials import check_material, material_mass, materials
+from simulator.place import place_problem, upright
 
 SCENE_SCHEMA_VERSION = 1
 
 ID_PATTERN = r"^[a-z0-9_-]+$"
+GROUND_ID = "ground"
+"""The floor plane's id: reserved (no entity may take it); set_property on it changes the floor."""
 HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 Shape = Literal["box", "sphere", "cylinder", "capsule"]
@@ -45,6 +50,7 @@ def _speed(v: tuple[float, ...]) -> tuple[float, ...]:
 
 Mass = Annotated[float, Field(ge=LIMITS.min_mass, le=LIMITS.max_mass, allow_inf_nan=False)]
 Friction = Annotated[float, Field(ge=0, le=LIMITS.max_friction, allow_inf_nan=False)]
+Bounciness = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 
 Vec3 = Annotated[tuple[float, float, float], Field(description="[x, y, z]")]
 
@@ -77,14 +83,35 @@ class EntitySpec(Strict):
     color: str = "#808080"
     """Display colour as '#rrggbb'."""
     friction: Friction | None = None
-    """Sliding friction coefficient; MuJoCo's default (1.0) when omitted."""
+    """Sliding friction coefficient; the material's, else MuJoCo's default (1.0), when omitted."""
+    material: str | None = None
+    """What it is made of (a name in simulator/materials.yaml: wood, rubber, ice, ...): sets its
+    friction, bounciness, density (when no mass is given) and colour (when no colour is given)."""
+    bounciness: Bounciness | None = None
+    """0 (dead) .. 1 (a superball); the material's, else 0 (MuJoCo's default contact), when omitted."""
     description: str = Field(default="", max_length=LIMITS.max_text_chars)
     """What the thing looks like, in words; kept verbatim in captions."""
 
+    _check_material = field_validator("material")(lambda v: check_material(v))
     _check_position = field_validator("position")(lambda v: within_world(v))
     _check_orientation = field_validator("orientation")(lambda v: _finite(v))
     _check_velocity = field_validator("velocity")(lambda v: _speed(v))
     _check_color = field_validator("color")(lambda v: check_color(v))
+
+    @field_validator("id")
+    @classmethod
+    def _not_ground(cls, v: str) -> str:
+        if v == GROUND_ID:
+            raise ValueError(f"id {v!r} is reserved for the floor; choose another id")
+        return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _material_colour(cls, data):
+        """A body of a known material and no colour takes the material's typical colour."""
+        if isinstance(data, dict) and "color" not in data and data.get("material") in materials():
+            return {**data, "color": materials()[data["material"]].colour}
+        return data
 
     @model_validator(mode="after")
     def _check_size(self) -> EntitySpec:
@@ -99,7 +126,19 @@ class EntitySpec(Strict):
                              f"got {list(self.size)}")
         if self.fixed and any(self.velocity):
             raise ValueError("a fixed entity cannot have a velocity; drop velocity or set fixed: false")
+        if self.material and self.mass is None:
+            problem = mass_problem(material_mass(self.material, volume(self.shape, self.size)), self.material)
+            if problem:
+                raise ValueError(problem)
         return self
+
+
+def mass_problem(mass: float, material_name: str) -> str | None:
+    """Why a body of `material_name` weighing `mass` kg (density x volume) is beyond the mass limits."""
+    if LIMITS.min_mass <= mass <= LIMITS.max_mass:
+        return None
+    return (f"a body this size of {material_name} weighs {mass:.4g} kg, beyond the limits "
+            f"[{LIMITS.min_mass:g}, {LIMITS.max_mass:g}] kg; give a mass or change the size")
 
 
 class SpawnEvent(Strict):
@@ -176,17 +215,41 @@ class SetPropertyEvent(Strict):
     """New sliding friction coefficient."""
     fixed: bool | None = None
     """true holds the body where it is now; false releases it to fall."""
+    material: str | None = None
+    """New material: its friction, bounciness and (unless `mass` is given) its density apply; the
+    colour stays unless `color` is given. On the ground: the floor's friction and bounciness."""
+    bounciness: Bounciness | None = None
+    """New bounciness, 0 (dead) .. 1 (a superball)."""
     description: str | None = Field(default=None, max_length=LIMITS.max_text_chars)
     """New description in words."""
 
     _check_color = field_validator("color")(lambda v: v if v is None else check_color(v))
+    _check_material = field_validator("material")(lambda v: check_material(v))
+
+
+class PlaceEvent(Strict):
+    """Carry a free body to a new place: lifted, carried and lowered over `duration` (the video shows
+    the motion), ending upright (heading kept) and at rest with its centre at `position`."""
+
+    type: Literal["place"]
+    """Event kind."""
+    entity: str
+    """Id of the free entity to move."""
+    position: Vec3
+    """Where its centre ends (m): e.g. on a support, z = the support's top + half the body's height."""
+    duration: float = Field(default=1.0, gt=0, le=LIMITS.max_place_seconds, allow_inf_nan=False)
+    """How long the carry takes (s); the body is released at the end (it may outlast the step)."""
+    lift: float = Field(default=0.1, ge=0, le=LIMITS.max_place_lift, allow_inf_nan=False)
+    """How high (m) it is lifted above the higher of its start and end."""
+
+    _check_position = field_validator("position")(lambda v: within_world(v))
 
 
 Event = Annotated[
-    Union[SpawnEvent, RemoveEvent, ApplyImpulseEvent, ApplyForceEvent, SetVelocityEvent, SetPropertyEvent],
+    Union[SpawnEvent, RemoveEvent, ApplyImpulseEvent, ApplyForceEvent, SetVelocityEvent, SetPropertyEvent, PlaceEvent],
     Field(discriminator="type"),
 ]
-EVENT_TYPES = ("spawn", "remove", "apply_impulse", "apply_force", "set_velocity", "set_property")
+EVENT_TYPES = ("spawn", "remove", "apply_impulse", "apply_force", "set_velocity", "set_property", "place")
 
 
 class PhysicsSpec(Strict):
@@ -241,10 +304,15 @@ class GroundSpec(Strict):
 
     color: str = "#b8b2a7"
     """Floor colour as '#rrggbb'."""
-    friction: Friction = 1.0
-    """Floor sliding friction."""
+    friction: Friction | None = None
+    """Floor sliding friction; the material's, else 1.0, when omitted."""
+    material: str | None = None
+    """What the floor is made of (a name in simulator/materials.yaml): its friction and bounciness."""
+    bounciness: Bounciness | None = None
+    """0 (dead, the default) .. 1 (a trampoline-like floor)."""
 
     _check_color = field_validator("color")(lambda v: check_color(v))
+    _check_material = field_validator("material")(lambda v: check_material(v))
 
 
 class StepSpec(Strict):
@@ -309,14 +377,41 @@ class Scene(Strict):
 
 
 class Tracked(NamedTuple):
-    """What the event checks need to know of an entity: whether it is fixed, and its mass (kg)."""
+    """What the event checks need to know of an entity."""
 
     fixed: bool
+    """Whether it is held in place."""
     mass: float
+    """Its mass (kg)."""
+    volume: float = 0.0
+    """Its volume (m³): a new material's mass is density x volume."""
+    shape: str = "box"
+    """Its primitive shape."""
+    size: tuple[float, ...] = ()
+    """Its size (scene convention)."""
+    position: tuple[float, float, float] | None = None
+    """Where its centre is (m), when known."""
+    quat: tuple[float, float, float, float] = (1.0, 0.0, 0.0, 0.0)
+    """Its orientation (wxyz)."""
+
+    def box(self) -> Box | None:
+        """Its bounding box, when its position is known."""
+        if self.position is None:
+            return None
+        return bounding_box(self.shape, self.size, self.position, self.quat)
 
 
-def tracked(e: EntitySpec) -> Tracked:
-    return Tracked(e.fixed, e.mass if e.mass is not None else default_mass(e.shape, e.size))
+def tracked(e: EntitySpec, position=None, quat=None) -> Tracked:
+    """What the checks know of `e`, at its spec's pose unless the live `position` and `quat` are given."""
+    if e.mass is not None:
+        mass = e.mass
+    elif e.material:
+        mass = material_mass(e.material, volume(e.shape, e.size))
+    else:
+        mass = default_mass(e.shape, e.size)
+    return Tracked(e.fixed, mass, volume(e.shape, e.size), e.shape, e.size,
+                   tuple(e.position if position is None else map(float, position)),
+                   tuple(euler_quat(e.orientation) if quat is None else map(float, quat)))
 
 
 def event_problem(ev: Event, registry: dict[str, Tracked]) -> str | None:
@@ -327,14 +422,58 @@ def event_problem(ev: Event, registry: dict[str, Tracked]) -> str | None:
         if len(registry) >= LIMITS.max_entities:
             return f"spawn {ev.entity.id!r} would make {len(registry) + 1} entities; the limit is {LIMITS.max_entities}"
         return None
+    if isinstance(ev, SetPropertyEvent) and ev.entity == GROUND_ID:
+        return ground_problem(ev)
     if ev.entity not in registry:
         known = ", ".join(sorted(registry)) or "none"
         return f"unknown entity {ev.entity!r} in {ev.type}; known entities: {known}"
     body = registry[ev.entity]
     if isinstance(ev, (ApplyImpulseEvent, ApplyForceEvent, SetVelocityEvent)) and body.fixed:
         return f"{ev.type} on fixed entity {ev.entity!r}; release it first with set_property fixed: false"
+    if isinstance(ev, SetPropertyEvent):
+        return material_problem(ev, body)
+    if isinstance(ev, PlaceEvent):
+        return placement_problem(ev, registry)
     vector = getattr(ev, "impulse", None) or getattr(ev, "force", None) or getattr(ev, "velocity", None)
     return effect_problem(ev.type, vector, body.mass, getattr(ev, "duration", None), ev.entity)
+
+
+GROUND_PROPERTIES = ("color", "friction", "material", "bounciness")
+"""What set_property may change on the ground."""
+
+
+def ground_problem(ev: SetPropertyEvent) -> str | None:
+    """Why a set_property on the ground cannot apply (it changes only the floor's surface and colour)."""
+    other = sorted(set(ev.model_dump(exclude={"type", "entity"}, exclude_none=True)) - set(GROUND_PROPERTIES))
+    if other:
+        return (f"set_property on the ground cannot change {', '.join(other)}; the ground takes "
+                f"{', '.join(GROUND_PROPERTIES)} only")
+    return None
+
+
+def material_problem(ev: SetPropertyEvent, body: Tracked) -> str | None:
+    """Why a new material (without a mass) would make the body too heavy or too light."""
+    if ev.material is None or ev.mass is not None:
+        return None
+    return mass_problem(material_mass(ev.material, body.volume), ev.material)
+
+
+def placement_problem(ev: PlaceEvent, registry: dict[str, Tracked]) -> str | None:
+    """Why `ev` cannot carry its body: it is fixed, or its end is below the floor or inside another body."""
+    body = registry[ev.entity]
+    if body.fixed:
+        return f"place on fixed entity {ev.entity!r}; release it first with set_property fixed: false"
+    others = {eid: box for eid, t in registry.items() if (box := t.box()) is not None}
+    return place_problem(ev.entity, body.shape, body.size, body.quat, ev.position, others, LIMITS.place_tolerance)
+
+
+def property_mass(ev: SetPropertyEvent, body: Tracked) -> float:
+    """The body's mass after `ev`: the event's mass, else its new material's, else unchanged."""
+    if ev.mass is not None:
+        return ev.mass
+    if ev.material is not None:
+        return material_mass(ev.material, body.volume)
+    return body.mass
 
 
 def apply_to_registry(ev: Event, registry: dict[str, Tracked]) -> None:
@@ -343,7 +482,10 @@ def apply_to_registry(ev: Event, registry: dict[str, Tracked]) -> None:
         registry[ev.entity.id] = tracked(ev.entity)
     elif isinstance(ev, RemoveEvent):
         del registry[ev.entity]
-    elif isinstance(ev, SetPropertyEvent):
+    elif isinstance(ev, PlaceEvent):
         body = registry[ev.entity]
-        registry[ev.entity] = Tracked(body.fixed if ev.fixed is None else ev.fixed,
-                                      body.mass if ev.mass is None else ev.mass)
+        registry[ev.entity] = body._replace(position=tuple(ev.position), quat=upright(body.quat))
+    elif isinstance(ev, SetPropertyEvent) and ev.entity != GROUND_ID:
+        body = registry[ev.entity]
+        registry[ev.entity] = body._replace(fixed=body.fixed if ev.fixed is None else ev.fixed,
+                                            mass=property_mass(ev, body))

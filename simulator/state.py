@@ -34,6 +34,8 @@ class EntityState(BaseModel):
     """True while the entity is held in place."""
     description: str
     """The entity's description in words."""
+    material: str | None = None
+    """What it is made of (a name in simulator/materials.yaml), when known."""
 
 
 class WorldState(BaseModel):

@@ -2,28 +2,39 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import struct
 from collections.abc import Iterator, Sequence
 
 import numpy as np
 
 from simulator._mujoco import mujoco
+from simulator.bounds import volume
 from simulator.scene import (
+    GROUND_ID,
     ApplyForceEvent,
     ApplyImpulseEvent,
     EntitySpec,
     Event,
+    GroundSpec,
+    PlaceEvent,
     RemoveEvent,
     Scene,
     SetPropertyEvent,
     SetVelocityEvent,
     SpawnEvent,
-    Tracked,
     apply_to_registry,
     event_problem,
+    tracked,
 )
-from simulator.build import GROUND_ID, base_spec, euler_to_quat, geom_size, hex_to_rgba
+from simulator.build import (
+    base_spec, entity_surface, euler_to_quat, geom_size, ground_surface, ground_texture, hex_to_rgba, set_surface,
+    sync_floor_pairs,
+)
+from simulator.materials import material
+from simulator.place import Placement
 from simulator.divergence import DivergenceError, WorldError, check_divergence, clear_warnings, one_line
 from simulator.limits import LIMITS
 from simulator.state import EntityState, WorldState
@@ -62,7 +73,9 @@ class World:
         self._step = 0
         self.model_version = 0
         self.entities: dict[str, EntitySpec] = {e.id: e for e in scene.entities}
+        self.ground: GroundSpec = scene.ground
         self._forces: dict[str, tuple[np.ndarray, int]] = {}
+        self._placements: dict[str, Placement] = {}
         self._quat_override: dict[str, np.ndarray] = {}
         self._restored: bytes | None = None
         self._build()
@@ -73,9 +86,10 @@ class World:
     # ---- building -------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.spec = base_spec(self.scene)
+        self.spec = base_spec(self.scene, self.ground)
         for e in self.entities.values():
             self._add_body(e, quat=self._quat_override.get(e.id))
+        sync_floor_pairs(self.spec, list(self.entities.values()), self.ground, self.scene.physics.timestep)
         try:
             self.model = self.spec.compile()
         except ValueError as exc:
@@ -94,12 +108,14 @@ class World:
         geom = body.add_geom(
             name=e.id, type=_GEOM_TYPES[e.shape], size=geom_size(e), rgba=hex_to_rgba(e.color),
         )
-        if e.friction is not None:
-            geom.friction = [e.friction, 0.005, 0.0001]
+        set_surface(geom, entity_surface(e, self.scene.physics.timestep))
         if e.mass is not None:
             geom.mass = e.mass
+        elif e.material:
+            geom.density = material(e.material).density
 
     def _recompile(self) -> None:
+        sync_floor_pairs(self.spec, list(self.entities.values()), self.ground, self.scene.physics.timestep)
         try:
             self.model, self.data = self.spec.recompile(self.model, self.data)
         except ValueError as exc:
@@ -148,7 +164,10 @@ class World:
 
     def check(self, events: Sequence[Event]) -> list[str]:
         """Problems that would stop `events` applying in order, without touching the world."""
-        registry = {eid: Tracked(e.fixed, self.mass(eid)) for eid, e in self.entities.items()}
+        registry = {}
+        for eid, e in self.entities.items():
+            pos, quat = self.pose(eid)
+            registry[eid] = tracked(e, pos, quat)._replace(mass=self.mass(eid))
         problems = []
         if len(events) > LIMITS.max_events_per_step:
             problems.append(f"events: {len(events)} events; a step has at most {LIMITS.max_events_per_step}")
@@ -187,6 +206,7 @@ class World:
             self.spec.delete(self.spec.body(ev.entity))
             del self.entities[ev.entity]
             self._forces.pop(ev.entity, None)
+            self._placements.pop(ev.entity, None)
             self._recompile()
         elif isinstance(ev, ApplyImpulseEvent):
             dv = np.asarray(ev.impulse) / self.mass(ev.entity)
@@ -199,6 +219,11 @@ class World:
             self._set_linear_velocity(ev.entity, ev.velocity)
         elif isinstance(ev, SetPropertyEvent):
             self._set_property(ev)
+        elif isinstance(ev, PlaceEvent):
+            pos, quat = self.pose(ev.entity)
+            self._forces.pop(ev.entity, None)
+            self._placements[ev.entity] = Placement.plan(pos, quat, ev.position, ev.lift, ev.duration,
+                                                         self.model.opt.timestep)
 
     def _set_linear_velocity(self, eid: str, v: Sequence[float]) -> None:
         dof = self._dof[eid]
@@ -208,38 +233,62 @@ class World:
     def _set_property(self, ev: SetPropertyEvent) -> None:
         eid = ev.entity
         self._restored = None  # the model (or the entity specs) no longer match the last restore
+        if eid == GROUND_ID:
+            self._set_ground(ev)
+            return
         spec_entity = self.entities[eid]
         changes = ev.model_dump(exclude={"type", "entity"}, exclude_none=True)
+        if "material" in changes:
+            # the new material governs the surface (and the mass, unless one is given)
+            changes.setdefault("friction", None)
+            changes.setdefault("bounciness", None)
+            changes.setdefault("mass", material(ev.material).density * volume(spec_entity.shape, spec_entity.size))
         geom = self.spec.geom(eid)
         g = self._geom[eid]
         if "color" in changes:
             geom.rgba = hex_to_rgba(ev.color)
             self.model.geom_rgba[g] = geom.rgba
-        if "friction" in changes:
-            geom.friction = [ev.friction, 0.005, 0.0001]
-            self.model.geom_friction[g] = geom.friction
-        needs_recompile = "mass" in changes
-        if needs_recompile:
-            geom.mass = ev.mass
+        needs_recompile = bool({"mass", "friction", "material", "bounciness"} & set(changes))
+        if "mass" in changes:
+            geom.mass = changes["mass"]
         if "fixed" in changes and ev.fixed != spec_entity.fixed:
-            # The body's spec frame moves to where it is now; the entity spec follows, so that a
-            # snapshot rebuilds exactly this model.
-            pos, quat = self.pose(eid)
-            body = self.spec.body(eid)
-            body.pos, body.quat = list(pos), list(quat)
-            if ev.fixed:
-                self.spec.delete(self.spec.joint(eid))
-                self._forces.pop(eid, None)
-            else:
-                body.add_freejoint(name=eid)
-            changes["position"] = tuple(float(x) for x in pos)
-            self._quat_override[eid] = quat
+            self._hold_or_release(eid, ev.fixed, changes)
             needs_recompile = True
         self.entities[eid] = spec_entity.model_copy(update=changes)
+        set_surface(geom, entity_surface(self.entities[eid], self.scene.physics.timestep))
         if needs_recompile:
             self._recompile()
             if ev.fixed is False:
                 self._set_linear_velocity(eid, (0.0, 0.0, 0.0))
+
+    def _hold_or_release(self, eid: str, fixed: bool, changes: dict) -> None:
+        """Fix the body where it is now, or give it a free joint there. The body's spec frame moves to
+        where it is now; the entity spec follows, so that a snapshot rebuilds exactly this model."""
+        pos, quat = self.pose(eid)
+        body = self.spec.body(eid)
+        body.pos, body.quat = list(pos), list(quat)
+        if fixed:
+            self.spec.delete(self.spec.joint(eid))
+            self._forces.pop(eid, None)
+            self._placements.pop(eid, None)
+        else:
+            body.add_freejoint(name=eid)
+        changes["position"] = tuple(float(x) for x in pos)
+        self._quat_override[eid] = quat
+
+    def _set_ground(self, ev: SetPropertyEvent) -> None:
+        """Change the floor: its material, friction, bounciness and colour (a new material resets
+        the friction and bounciness to the material's unless the event gives them)."""
+        changes = ev.model_dump(include={"color", "friction", "material", "bounciness"}, exclude_none=True)
+        if "material" in changes:
+            changes.setdefault("friction", None)
+            changes.setdefault("bounciness", None)
+        self.ground = self.ground.model_copy(update=changes)
+        set_surface(self.spec.geom(GROUND_ID), ground_surface(self.ground, self.scene.physics.timestep))
+        if "color" in changes:
+            self.spec.delete(self.spec.texture("ground"))
+            ground_texture(self.spec, self.ground.color)
+        self._recompile()
 
     # ---- time -----------------------------------------------------------------------------
 
@@ -257,17 +306,68 @@ class World:
             check_divergence(self)
             yield k
 
+    def run_until_rest(self, max_seconds: float, fps: int, watch: Sequence[str] | None = None) -> Iterator[int]:
+        """Like :meth:`run`, but stop once the `watch` bodies (default: every free body) have been at
+        rest for ``LIMITS.rest_hold_seconds``, or after `max_seconds` (at most
+        ``LIMITS.max_rest_seconds``). Yields each frame index after its time."""
+        limit = min(max_seconds, LIMITS.max_rest_seconds)
+        need = max(1, math.ceil(LIMITS.rest_hold_seconds * fps))
+        still = 0
+        for k in self.run(limit, fps):
+            yield k
+            still = still + 1 if self.at_rest(watch) else 0
+            if still >= need:
+                return
+
+    def at_rest(self, watch: Sequence[str] | None = None) -> bool:
+        """Whether the `watch` bodies (default: every free body) move and spin slower than the rest
+        thresholds of the limits, with no force or placement still acting on them."""
+        ids = self.free_joints() if watch is None else {e: None for e in watch if self._dof.get(e) is not None}
+        for eid in ids:
+            if eid in self._forces or eid in self._placements:
+                return False
+            dof = self._dof[eid]
+            v = self.data.qvel[dof : dof + 6]
+            if np.linalg.norm(v[:3]) >= LIMITS.rest_speed or np.linalg.norm(v[3:]) >= LIMITS.rest_spin:
+                return False
+        return True
+
     def _integrate(self, n: int) -> None:
         m, d = self.model, self.data
         while n > 0:
-            chunk = min([n] + [left for _, left in self._forces.values()])
+            # a placement drives its body every step; forces change only when one runs out
+            chunk = 1 if self._placements else min([n] + [left for _, left in self._forces.values()])
             d.xfrc_applied[:] = 0.0
             for eid, (force, _) in self._forces.items():
                 d.xfrc_applied[self._body[eid], :3] = force
+            self._drive_placements()
             mujoco.mj_step(m, d, nstep=chunk)
             self._forces = {e: (f, left - chunk) for e, (f, left) in self._forces.items() if left > chunk}
+            self._end_placements()
             n -= chunk
         d.xfrc_applied[:] = 0.0
+
+    def _drive_placements(self) -> None:
+        """Put each carried body where its path is at this step, moving as the path moves."""
+        dt = self.model.opt.timestep
+        for eid, p in self._placements.items():
+            pos, quat, vel, spin = p.at(p.done, dt)
+            self._set_free(eid, pos, quat, vel, spin)
+            self._placements[eid] = dataclasses.replace(p, done=p.done + 1)
+
+    def _end_placements(self) -> None:
+        """Set down each body whose carry is over: exactly at its target, upright, at rest."""
+        for eid, p in list(self._placements.items()):
+            if p.done >= p.steps:
+                self._set_free(eid, p.end, p.end_quat, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
+                del self._placements[eid]
+
+    def _set_free(self, eid: str, pos, quat, vel, spin) -> None:
+        adr, dof = self._qpos[eid], self._dof[eid]
+        self.data.qpos[adr : adr + 3] = pos
+        self.data.qpos[adr + 3 : adr + 7] = quat
+        self.data.qvel[dof : dof + 3] = vel
+        self.data.qvel[dof + 3 : dof + 6] = spin
 
     def advance(self, duration: float, fps: int) -> None:
         for _ in self.run(duration, fps):
@@ -291,7 +391,7 @@ class World:
             entities[eid] = EntityState(
                 shape=e.shape, size=e.size, position=_r(pos), orientation=_r(quat), velocity=_r(vel),
                 angular_velocity=_r(ang), mass=round(self.mass(eid), 6), color=e.color, fixed=e.fixed,
-                description=e.description,
+                description=e.description, material=e.material,
             )
         return WorldState(step=self._step, time=round(float(self.data.time), 9), entities=entities)
 
@@ -323,6 +423,8 @@ class World:
             "entities": [e.model_dump(mode="json") for e in self.entities.values()],
             "quats": {eid: list(map(float, q)) for eid, q in self._quat_override.items()},
             "forces": {eid: [list(map(float, f)), left] for eid, (f, left) in self._forces.items()},
+            "ground": self.ground.model_dump(mode="json"),
+            "placements": {eid: p.to_json() for eid, p in self._placements.items()},
         }
         blob = json.dumps(header, sort_keys=True).encode()
         state = np.empty(mujoco.mj_stateSize(self.model, _STATE_SIG))
@@ -340,12 +442,14 @@ class World:
             self._restored = None
             self.entities = {d["id"]: EntitySpec.model_validate(d) for d in header["entities"]}
             self._quat_override = {eid: np.asarray(q) for eid, q in header["quats"].items()}
+            self.ground = GroundSpec.model_validate(header["ground"]) if "ground" in header else self.scene.ground
             self._build()
             self.model_version += 1
         if state.size != mujoco.mj_stateSize(self.model, _STATE_SIG):
             raise SnapshotError("snapshot state size does not match its model; the file is truncated")
         mujoco.mj_setState(self.model, self.data, state, _STATE_SIG)
         self._forces = {eid: (np.asarray(f), left) for eid, (f, left) in header["forces"].items()}
+        self._placements = {eid: Placement.from_json(p) for eid, p in header.get("placements", {}).items()}
         self._step = header["step"]
         self._restored = blob
         mujoco.mj_forward(self.model, self.data)

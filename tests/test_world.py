@@ -64,11 +64,16 @@ def test_impulse_changes_velocity_by_j_over_m():
 
 
 def test_force_for_a_duration_gives_the_analytic_rolling_speed():
-    # A solid sphere rolling without slipping: a = F / (m + I/r^2) = F / (7/5 m).
+    # A solid sphere rolling without slipping: a = F / (m + I/r^2) = F / (7/5 m); rolling resistance
+    # (simulator/materials.py) takes a little off while the force acts and slows it afterwards.
     world = World(parse_scene(FLAT))
     world.apply([ApplyForceEvent(type="apply_force", entity="ball", force=(3.0, 0, 0), duration=0.1)])
-    world.advance(0.5, 24)
-    assert world.state().entities["ball"].velocity[0] == pytest.approx(3.0 * 0.1 / (1.4 * 2.0), rel=0.02)
+    world.advance(0.1, 50)
+    analytic = 3.0 * 0.1 / (1.4 * 2.0)
+    at_release = world.state().entities["ball"].velocity[0]
+    assert 0.85 * analytic < at_release < analytic
+    world.advance(0.4, 50)
+    assert 0 < world.state().entities["ball"].velocity[0] < at_release
 
 
 def test_set_velocity_and_properties():
