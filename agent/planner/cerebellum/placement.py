@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 import simulator.scene as scene_module
+from agent.planner.cerebellum.acted import Acted
 from agent.planner.cerebellum.imagination import Imagination
 from agent.planner.words.lexicon import normalised
 from agent.planner.words.program import Reading, Step
@@ -116,8 +117,6 @@ def _inside(state: WorldState, spot: Spot, final: WorldState) -> bool:
 
 def carry(state: WorldState, r: Reading, spot: Spot, imagination: Imagination):
     """The place event for the first spot whose imagined outcome holds, or nothing (and why)."""
-    from agent.planner.cerebellum.steps import Acted
-
     place = getattr(scene_module, "PlaceEvent", None)
     name = spot.target.replace("-", " ")
     if place is None:

@@ -23,6 +23,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from agent.planner.cerebellum.acted import Acted, compile_each
 from agent.planner.cerebellum.compiler import PUSH_SPEED, push_direction, support_of
 from agent.planner.cerebellum.imagination import Imagination
 from agent.planner.words.camera import screen_axes
@@ -202,8 +203,6 @@ def find(state: WorldState, spec: GoalSpec, imagination: Imagination) -> tuple[s
 
 def pursue(state: WorldState, camera: CameraSpec | None, r: Reading, spec: GoalSpec, imagination: Imagination):
     """Events for the goal (or none), the sentence, and the step record."""
-    from agent.planner.cerebellum.steps import Acted, compile_each
-
     found = find(state, spec, imagination)
     goal_record = [g.model_dump(mode="json") for g in spec.goals]
     if found is None and spec.plain:

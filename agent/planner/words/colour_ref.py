@@ -1,7 +1,7 @@
 """Colour by reference or paraphrase: "the same colour as the ball", "like the can", "the colour of grass".
 
 :func:`colour_reference` finds such a phrase, resolves it (an entity of the world gives its own
-colour; a common thing gives its typical colour) and returns the action with the phrase replaced by
+colour; a common thing gives its typical colour from agent/knowledge/colours.py) and returns the action with the phrase replaced by
 a plain colour word (so the verb cues and grounding read "paint the mug green") plus the exact
 colour to write. The phrase's nouns are never taken as the target.
 """
@@ -11,31 +11,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from agent.knowledge.colours import colour_of
 from agent.planner.narration.describe import colour_name
-from agent.planner.words.intent import COLOURS
-from agent.planner.words.lexicon import singular
-
-THING_COLOURS: dict[str, str] = {
-    "grass": "green", "leaf": "green", "leaves": "green", "lime": "green", "frog": "green", "emerald": "green",
-    "sky": "blue", "sea": "blue", "ocean": "blue", "sapphire": "blue", "blueberry": "blue", "snow": "white",
-    "milk": "white", "chalk": "white", "cloud": "white", "paper": "white", "coal": "black", "night": "black",
-    "ink": "black", "soot": "black", "tar": "black", "banana": "yellow", "lemon": "yellow", "sun": "yellow",
-    "butter": "yellow", "corn": "yellow", "canary": "yellow", "tomato": "red", "blood": "red", "cherry": "red",
-    "strawberry": "red", "fire": "red", "ruby": "red", "rose": "red", "orange": "orange", "carrot": "orange",
-    "pumpkin": "orange", "tangerine": "orange", "chocolate": "brown", "coffee": "brown", "wood": "brown",
-    "mud": "brown", "earth": "brown", "soil": "brown", "bark": "brown", "ash": "grey", "smoke": "grey",
-    "stone": "grey", "concrete": "grey", "elephant": "grey", "mouse": "grey", "lavender": "purple",
-    "grape": "purple", "plum": "purple", "eggplant": "purple", "aubergine": "purple", "amethyst": "purple",
-    "flamingo": "pink", "bubblegum": "pink", "salmon": "pink", "gold": "gold", "silver": "silver", "sand": "beige",
-}
-"""Common things and their typical colour name (data)."""
 
 _SAME = re.compile(r"\b(?:the )?same colou?r as (?:the |a |an )?([a-z0-9' -]+?)(?=[.,;!?]|$| and\b| then\b|"
-                   r" but\b)", re.I)
+                   r" but\b)", re.IGNORECASE)
 _OF = re.compile(r"\b(?:the )?colou?r of (?:the |a |an |some |fresh |ripe )?([a-z' -]+?)(?=[.,;!?]|$| and\b|"
-                 r" then\b| but\b)", re.I)
+                 r" then\b| but\b)", re.IGNORECASE)
 _LIKE = re.compile(r"\b((?:colou?r|paint|dye|tint)\w* .+?) like (?:the |a |an )?([a-z0-9' -]+?)(?=[.,;!?]|$| and\b)",
-                   re.I)
+                   re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -60,11 +44,9 @@ def colour_reference(action: str, entity_colour) -> ColourRef | None:
         hex_colour = entity_colour(words)
         source = words
         if hex_colour is None:
-            key = next((singular(w) for w in reversed(words.split()) if singular(w) in THING_COLOURS
-                        or w in THING_COLOURS), None)
-            if key is None:
+            hex_colour = colour_of(words)  # the one colour table: agent/knowledge/colours.py
+            if hex_colour is None:
                 return None
-            hex_colour = COLOURS[THING_COLOURS.get(key) or THING_COLOURS[key]]
         name = colour_name(hex_colour) or "grey"
         if pattern is _LIKE:
             text = action[: m.start()] + m.group(1) + " " + name + action[m.end():]

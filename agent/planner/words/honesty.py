@@ -11,7 +11,16 @@ import re
 from dataclasses import dataclass
 
 from agent.planner.narration.describe import colour_name
-from agent.planner.words.lexicon import AUX, CONJ, DEFINITE, INDEFINITE, PREPS, PRONOUNS, VERB_WORD, tokens
+from agent.planner.words.lexicon import (
+    AUX,
+    CONJ,
+    DEFINITE,
+    INDEFINITE,
+    PREPS,
+    PRONOUNS,
+    VERB_WORD,
+    tokens,
+)
 from simulator.state import WorldState
 
 FOREIGN = frozenset({
@@ -20,7 +29,7 @@ FOREIGN = frozenset({
     "zum", "zur", "auf", "schieb", "schiebe", "mach", "mache", "ist", "nicht", "tisch", "ball", "tasse", "apfel",
     "rot", "rote", "roten", "blau", "auto", "stoß", "stoss", "wirf", "fallen", "lass", "bitte", "oben", "unten",
     # French
-    "le", "la", "les", "vers", "du", "des", "et", "pousse", "fais", "tomber", "pomme", "droite", "gauche", "une",
+    "le", "la", "les", "vers", "du", "et", "pousse", "fais", "tomber", "pomme", "droite", "gauche", "une",
     "sur", "avec", "rouge", "bleu", "tour", "balle", "jette", "mets",
     # Spanish, Italian, Portuguese
     "el", "los", "las", "izquierda", "derecha", "empuja", "pinta", "pelota", "caja", "azul", "rojo", "roja", "il",
@@ -73,6 +82,19 @@ def unknown_verb(text: str, cue_weight: float, known_nouns: set[str]) -> Doubt |
     return Doubt("unknown_verb", f"I did not understand the verb \"{lead}\", so I did not do that. Verbs I know: "
                                  "\"push, throw, toss up, stop, let go, remove, paint, make heavier or lighter, put, "
                                  "add, topple\", for example \"push the ball to the left\".")
+
+
+_BACK = re.compile(r"\b(?:back (?:to )?where (?:it|they) (?:was|were|came from|started)|where (?:it|they) (?:was|were) "
+                   r"before|(?:its|their) (?:original|old|first) (?:place|position|spot)|back in (?:its|their) place)\b")
+
+
+def remembered_place(text: str) -> Doubt | None:
+    """"Put the pear back where it was": the planner sees the world now, not where bodies were before."""
+    if _BACK.search(text.lower()):
+        return Doubt("no_memory", "I could not tell where that was: I see the world as it is now, not where things "
+                                  "were before, so nothing happens. Name a place, for example \"put it next to the "
+                                  "mug\".")
+    return None
 
 
 def ambiguous(noun: str, ids: list[str], state: WorldState) -> Doubt:

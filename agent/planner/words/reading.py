@@ -22,9 +22,9 @@ from agent.planner.words.verbs import NEW_BODY_WEIGHT, VerbChoice
 from simulator.scene import CameraSpec
 from simulator.state import WorldState
 
-_COUNTS = [(re.compile(r"\ba (?:pair|couple) of\b", re.I), "two"), (re.compile(r"\ba dozen\b", re.I), "twelve"),
-           (re.compile(r"\bhalf a dozen\b", re.I), "six"), (re.compile(r"\ba single\b", re.I), "a"),
-           (re.compile(r"\ba (?:can|bottle|glass|cup) of (\w+)\b", re.I), r"a \1 can")]
+_COUNTS = [(re.compile(r"\ba (?:pair|couple) of\b", re.IGNORECASE), "two"), (re.compile(r"\ba dozen\b", re.IGNORECASE), "twelve"),
+           (re.compile(r"\bhalf a dozen\b", re.IGNORECASE), "six"), (re.compile(r"\ba single\b", re.IGNORECASE), "a"),
+           (re.compile(r"\ba (?:can|bottle|glass|cup) of (\w+)\b", re.IGNORECASE), r"a \1 can")]
 
 
 def rewrite(state: WorldState, text: str, history: Sequence[str], camera: CameraSpec | None) -> tuple[str, str | None]:
@@ -50,7 +50,7 @@ def read_clause(state: WorldState, text: str, history: Sequence[str], camera: Ca
     scores, _ = verb_cues(ctext)
     weight = sum(scores.values()) + (NEW_BODY_WEIGHT if g.new is not None else 0.0)
     known = {h for ew in vocabulary(state).values() for h in ew.heads} | set(SPAWN_NOUNS)
-    doubt = honesty.unknown_verb(ctext, weight, known)
+    doubt = honesty.remembered_place(plain) or honesty.unknown_verb(ctext, weight, known)
     if doubt is not None:
         return Reading(text, None, [], g, doubt=doubt.message)
     choice: VerbChoice = choose(ctext, plain, g)

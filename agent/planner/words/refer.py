@@ -117,8 +117,9 @@ def _related(state: WorldState, ids: list[str], rel: str, ref: Phrase, axes: Scr
         return [min(below, key=lambda i: math.dist(pos[i], rp))] if below else []
     if rel == "behind":
         back = [i for i in ids if axes.depth(pos[i]) > axes.depth(rp) + 0.01]
-        return [min(back, key=lambda i: 3 * abs(axes.screen_x(pos[i]) - axes.screen_x(rp)) + math.dist(pos[i], rp))] \
-            if back else []
+        score = {i: 3 * abs(axes.screen_x(pos[i]) - axes.screen_x(rp)) + math.dist(pos[i], rp) for i in back}
+        best = min(score.values(), default=0.0)
+        return [i for i in back if score[i] <= best + 0.15]  # several about as far behind: ask which
     if rel in ("left", "right"):
         side = -1 if rel == "left" else 1
         there = [i for i in ids if side * (axes.screen_x(pos[i]) - axes.screen_x(rp)) > 0.01]
