@@ -135,3 +135,13 @@ def test_imagination_never_changes_the_live_world():
     approx = from_state(state, scene.camera)  # the fallback built from the state alone
     approx.run(out.plan.events)
     assert hashlib.sha256(world.snapshot()).hexdigest() == live and world.state() == state
+
+
+def test_the_caption_says_what_physically_happens():
+    from agent.planner.narration.reconcile import reconcile
+
+    out, frames = plan_and_run("kitchen-table", "Push the apple until it touches the mug.")
+    scene = load_scene(SCENES / "kitchen-table.yaml")
+    rec = reconcile(frames[0], frames[-1], out.plan, scene.camera, frames)
+    assert "hits the white ceramic mug" in rec.plan.caption, rec.plan.caption
+    assert rec.outcome["contacts"][0] == ["apple", "mug"]
