@@ -4,8 +4,8 @@ An :class:`Imagination` wraps :class:`simulator.imagine.Imaginer` and one snapsh
 the turn starts) and counts the rollouts it ran, so a plan record can say how many it imagined.
 The engine (or the bench) passes one built from the live world's scene and snapshot: exact. When a
 caller passes none, :func:`from_state` builds a scratch scene from the exported state alone: the
-same bodies, poses, velocities and masses, with default friction (the state does not carry it),
-so its rollouts are close, not exact.
+same bodies, poses, velocities, masses and materials, with a body's own friction override left at
+its material's (the state does not carry it), so its rollouts are close, not exact.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ def scene_from_state(state: WorldState, camera: CameraSpec | None = None) -> Sce
     for eid, e in state.entities.items():
         entities.append(EntitySpec(id=eid, shape=e.shape, size=e.size, position=e.position,
                                    orientation=quat_euler(e.orientation), mass=e.mass, fixed=e.fixed, color=e.color,
+                                   material=getattr(e, "material", None),
                                    velocity=(0.0, 0.0, 0.0) if e.fixed else e.velocity))
     return Scene(name="imagined", camera=camera or CameraSpec(), entities=entities)
 

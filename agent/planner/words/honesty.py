@@ -62,18 +62,19 @@ def language(action: str) -> Doubt | None:
     accents = re.search(r"[äöüßéèêàçñìòù¿¡]", action.lower())
     if toks and (len(foreign) >= 2 or (accents and foreign)) and len(foreign) >= 0.3 * len(toks):
         return Doubt("language", "I did not understand that (I read English only), so nothing happens. Try, for "
-                                 "example, \"push the mug to the left\".")
+                                 "example, \"paint the mug red\".")
     return None
 
 
 def unknown_verb(text: str, cue_weight: float, known_nouns: set[str]) -> Doubt | None:
-    """A clause with no verb the lexicon knows, led by a word that is no known verb: refuse it."""
+    """A clause with no verb the lexicon knows, led by a word that is no known verb: refuse it.
+    `text` is the cue text, in which referring phrases are masked as "x"."""
     if cue_weight > 0:
         return None
     toks = tokens(text)
     if not toks:
         return Doubt("nothing_understood", "I did not understand that, so nothing happens.")
-    lead = next((t for t in toks if t not in DEFINITE and t not in INDEFINITE and t not in PRONOUNS
+    lead = next((t for t in toks if t != "x" and t not in DEFINITE and t not in INDEFINITE and t not in PRONOUNS
                  and t not in known_nouns and t not in AUX and t not in PREPS and t not in CONJ), None)
     if lead is None:
         return None
@@ -81,11 +82,18 @@ def unknown_verb(text: str, cue_weight: float, known_nouns: set[str]) -> Doubt |
         return None
     return Doubt("unknown_verb", f"I did not understand the verb \"{lead}\", so I did not do that. Verbs I know: "
                                  "\"push, throw, toss up, stop, let go, remove, paint, make heavier or lighter, put, "
-                                 "add, topple\", for example \"push the ball to the left\".")
+                                 "add, topple\", for example \"paint the ball red\".")
 
 
 _BACK = re.compile(r"\b(?:back (?:to )?where (?:it|they) (?:was|were|came from|started)|where (?:it|they) (?:was|were) "
                    r"before|(?:its|their) (?:original|old|first) (?:place|position|spot)|back in (?:its|their) place)\b")
+
+
+def no_verb(target: str) -> Doubt:
+    """The words name a body but no change the planner knows."""
+    name = target.replace("-", " ")
+    return Doubt("no_verb", f"I understood the {name} but could not tell what should happen to it, so nothing "
+                            f"happens. Try, for example, \"push the {name}\" or \"paint the {name} red\".")
 
 
 def remembered_place(text: str) -> Doubt | None:

@@ -99,7 +99,7 @@ def _phrase(toks: list[str], i: int, known: set[str]) -> Phrase | None:
     start, det, count = i, "", 1
     if toks[i] in DEFINITE or toks[i] in INDEFINITE:
         det, i = toks[i], i + 1
-    elif toks[i] in NUMBERS and i + 1 < len(toks) and any((singular(t) != t or t in _IRREGULAR) and t not in
+    elif toks[i] in NUMBERS and i + 1 < len(toks) and toks[i + 1] != "times" and any((singular(t) != t or t in _IRREGULAR) and t not in
                                                           ("is", "tennis") for t in toks[i + 1 : i + 4]):
         det, count, i = "a", NUMBERS[toks[i]], i + 1
     if i < len(toks) and toks[i] in PRONOUNS:

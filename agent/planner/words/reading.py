@@ -54,6 +54,8 @@ def read_clause(state: WorldState, text: str, history: Sequence[str], camera: Ca
     if doubt is not None:
         return Reading(text, None, [], g, doubt=doubt.message)
     choice: VerbChoice = choose(ctext, plain, g)
+    if choice.decided_by == "default" and g.target is not None:  # no cue, no model: a push would be a guess
+        return Reading(text, None, [], g, {"verb": "default"}, doubt=honesty.no_verb(g.target).message)
     if choice.verb == "spawn" and g.new is None and g.target is not None:
         choice = _not_spawn(state, g, scores, choice)
     _let_go_of(plain, g, choice)
