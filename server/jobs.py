@@ -36,9 +36,9 @@ class PlannerGate:
         self.planner = planner
         self._lock = threading.Lock()
 
-    def plan_turn(self, world_state, action: str, history: list[str], *, camera):
+    def plan_turn(self, world_state, action: str, history: list[str], *, camera, imagination=None):
         with self._lock:
-            return self.planner.plan_turn(world_state, action, history, camera=camera)
+            return self.planner.plan_turn(world_state, action, history, camera=camera, imagination=imagination)
 
 
 class LivePlanner:
@@ -48,9 +48,10 @@ class LivePlanner:
         """`served`: the :class:`server.live.ServedSession` whose turns this plans."""
         self.served = served
 
-    def plan_turn(self, world_state, action: str, history: list[str], *, camera):
+    def plan_turn(self, world_state, action: str, history: list[str], *, camera, imagination=None):
         s = self.served
-        future = s.pool.submit(s.gate.plan_turn, world_state, action, history, camera=camera)
+        future = s.pool.submit(s.gate.plan_turn, world_state, action, history, camera=camera,
+                               imagination=imagination)
         future.add_done_callback(lambda _: s.wake())
         s.look_around_until(lambda: future.done() or s.cancelling.is_set())
         if s.cancelling.is_set():  # the model finishes its call on the pool; its answer is dropped

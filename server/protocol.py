@@ -16,13 +16,16 @@ from __future__ import annotations
 import json
 import math
 import struct
-from typing import Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from agent.turns.turn import TurnRequest
 from simulator.limits import LIMITS, LimitError, parse_json
 from simulator.scene import Event
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SCHEMA_VERSION = 2
 """2: the action message's words are ``action`` (were ``text``), the name every turn message uses."""

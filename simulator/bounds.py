@@ -95,8 +95,11 @@ def euler_quat(degrees: Sequence[float]) -> tuple[float, float, float, float]:
 def bounding_box(shape: str, size: Sequence[float], position: Sequence[float], quat: Sequence[float]) -> Box:
     """The world-axis-aligned box around a posed primitive."""
     half = local_half_extents(shape, size)
-    rot = rotation(quat)
-    ext = [sum(abs(rot[i][j]) * half[j] for j in range(3)) for i in range(3)]
+    if shape == "sphere":  # a sphere's box does not grow as it rolls
+        ext = list(half)
+    else:
+        rot = rotation(quat)
+        ext = [sum(abs(rot[i][j]) * half[j] for j in range(3)) for i in range(3)]
     return Box(
         lo=tuple(position[i] - ext[i] for i in range(3)), hi=tuple(position[i] + ext[i] for i in range(3))
     )

@@ -25,7 +25,7 @@ class ListPlanner:
         self.plans = list(plans)
         self.calls = []
 
-    def plan_turn(self, state, action, history, camera=None):
+    def plan_turn(self, state, action, history, camera=None, imagination=None):
         self.calls.append((action, list(history)))
         plan = self.plans.pop(0)
 
@@ -215,7 +215,7 @@ def test_a_turn_serialises_only_in_the_checkpointer_and_reads_no_blob_back(db, m
         plan, record, problems = GOOD, {"model": "list"}, []
 
     class OnePlan:
-        def plan_turn(self, state, action, history, camera=None):
+        def plan_turn(self, state, action, history, camera=None, imagination=None):
             return Planned()
 
     with Session(db, "t", planner=OnePlan()) as s:

@@ -407,7 +407,7 @@ class SlowPlanner:
     def __init__(self, seconds: float):
         self.seconds, self.calls = seconds, []
 
-    def plan_turn(self, state, action, history, *, camera=None):
+    def plan_turn(self, state, action, history, *, camera=None, imagination=None):
         from agent.planner import PlannedTurn, PlanRecord, TurnPlan
 
         time.sleep(self.seconds)

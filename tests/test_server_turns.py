@@ -118,7 +118,7 @@ class SlowPlanner:
     def __init__(self, seconds: float):
         self.seconds, self.calls, self.finished = seconds, [], threading.Event()
 
-    def plan_turn(self, state, action, history, *, camera=None):
+    def plan_turn(self, state, action, history, *, camera=None, imagination=None):
         from agent.planner import PlannedTurn, PlanRecord, TurnPlan
 
         self.calls.append(action)

@@ -20,6 +20,7 @@ from agent.cli.progress import TurnProgress
 from agent.turns.episode import TurnRejected
 from agent.turns.sessions import Session, SessionDB, SessionError
 from agent.turns.turn import TurnRecord, TurnRequest
+from agent.planner import capabilities_text
 from simulator.limits import LIMITS, parse_json
 
 HELP = """\
@@ -120,6 +121,7 @@ class Repl:
             scripted = f"{self._scripted_done()} of {steps} played" if steps else "this scene has none"
             self.console.print(HELP.replace("{duration}", f"{self.duration:g} s").replace("{scripted}", scripted),
                                highlight=False)
+            self.console.print(capabilities_text(), highlight=False)
         elif cmd == "state":
             self._state()
         elif cmd == "undo":

@@ -20,6 +20,8 @@ from agent.planner.backends import (
     default_planner,
     make_backend,
 )
+from agent.planner.capabilities import capabilities_text
+from agent.planner.cerebellum.imagination import Imagination
 from agent.planner.formats.plan import TurnPlan, pinned_plan
 from agent.planner.formats.prompts import HISTORY_TURNS
 from agent.planner.narration.reconcile import reconcile
@@ -34,5 +36,5 @@ from simulator.checks import Problem
 __all__ = [
     "Backend", "BackendError", "BackendUnavailable", "ModelNotFound", "PlanRequest", "default_planner",
     "make_backend", "TurnPlan", "pinned_plan", "HISTORY_TURNS", "reconcile", "DEFAULT_TEMPERATURE", "Planner",
-    "PlannedTurn", "PlanRecord", "Problem", "validate", "COLOURS", "COLOUR_SYNONYMS",
+    "PlannedTurn", "PlanRecord", "Problem", "validate", "Imagination", "capabilities_text", "COLOURS", "COLOUR_SYNONYMS",
 ]

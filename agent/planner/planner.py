@@ -7,6 +7,7 @@ events have passed the simulator's event checker (:func:`agent.planner.validate`
 from __future__ import annotations
 
 from agent.planner.backends.base import Backend
+from agent.planner.cerebellum.imagination import Imagination
 from agent.planner.formats.events import plan_events
 from agent.planner.formats.intents import plan_intents
 from agent.planner.formats.prompts import PROMPT_VERSION, get_prompt
@@ -50,9 +51,11 @@ class Planner:
             backend.score(PREFIX, [])  # load the scoring model and cache the prefix now, not in turn 1
 
     def plan_turn(self, world_state: WorldState, action: str, history: list[str], *,
-                  camera: CameraSpec | None = None) -> PlannedTurn:
+                  camera: CameraSpec | None = None, imagination: Imagination | None = None) -> PlannedTurn:
         """Plan one turn; `camera` is the scene camera that "left" and "toward" refer to (default:
-        the scene format's default camera)."""
+        the scene format's default camera); `imagination`: the live world's :class:`Imagination` for
+        goal search (default: one built from the state when a goal needs it)."""
         if self.plan_format == "intents":
-            return plan_intents(self.backend, self.settings, world_state, action, list(history), camera)
+            return plan_intents(self.backend, self.settings, world_state, action, list(history), camera,
+                                imagination)
         return plan_events(self.backend, self.settings, world_state, action, list(history))

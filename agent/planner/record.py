@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.planner.formats.plan import TurnPlan
+from agent.planner.words.program import Step
 from simulator.checks import Problem
 
 PLAN_RECORD_SCHEMA_VERSION = 1
@@ -81,7 +82,14 @@ class PlanRecord(BaseModel):
     intent: dict[str, Any] | None = None
     """Intents format: the intent as read (None when the words named nothing there)."""
     understanding: dict[str, Any] = Field(default_factory=dict)
-    """Intents format: the verb choice's evidence and scores, the grounding, the compiler's notes."""
+    """Intents format: the first step's grounding, and the compiler's notes and problems."""
+    steps: list[Step] = Field(default_factory=list)
+    """Intents format: the program as read, a typed step per clause (verb, targets, goal, candidates
+    imagined and the verdict), or the one step that answered a question or refused."""
+    imagined_rollouts: int = 0
+    """Rollouts imagined on a scratch copy of the world to choose the events."""
+    imagined_s: float = 0.0
+    """Seconds spent imagining."""
     plan: TurnPlan | None = None
     """The plan that came out."""
     latency_s: float = 0.0

@@ -36,11 +36,12 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from pydantic import BaseModel
 
-from agent.planner import HISTORY_TURNS, BackendError, PlanRecord, TurnPlan, pinned_plan, reconcile
+from agent.planner import HISTORY_TURNS, BackendError, Imagination, PlanRecord, TurnPlan, pinned_plan, reconcile
 from agent.planner import validate as validate_plan
 from agent.turns.store import BlobStore
 from agent.turns.turn import TurnRecord, TurnRequest
 from renderer.media import write_mp4
+from simulator.imagine import Imaginer
 from simulator.scene import CameraSpec, Scene
 from simulator.state import WorldState
 from simulator.world import World
@@ -63,8 +64,10 @@ class TurnPlanner(Protocol):
     The plan's events must have passed :func:`agent.planner.validate` against `state`
     (the planner retries the model with the reasons until they do, or plans no events)."""
 
-    def plan_turn(self, state: WorldState, action: str, history: list[str], *, camera: CameraSpec):
-        """`camera` is the scene camera that "left" and "toward me" refer to. Returns an object with
+    def plan_turn(self, state: WorldState, action: str, history: list[str], *, camera: CameraSpec,
+                  imagination: Imagination | None = None):
+        """`camera` is the scene camera that "left" and "toward me" refer to; `imagination` rolls
+        candidate events forward on a scratch copy of the live world (goal search). Returns an object with
         ``plan`` (:class:`TurnPlan`), ``record`` (the planner's record, carried into the
         :class:`TurnRecord` as it is) and ``problems`` (what went wrong on the way, in words)."""
         ...
@@ -186,7 +189,15 @@ class TurnContext:
     simulated: Simulated | None = None
     """The latest turn's simulation, in memory."""
     rendered: Rendered | None = None
+    imaginer: Imaginer | None = None
+    """The scratch world goal search imagines on (made on first use; never the live world)."""
     """The latest turn's frames, in memory."""
+
+    def imagination(self) -> Imagination:
+        """Rollouts from the live world as it is now, on a scratch world made once per context."""
+        if self.imaginer is None:
+            self.imaginer = Imaginer(self.scene)
+        return Imagination(self.imaginer, self.world.snapshot())
 
     def forget(self) -> None:
         """The live world and the in-memory turn are stale (a failed turn, a rewind elsewhere)."""
@@ -241,7 +252,7 @@ def plan(state: TurnState, ctx: TurnContext) -> TurnState:
     t0 = time.perf_counter()
     try:
         planned = ctx.planner.plan_turn(world_state, request.action, list(state.get("history", [])),
-                                        camera=ctx.scene.camera)
+                                        camera=ctx.scene.camera, imagination=ctx.imagination())
     except BackendError as exc:  # a broken model server: the turn goes on without events, and says why
         reason = f"the planner failed ({type(exc).__name__}: {exc}); no events were planned, time passes"
         failed = PlanRecord(fell_back=True, error=reason, action=request.action)

@@ -18,13 +18,27 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from agent.knowledge.catalogue import lookup as catalogue_lookup
 from agent.planner.words.camera import ScreenAxes, screen_axes, unit
-from simulator.bounds import Box, bounding_box, entity_box, local_half_extents
-from simulator.limits import default_mass
 from agent.planner.words.intent import COLOURS, MAX_SPAWN_COUNT, Intent
-from agent.planner.words.lexicon import MATERIALS, SIZE_WORDS, SPAWN_NOUNS, singular, tokens
+from agent.planner.words.lexicon import (
+    MATERIALS,
+    SIZE_WORDS,
+    SPAWN_NOUNS,
+    singular,
+    tokens,
+)
+from simulator.bounds import Box, bounding_box, entity_box, local_half_extents, volume
+from simulator.limits import default_mass
 from simulator.scene import (
-    ApplyImpulseEvent, CameraSpec, EntitySpec, Event, RemoveEvent, SetPropertyEvent, SetVelocityEvent, SpawnEvent,
+    ApplyImpulseEvent,
+    CameraSpec,
+    EntitySpec,
+    Event,
+    RemoveEvent,
+    SetPropertyEvent,
+    SetVelocityEvent,
+    SpawnEvent,
 )
 from simulator.state import EntityState, WorldState
 
@@ -227,8 +241,13 @@ def spawn_body(intent: Intent, taken: set[str]) -> EntitySpec:
         if mod in words and head == noun:
             size = special
     scale = next((SIZE_WORDS[w] for w in words if w in SIZE_WORDS), 1.0)
+    known = _catalogued(words)
+    if known is not None and not (intent.shape and intent.shape != known.shape):
+        shape, size = known.shape, known.size
     size = tuple(round(s * scale, 4) for s in size)
     material = next((MATERIALS[w] for w in words if w in MATERIALS), (700, "#8c8c9c"))
+    if known is not None and not any(w in MATERIALS for w in words):
+        material = (known.mass / max(volume(shape, known.size), 1e-9), known.colour)
     color = COLOURS[intent.colour] if intent.colour else material[1]
     base = re.sub(r"[^a-z0-9]+", "-", head or shape).strip("-") or shape
     eid, n = base, 2
@@ -239,6 +258,15 @@ def spawn_body(intent: Intent, taken: set[str]) -> EntitySpec:
     article = "an" if words_text[0] in "aeiou" else "a"
     return EntitySpec(id=eid, shape=shape, size=size, position=(0.0, 0.0, 1.0), mass=mass, color=color,
                       description=f"{article} {words_text}"[:300])
+
+
+def _catalogued(words: list[str]):
+    """The catalogue object the longest tail of the noun's words names ("small golf ball" -> golf ball)."""
+    for k in range(len(words)):
+        found = catalogue_lookup(" ".join(words[k:]))
+        if found is not None:
+            return found
+    return None
 
 
 def _spawn(state: WorldState, axes: ScreenAxes, intent: Intent) -> Compiled:

@@ -1,32 +1,38 @@
-"""The intents plan format: read the action into an :class:`Intent`, compile it, narrate it.
+"""The intents plan format: read the action into a small program of typed steps, act on each, narrate.
 
-Three ways to the intent, recorded in the plan record as ``intent_path``:
+Three ways to each step's verb, recorded in the plan record as ``intent_path``:
 
 - ``lexicon``: grounding and the lexicon alone (``Planner(scoring="off")``);
 - ``scoring``: the same, with the model's noisy-channel likelihoods choosing the verb whenever the
   lexicon is unsure (backends with ``can_score``: the embedded llama.cpp model);
-- ``generation``: the model writes the whole intent under a JSON Schema whose enums grounding
-  narrows, and the slots the words state outright are taken from the lexicon (other backends).
+- ``generation``: the model writes the intent under a JSON Schema whose enums grounding narrows, and
+  the slots the words state outright are taken from the lexicon (other backends).
 
-The compiled events pass the same :func:`agent.planner.validation.check_plan` as the events format.
+Before any of that: another language, or a question, is answered in words and changes nothing. The
+events pass the same :func:`agent.planner.validation.check_plan` as the events format.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from agent.planner.ask import ask
 from agent.planner.backends.base import Backend, PlanRequest
-from agent.planner.cerebellum.compiler import Compiled, compile_intent
+from agent.planner.cerebellum.compiler import Compiled
+from agent.planner.cerebellum.imagination import Imagination, from_state
+from agent.planner.cerebellum.steps import act
 from agent.planner.formats import intent_gen
-from agent.planner.formats.plan import TurnPlan
+from agent.planner.formats.plan import NARRATION_MAX, TurnPlan
+from agent.planner.narration.answer import answer, is_question
 from agent.planner.narration.describe import caption_for
-from agent.planner.narration.narrate import intent_narration, unknown_narration
 from agent.planner.record import Attempt, PlannedTurn, PlanRecord
 from agent.planner.settings import PlannerSettings
 from agent.planner.validation import check_plan
-from agent.planner.words.grounding import Grounding, ground
-from agent.planner.words.lexicon import normalised
+from agent.planner.words import honesty
+from agent.planner.words.grounding import Grounding
+from agent.planner.words.program import Reading, Step, clauses
+from agent.planner.words.reading import read_clause
 from agent.planner.words.understand import Understanding, build_intent
 from agent.planner.words.verbs import VerbChoice, choose_verb
 from simulator.checks import Problem
@@ -36,53 +42,116 @@ from simulator.state import WorldState
 INTENT_MAX_TOKENS = 120
 
 
+class _Program:
+    """What the steps of one action add up to while they are read and acted on."""
+
+    def __init__(self):
+        self.readings: list[Reading] = []
+        self.steps: list[Step] = []
+        self.events: list = []
+        self.sentences: list[str] = []
+        self.notes: list[str] = []
+        self.attempts: list[Attempt] = []
+        self.path = "lexicon"
+
+
 def plan_intents(backend: Backend, settings: PlannerSettings, state: WorldState, action: str, history: list[str],
-                 camera: CameraSpec | None) -> PlannedTurn:
-    """Read `action` into an intent, compile it, check the events, narrate."""
+                 camera: CameraSpec | None, imagination: Imagination | None = None) -> PlannedTurn:
+    """Read `action` as a program of steps, act on each (imagining goals first), check, narrate."""
     start = time.perf_counter()
-    text = normalised(action)
-    g = ground(state, action, history, camera)
-    attempts: list[Attempt] = []
-    model_s = 0.0
-    if backend.can_score or settings.scoring == "off" or not backend.can_generate:
-        scorer = backend if settings.scoring != "off" and backend.can_score else None
-        choice = choose_verb(text, action, g, scorer, always=settings.scoring == "always")
-        u = build_intent(state, text, g, choice)
-        path, model_s = ("scoring" if scorer else "lexicon"), choice.model_s
+    lazy = _LazyImagination(state, camera, imagination)
+    prog = _Program()
+    doubt = honesty.language(action)
+    if doubt is not None:
+        prog.sentences.append(doubt.message)
+        prog.steps.append(Step(text=action[:500], verb="none", verdict=doubt.code))
+    elif is_question(action):
+        prog.sentences.append(answer(state, action, history, camera))
+        prog.steps.append(Step(text=action[:500], verb="answer", verdict="answered"))
     else:
-        u, attempts = _generate(backend, settings, state, action, history, text, g)
-        path = "generation"
-    compiled, issues = Compiled([]), []
-    if u.intent is None:
-        narration = unknown_narration(u.unknown, state)
-    else:
-        compiled = compile_intent(state, camera, u.intent)
-        issues = check_plan(state, TurnPlan(events=compiled.events)).issues
-        if issues:
-            compiled = Compiled([], compiled.notes, problem="the compiled events did not validate")
-        narration = intent_narration(u.intent, compiled, state)
+        _read_and_act(backend, settings, state, action, history, camera, lazy, prog)
+    issues = check_plan(state, TurnPlan(events=prog.events)).issues if prog.events else []
+    compiled = Compiled(prog.events, prog.notes)
+    if issues:
+        compiled = Compiled([], prog.notes, problem="the compiled events did not validate")
+        prog.sentences = [f"Nothing happens: the planned events did not validate ({issues[0].message})."[:200]]
+    narration = " ".join(s for s in prog.sentences if s)[:NARRATION_MAX] or "Nothing happens."
     plan = TurnPlan(narration=narration, events=compiled.events, caption=caption_for(state, narration))
-    record = _record(backend, settings, action, path, u, compiled, issues, attempts, plan, model_s)
+    record = _record(backend, settings, action, prog, compiled, issues, plan, lazy)
     return PlannedTurn(plan=plan, record=record.timed(time.perf_counter() - start))
 
 
-def _record(backend: Backend, settings: PlannerSettings, action: str, path: str, u: Understanding,
-            compiled: Compiled, issues: list[Problem], attempts: list[Attempt], plan: TurnPlan,
-            model_s: float) -> PlanRecord:
-    g, v = u.grounding, u.verb
+def _read_and_act(backend, settings, state, action, history, camera, lazy, prog: _Program) -> None:
+    parts = clauses(action)
+    for k, text in enumerate(parts):
+        choose, how = _chooser(backend, settings, state, history, prog.attempts)
+        r = read_clause(state, text, list(history) + parts[:k], camera, choose)
+        prog.path = how if how != "lexicon" else prog.path
+        acted = act(state, camera, r, lazy.get)
+        prog.readings.append(r)
+        prog.steps.append(acted.step)
+        prog.events += acted.events
+        prog.notes += acted.notes
+        prog.sentences.append(acted.sentence)
+
+
+class _LazyImagination:
+    """Built on first use: a plan with no goal imagines nothing."""
+
+    def __init__(self, state: WorldState, camera: CameraSpec | None, given: Imagination | None):
+        self.state, self.camera, self.given, self.built = state, camera, given, None
+
+    def get(self) -> Imagination:
+        if self.built is None:
+            self.built = self.given or from_state(self.state, self.camera)
+        return self.built
+
+    @property
+    def rollouts(self) -> int:
+        return self.built.rollouts if self.built else 0
+
+    @property
+    def seconds(self) -> float:
+        return self.built.seconds_spent if self.built else 0.0
+
+
+def _chooser(backend: Backend, settings: PlannerSettings, state: WorldState, history: list[str],
+             attempts: list[Attempt]) -> tuple[Callable[[str, str, Grounding], VerbChoice], str]:
+    """The verb chooser for one clause, and the path name (lexicon, scoring or generation)."""
+    if backend.can_score or settings.scoring == "off" or not backend.can_generate:
+        scorer = backend if settings.scoring != "off" and backend.can_score else None
+
+        def choose(ctext: str, text: str, g: Grounding) -> VerbChoice:
+            return choose_verb(ctext, text, g, scorer, always=settings.scoring == "always")
+        return choose, ("scoring" if scorer else "lexicon")
+
+    def generate(ctext: str, text: str, g: Grounding) -> VerbChoice:
+        u, tries = _generate(backend, settings, state, text, history, ctext, g)
+        attempts.extend(tries)
+        return VerbChoice(u.intent.verb, "generation", {}, []) if u.intent else choose_verb(ctext, text, g, None)
+    return generate, "generation"
+
+
+def _record(backend: Backend, settings: PlannerSettings, action: str, prog: _Program, compiled: Compiled,
+            issues: list[Problem], plan: TurnPlan, lazy: _LazyImagination) -> PlanRecord:
+    first = next((r for r in prog.readings if r.intent is not None), prog.readings[0] if prog.readings else None)
+    g = first.grounding if first is not None else None
+    intent = None
+    if first is not None and first.intent is not None:
+        intent = first.intent.model_copy(update={"target": first.targets[0]}) if first.targets else first.intent
     understanding = {
-        "verb_choice": {"lexicon": {k: x for k, x in v.lexicon.items() if x}, "evidence": v.evidence,
-                        "scores": v.scores, "model_s": round(v.model_s, 4)},
-        "grounding": {"target": g.target, "candidates": g.candidates, "unknown": u.unknown, "support": g.support,
-                      "aim": g.aim, "near": g.near, "along": g.along, "off": g.off},
-        "compiler": {"notes": compiled.notes, "problem": compiled.problem, "issues": [i.model_dump(mode="json")
-                                                                                    for i in issues]},
+        "grounding": None if g is None else {
+            "target": g.target, "candidates": g.candidates, "unknown": first.unknown, "support": g.support,
+            "aim": g.aim, "near": g.near, "along": g.along, "off": g.off},
+        "compiler": {"notes": compiled.notes, "problem": compiled.problem,
+                     "issues": [i.model_dump(mode="json") for i in issues]},
     }
-    return PlanRecord(plan_format="intents", intent_path=path, backend=backend.name, model=backend.model,
+    return PlanRecord(plan_format="intents", intent_path=prog.path, backend=backend.name, model=backend.model,
                       seed=backend.seed if settings.seed is None else settings.seed, action=action,
-                      intent=u.intent.model_dump(mode="json", exclude_none=True) if u.intent else None,
-                      decided_by=u.decided_by, understanding=understanding, attempts=attempts,
-                      fell_back=bool(issues), plan=plan, model_s=round(model_s, 4))
+                      intent=intent.model_dump(mode="json", exclude_none=True) if intent else None,
+                      decided_by=first.decided_by if first is not None else {}, understanding=understanding,
+                      steps=prog.steps, imagined_rollouts=lazy.rollouts, imagined_s=round(lazy.seconds, 4),
+                      attempts=prog.attempts, fell_back=bool(issues), plan=plan)
 
 
 def _generate(backend: Backend, settings: PlannerSettings, state: WorldState, action: str, history: list[str],

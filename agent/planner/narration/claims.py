@@ -66,6 +66,7 @@ def contradictions(narration: str, before: WorldState, after: WorldState, out: O
     reasons: list[str] = []
     subject: list[str] = []
     quoted_free = re.sub(r"\([^)]*\)", "", narration)  # descriptions in brackets quote looks, they claim nothing
+    quoted_free = re.sub(r"\"[^\"]*\"", "", quoted_free)  # a quoted example ("push the mug left") claims nothing
     for clause in _CLAUSE.split(quoted_free):
         if not clause.strip():
             continue

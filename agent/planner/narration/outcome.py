@@ -18,6 +18,7 @@ from agent.planner.words.camera import DIRECTION_PHRASES, direction_words, scree
 from agent.planner.narration.describe import colour_name
 from agent.planner.words.intent import COLOURS
 from agent.planner.formats.plan import CAPTION_MAX
+from simulator.goals import surface_gap
 from simulator.scene import CameraSpec
 from simulator.state import EntityState, WorldState
 
@@ -28,6 +29,8 @@ TIP_MIN_DEG = 35.0
 """A body that turned more than this (degrees) tipped over."""
 MAX_NAMED = 3
 """The outcome sentence names at most this many moving bodies."""
+TOUCH = 0.01
+"""Two surfaces closer than this (m) touch: a contact the narration and the caption name."""
 _HEX = {v: k for k, v in COLOURS.items()}
 
 
@@ -70,6 +73,8 @@ class Outcome(BaseModel):
     """Ids of bodies that were held and are free now."""
     held: list[str] = Field(default_factory=list)
     """Ids of bodies that were free and are held now."""
+    contacts: list[tuple[str, str]] = Field(default_factory=list)
+    """(moving body, body it came to touch) during the turn, from the frames (at most three)."""
     sentence: str = ""
     """The outcome in words (ids as names)."""
 
@@ -118,8 +123,25 @@ def compute_outcome(before: WorldState, after: WorldState, camera: CameraSpec | 
             out.held.append(eid)
     out.vanished = [eid for eid in before.entities if eid not in after.entities]
     out.moved.sort(key=lambda m: -m.distance)
+    out.contacts = contacts(before, [m.entity for m in out.moved[:MAX_NAMED]], frames)
     out.sentence = outcome_sentence(out, after, name)
     return out
+
+
+def contacts(before: WorldState, movers: list[str], frames: Sequence[WorldState], limit: int = 3) -> list[tuple[str, str]]:
+    """Bodies the movers came to touch during the turn (not ones they touched already)."""
+    found: list[tuple[str, str]] = []
+    for m in movers:
+        if m not in before.entities:
+            continue
+        apart = [o for o in before.entities if o != m and surface_gap(before.entities[m], before.entities[o]) > 0.02]
+        for o in apart:
+            if any(m in f.entities and o in f.entities and surface_gap(f.entities[m], f.entities[o]) < TOUCH
+                   for f in frames) and (o, m) not in found:
+                found.append((m, o))
+                if len(found) >= limit:
+                    return found
+    return found
 
 
 def _directions(d: tuple[float, ...], axes) -> list[str]:
@@ -210,6 +232,8 @@ def caption_from_outcome(after: WorldState, out: Outcome) -> str:
     described = outcome_sentence(short, after, lambda eid: _look(after, eid))
     if len(out.moved) > 2:
         described += f" {len(out.moved) - 2} others move too."
+    for mover, other in out.contacts:  # what physically happens: contacts, for the video model
+        described += f" The {_look(after, mover)} hits the {_look(after, other)}."
     text = f"A steady camera watches {scene}. {described}"
     if len(text) > CAPTION_MAX:
         text = f"A steady camera. {described}"

@@ -24,6 +24,7 @@ from agent.planner.words.lexicon import (
     SPATIAL, SPAWN_NOUNS, SYNONYMS, VERB_WORD, colour_word, singular, tokens,
 )
 from agent.planner.words.phrases import Phrase, chunk, is_selector
+from agent.planner.words.refer import GENERIC, KINDS, QUANTIFIERS, SUPERLATIVES, extreme, of_kind, refine
 from simulator.scene import CameraSpec
 from simulator.state import EntityState, WorldState
 
@@ -80,6 +81,8 @@ class Grounding:
     """Whether the action points at the viewer ("at the camera", "toward me")."""
     candidates: list[str]
     """Every entity the action names, in order (the model's choices for the target)."""
+    ambiguous: bool = False
+    """Whether the target phrase is a singular noun that still names several bodies."""
 
 
 def vocabulary(state: WorldState) -> dict[str, EntityWords]:
@@ -110,10 +113,12 @@ def ground(state: WorldState, action: str, history: Sequence[str] = (), camera: 
     vocab = vocabulary(state)
     axes = screen_axes(camera)
     toks = tokens(action)
-    known = {h for ew in vocab.values() for h in ew.heads} | set(SPAWN_NOUNS)
+    known = {h for ew in vocab.values() for h in ew.heads} | set(SPAWN_NOUNS) | set(KINDS) | GENERIC
     phrases = chunk(toks, known)
     for p in phrases:
         _resolve(p, vocab, state, axes)
+    refine(phrases, state, axes)
+    _other(phrases, state, history, camera)
     antecedent = None
     for p in phrases:
         if p.kind == "pronoun":
@@ -122,6 +127,16 @@ def ground(state: WorldState, action: str, history: Sequence[str] = (), camera: 
         elif p.kind in ("entity", "group") and antecedent is None and p.ids:
             antecedent = p.ids[0]
     return _assemble(toks, phrases, state)
+
+
+def _other(phrases: list[Phrase], state: WorldState, history: Sequence[str], camera: CameraSpec | None) -> None:
+    """"the other ball": the candidates less the one the history (or the action) named last."""
+    for k, p in enumerate(phrases):
+        if "other" in p.words and p.kind in ("entity", "group") and len(p.ids) > 1:
+            named = [i for q in phrases[:k] for i in q.ids[:1]] or _from_history(state, history, camera)
+            rest = [i for i in p.ids if i not in named]
+            if rest:
+                p.ids, p.kind, p.ambiguous = rest, "entity", len(rest) > 1
 
 
 def _from_history(state: WorldState, history: Sequence[str], camera: CameraSpec | None) -> list[str]:
@@ -142,6 +157,8 @@ def _resolve(p: Phrase, vocab: dict[str, EntityWords], state: WorldState, axes: 
         content = content[:-1]  # "the table top" is the table
     if not content:
         return
+    if content[-1] in SUPERLATIVES and p.det in DEFINITE:
+        content = content + ["one"]  # "the heaviest": the heaviest one
     head, last = singular(content[-1]), content[-1]
     mods = content[:-1]
     numbers = [int(float(w)) for w in words if w[0].isdigit()]
@@ -166,11 +183,15 @@ def _resolve(p: Phrase, vocab: dict[str, EntityWords], state: WorldState, axes: 
 def _resolve_noun(p: Phrase, head: str, last: str, mods: list[str], numbers: list[int],
                   vocab: dict[str, EntityWords], state: WorldState, axes: ScreenAxes) -> None:
     matched = _match_head(head, vocab, state)
-    group = False
+    group = any(m in QUANTIFIERS for m in mods) or head in QUANTIFIERS
+    if last != head and p.det in DEFINITE:  # "the two flower pots": a count of the group, not pot number 2
+        mods = [m for m in mods if m not in NUMBERS]
+        numbers = []
+    mods = [m for m in mods if m not in QUANTIFIERS and m != "other"]
     if not matched and head in GROUP_NOUNS:
         matched, group = _family_group(mods, vocab), True
-    if not matched and head in ("one", "ones", "thing", "things", "object", "objects", "body", "bodies"):
-        matched = list(vocab)
+    if not matched:
+        matched = of_kind(head, {i: ew.heads for i, ew in vocab.items()}, state) or []
     if matched:
         narrowed = _narrow(matched, mods, numbers, vocab, state, axes)
         if p.det in INDEFINITE or p.count > 1:
@@ -180,10 +201,13 @@ def _resolve_noun(p: Phrase, head: str, last: str, mods: list[str], numbers: lis
         else:
             plural = (last != head and last not in ("glass", "dominoes") and not last.endswith("ss")) or last == "dominoes"
             p.kind = "group" if (group or plural) and len(narrowed) > 1 else "entity"
+            p.ambiguous = p.kind == "entity" and len(narrowed) > 1
             centre = _central(narrowed, state)
             p.ids = [centre] + [i for i in narrowed if i != centre]
         return
-    if head in AGENTS or last in AGENTS:
+    if (p.det in INDEFINITE or p.count > 1) and head in SPAWN_NOUNS:
+        p.kind = "new"
+    elif head in AGENTS or last in AGENTS:
         p.kind = "agent"
     elif head in NON_OBJECT or head in SPATIAL or head in ORDINALS or colour_word(head) or VERB_WORD.match(last):
         p.kind = "word"
@@ -195,7 +219,10 @@ def _resolve_noun(p: Phrase, head: str, last: str, mods: list[str], numbers: lis
 
 def _match_head(head: str, vocab: dict[str, EntityWords], state: WorldState) -> list[str]:
     alt = SYNONYMS.get(head)
-    primary = [i for i, ew in vocab.items() if ew.primary in (head, alt)]
+    exact = [i for i, ew in vocab.items() if ew.primary == head]
+    if exact:
+        return exact  # "the block" is a block, not also the cube its synonym would name
+    primary = [i for i, ew in vocab.items() if ew.primary == alt]
     if primary:
         return primary
     named = [i for i, ew in vocab.items() if head in ew.heads]
@@ -230,6 +257,8 @@ def _narrow(ids: list[str], mods: list[str], numbers: list[int], vocab: dict[str
         nxt = mods[k + 1] if k + 1 < len(mods) else ""
         if w in ("left", "right") and nxt == "most":
             selectors.append(w + "most")
+        elif w in SUPERLATIVES:
+            selectors.append(w)
         elif w in ORDINALS or w in SPATIAL or w in ("left", "right", "front", "back", "rear", "far"):
             selectors.append(w)
         elif w in NUMBERS and w != "one":
@@ -258,6 +287,8 @@ def _select(word: str, ids: list[str], state: WorldState, vocab: dict[str, Entit
     if len(ids) <= 1:
         return ids
     pos = {i: state.entities[i].position for i in ids}
+    if word in SUPERLATIVES:
+        return extreme(state, ids, word)
     if word in ORDINALS:
         k = ORDINALS[word]
         if all(vocab[i].number is not None for i in ids):
@@ -289,6 +320,18 @@ def _central(ids: list[str], state: WorldState) -> str:
     return min(ids, key=lambda i: math.dist(state.entities[i].position, c))
 
 
+def _joined(toks: list[str], phrases: list[Phrase], first: Phrase) -> list[str]:
+    """Bodies joined to the target by "and" ("the apple and the pear", "both the ball and the cube")."""
+    out, prev = [], first
+    for q in phrases[phrases.index(first) + 1:]:
+        between = toks[prev.end:q.start]
+        if q.relation is not None or q.kind not in ("entity", "group") or not q.ids or between not in (["and"], [","], [",", "and"]):
+            break
+        out += q.ids if q.kind == "group" else q.ids[:1]
+        prev = q
+    return out
+
+
 def _assemble(toks: list[str], phrases: list[Phrase], state: WorldState) -> Grounding:
     refs = [p for p in phrases if p.kind in ("entity", "group") and p.ids]
     target_phrase = next((p for p in refs if p.relation is None), None)
@@ -299,6 +342,10 @@ def _assemble(toks: list[str], phrases: list[Phrase], state: WorldState) -> Grou
     if target_phrase is not None:
         out.target = target_phrase.ids[0]
         out.target_group = list(target_phrase.ids) if target_phrase.kind == "group" else []
+        out.ambiguous = target_phrase.ambiguous
+        joined = _joined(toks, phrases, target_phrase)
+        if joined:
+            out.target_group = list(dict.fromkeys((out.target_group or [out.target]) + joined))
     for p in phrases:
         rep = p.ids[0] if p.ids else None
         if p.relation == "support" and out.support is None and (p.kind == "floor" or rep):

@@ -60,7 +60,8 @@ COLOURS: dict[str, str] = {
 Colour = Literal["red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black", "white", "grey",
                  "cyan", "beige", "gold", "silver"]
 
-MAX_SPAWN_COUNT = 3
+MAX_SPAWN_COUNT = 12
+"""Most new bodies one spawn intent makes ("a dozen grapes")."""
 
 
 class Intent(BaseModel):
@@ -91,7 +92,7 @@ class Intent(BaseModel):
     push with direction 'at' or 'along', the entity aimed at or moved along."""
     amount: float | None = Field(default=None, gt=0, le=20)
     """For heavier/lighter: the mass factor (> 1; 3 when omitted). For spawn: how many bodies
-    (1 to 3; 1 when omitted)."""
+    (1 to 12; 1 when omitted)."""
     noun: str = Field(default="", max_length=60)
     """For spawn: the words naming the new body, e.g. 'small wooden cube' (used for its id,
     size, material and description)."""

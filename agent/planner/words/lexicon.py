@@ -72,6 +72,10 @@ SPAWN_NOUNS: dict[str, tuple[str, tuple[float, ...]]] = {  # noun -> (shape, def
     "jar": ("cylinder", (0.05, 0.14)), "log": ("cylinder", (0.08, 0.5)), "barrel": ("cylinder", (0.2, 0.6)),
     "pillar": ("cylinder", (0.08, 0.6)), "drum": ("cylinder", (0.15, 0.3)), "candle": ("cylinder", (0.02, 0.15)),
     "puck": ("cylinder", (0.038, 0.025)), "coin": ("cylinder", (0.012, 0.003)),
+    "lemon": ("sphere", (0.03,)), "lime": ("sphere", (0.025,)), "pear": ("sphere", (0.035,)),
+    "peach": ("sphere", (0.035,)), "plum": ("sphere", (0.025,)), "grape": ("sphere", (0.01,)),
+    "cherry": ("sphere", (0.012,)), "tomato": ("sphere", (0.035,)), "egg": ("sphere", (0.025,)),
+    "melon": ("sphere", (0.09,)), "golf": ("sphere", (0.021,)),
     "capsule": ("capsule", (0.03, 0.12)), "pill": ("capsule", (0.01, 0.02)), "pin": ("capsule", (0.055, 0.27)),
     "rod": ("capsule", (0.015, 0.4)), "stick": ("capsule", (0.015, 0.35)), "baton": ("capsule", (0.02, 0.3)),
 }

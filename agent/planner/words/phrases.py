@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from agent.planner.words.lexicon import (
-    AUX, CONJ, DEFINITE, GROUP_NOUNS, INDEFINITE, NUMBERS, ORDINALS, PREPS, PRONOUNS, SPATIAL, VERB_WORD, singular,
+    AUX, CONJ, DEFINITE, GROUP_NOUNS, INDEFINITE, NUMBERS, ORDINALS, PREPS, PRONOUNS, SPATIAL, VERB_WORD, colour_word,
+    singular,
 )
 
 # Multi-word prepositions first: (words, relation kind).
@@ -19,10 +20,13 @@ _PREP_PHRASES: list[tuple[tuple[str, ...], str]] = sorted([
     (("down", "onto"), "support"), (("into",), "aim"), (("at",), "aim"), (("toward",), "aim"),
     (("towards",), "aim"), (("to",), "aim"), (("against",), "aim"), (("through",), "aim"),
     (("next", "to"), "near"), (("beside",), "near"), (("near",), "near"), (("by",), "near"),
-    (("close", "to"), "near"), (("alongside",), "near"), (("in", "front", "of"), "near"), (("behind",), "near"),
-    (("down",), "along"), (("along",), "along"), (("across",), "along"), (("off",), "off"), (("off", "of"), "off"),
-    (("from",), "from"), (("away", "from"), "from"), (("out", "of"), "from"), (("under",), "near"),
+    (("close", "to"), "near"), (("alongside",), "near"), (("in", "front", "of"), "near"), (("behind",), "behind"),
+    (("below",), "under"), (("beneath",), "under"), (("underneath",), "under"), (("inside",), "aim"),
+    (("down",), "along"), (("up",), "along"), (("along",), "along"), (("across",), "along"), (("off",), "off"), (("off", "of"), "off"),
+    (("from",), "from"), (("away", "from"), "from"), (("out", "of"), "from"), (("under",), "under"),
 ], key=lambda p: -len(p[0]))
+_IRREGULAR = {"dice", "mice", "geese", "sheep", "fish", "people", "children"}
+"""Plural nouns without an s."""
 _PARTICLES = {"over", "down", "up", "away", "off"}
 _PLACE_NOUNS = {"camera", "viewer", "lens", "floor", "ground", "edge", "side"}
 
@@ -40,7 +44,7 @@ class Phrase:
     words: list[str]
     """Its words after the determiner."""
     relation: str | None = None
-    """The relation a preposition gives it: support, aim, near, along, off, from (None: none)."""
+    """The relation a preposition gives it: support, aim, near, under, behind, along, off, from (None: none)."""
     of: Phrase | None = None
     """The phrase after 'of' ("the middle of the tower")."""
     kind: str = "word"
@@ -49,6 +53,8 @@ class Phrase:
     """The entities it may mean, best first."""
     count: int = 1
     """How many it names ("two balls" -> 2)."""
+    ambiguous: bool = False
+    """A singular noun that still names several bodies ("the block" among four): ask which."""
 
     @property
     def head(self) -> str:
@@ -93,13 +99,19 @@ def _phrase(toks: list[str], i: int, known: set[str]) -> Phrase | None:
     start, det, count = i, "", 1
     if toks[i] in DEFINITE or toks[i] in INDEFINITE:
         det, i = toks[i], i + 1
-    elif toks[i] in NUMBERS and i + 1 < len(toks) and singular(toks[i + 1]) != toks[i + 1]:
+    elif toks[i] in NUMBERS and i + 1 < len(toks) and toks[i + 1] != "times" and any((singular(t) != t or t in _IRREGULAR) and t not in
+                                                          ("is", "tennis") for t in toks[i + 1 : i + 4]):
         det, count, i = "a", NUMBERS[toks[i]], i + 1
     if i < len(toks) and toks[i] in PRONOUNS:
         return Phrase(start, i + 1, det, [toks[i]])
     words: list[str] = []
     while i < len(toks):
         t = toks[i]
+        if t == "can" and (det or words) and (i + 1 >= len(toks) or not (VERB_WORD.match(toks[i + 1])
+                                                                 or toks[i + 1] in AUX or toks[i + 1] in PRONOUNS)):
+            words.append(t)  # "the can", "a cola can next to the mug": a noun, not the auxiliary
+            i += 1
+            continue
         if t in AUX or t in CONJ or t in DEFINITE or t in INDEFINITE or t in PRONOUNS:
             break
         if t in PREPS and not (t == "of" and words and is_selector(words[-1])):
@@ -113,6 +125,9 @@ def _phrase(toks: list[str], i: int, known: set[str]) -> Phrase | None:
                 words.append(t)  # "a light nudge", "a shove": an action named as a noun
                 i += 1
             break
+        if words and singular(words[-1]) in known and colour_word(t) and not (i + 1 < len(toks) and
+                                                                            singular(toks[i + 1]) in known):
+            break  # "paint the ball orange": the colour ends the phrase, though "orange" names a fruit too
         nouny = bool(words) and (singular(words[-1]) in known or words[-1][0].isdigit() or words[-1] in _PLACE_NOUNS)
         if nouny and not (singular(t) in known or t[0].isdigit() or t == "number"):
             break  # after a noun only another noun or a number continues the phrase

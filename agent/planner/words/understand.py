@@ -17,6 +17,9 @@ from agent.planner.words.lexicon import SPAWN_NOUNS, amount_of, camera_direction
 from agent.planner.words.verbs import VerbChoice
 from simulator.state import WorldState
 
+NEEDS_TARGET = {"push", "toss_up", "release", "remove", "recolor", "heavier", "lighter"}
+"""Verbs that act on an existing body (a step with no target for them plans nothing)."""
+
 _DROP = re.compile(r"\b(?:drop\w*|fall\w*|fell|rain\w*|from above|from the sky|lands?|landed|tumbl\w*)\b")
 _THROW = re.compile(r"\b(?:throw\w*|threw|toss\w*|hurl\w*|fling\w*|flung|launch\w*|fired?|shoot\w*|shot|"
                     r"roll\w*|lob\w*|bowl\w*|pitch\w*|fly|flies)\b")

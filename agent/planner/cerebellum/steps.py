@@ -1,0 +1,38 @@
+"""From a read clause to events: goals searched by imagination, placements, or the plain compiler per target.
+
+:func:`act` takes one :class:`~agent.planner.words.program.Reading` and returns the events, the
+planned sentence and the typed :class:`~agent.planner.words.program.Step` for the plan record.
+A doubt or an unknown referent gives no events and says why; a goal (topple, off the edge, until
+it touches, barely, stays on) goes to :mod:`agent.planner.cerebellum.search`; a placement ("put X
+on Y") to :mod:`agent.planner.cerebellum.placement`; anything else compiles once per target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from agent.planner.cerebellum import placement, search
+from agent.planner.cerebellum.acted import Acted, compile_each
+from agent.planner.cerebellum.imagination import Imagination
+from agent.planner.narration.narrate import unknown_narration
+from agent.planner.words.program import Reading, Step
+from simulator.scene import CameraSpec
+from simulator.state import WorldState
+
+
+def act(state: WorldState, camera: CameraSpec | None, r: Reading, imagine: Callable[[], Imagination]) -> Acted:
+    """Events, sentence and step record for one reading."""
+    if r.doubt:
+        return Acted([], r.doubt, Step(text=r.text, verb="none", verdict="refused"), [])
+    if r.intent is None:
+        text = unknown_narration([u for u in r.unknown if u], state)
+        return Acted([], text, Step(text=r.text, verb="none", verdict="unknown referent"), [])
+    spot = placement.placement_from_words(state, r)
+    if spot is not None:
+        return placement.carry(state, r, spot, imagine())
+    goal = search.goal_from_words(state, camera, r)
+    if goal is not None:
+        return search.pursue(state, camera, r, goal, imagine())
+    return compile_each(state, camera, r)
+
+

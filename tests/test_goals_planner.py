@@ -1,0 +1,147 @@
+"""Plans toward goals (issue 19), judged on real MuJoCo rollouts of the planned events.
+
+The planner here is the lexicon path (no model), so these run on any machine; the goal search
+imagines candidates on a scratch world built from the live world's snapshot, never the live world.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+import pytest
+
+from agent.planner.backends import make_backend
+from agent.planner.cerebellum.imagination import Imagination, from_state
+from agent.planner.planner import Planner
+from simulator import goals as G
+from simulator import load_scene
+from simulator.imagine import Imaginer
+from simulator.world import World
+from tests.conftest import SCENES
+
+
+def planner() -> Planner:
+    return Planner(make_backend("scripted"), plan_format="intents", scoring="off")
+
+
+def plan_and_run(scene_name: str, action: str, seconds: float = 2.5, history=()):
+    scene = load_scene(SCENES / f"{scene_name}.yaml")
+    world = World(scene)
+    before = world.state()
+    imagination = Imagination(Imaginer(scene), world.snapshot())
+    out = planner().plan_turn(before, action, list(history), camera=scene.camera, imagination=imagination)
+    assert not world.check(out.plan.events), out.plan.events
+    world.apply(out.plan.events)
+    frames = [before] + [world.state() for _ in world.run(seconds, 24)]
+    return out, frames
+
+
+def test_topple_the_stack_topples_it():
+    out, frames = plan_and_run("block-stack", "Topple the stack.")
+    assert G.check(G.Topples(targets=["block-3", "block-4"]), frames).ok, out.plan.narration
+    steps = out.record.steps
+    assert steps[0].goal["tried"] and out.record.imagined_rollouts >= 1
+
+
+def test_push_until_it_touches_reaches_and_stays_on_the_table():
+    out, frames = plan_and_run("kitchen-table", "Push the apple until it touches the mug.")
+    assert G.check(G.Reaches(target="apple", other="mug"), frames).ok
+    assert G.check(G.EndsOn(target="apple", support="table"), frames).ok
+    assert [e.entity for e in out.plan.events] == ["apple"]
+
+
+def test_off_the_back_edge_leaves_by_the_back():
+    scene = load_scene(SCENES / "ball-off-table.yaml")
+    out, frames = plan_and_run("ball-off-table", "Push the ball off the back edge of the table.")
+    away = (scene.camera.look_at[0] - scene.camera.position[0], scene.camera.look_at[1] - scene.camera.position[1], 0.0)
+    assert G.check(G.EndsOff(target="ball", support="table", side=away), frames).ok, out.plan.narration
+
+
+def test_barely_move_moves_a_few_centimetres():
+    out, frames = plan_and_run("kitchen-table", "Barely move the book.")
+    assert G.check(G.Moves(targets=["book"], min_distance=0.005, max_distance=0.1), frames).ok, out.plan.events
+
+
+def test_put_on_carries_the_body_and_it_rests_there():
+    out, frames = plan_and_run("kitchen-table", "Put the apple on the book.", seconds=2.0)
+    assert [e.type for e in out.plan.events] == ["place"]
+    assert G.check(G.EndsOn(target="apple", support="book"), frames).ok
+
+
+def test_put_into_a_bin_of_parts_ends_inside():
+    out, frames = plan_and_run("bin-and-toys", "Put the purple cube in the bin.", seconds=2.0)
+    cube = frames[-1].entities["cube"].position
+    assert -0.49 < cube[0] < -0.11 and -0.09 < cube[1] < 0.29 and cube[2] < 0.2, cube
+
+
+def test_a_group_and_a_superlative_never_become_a_property_change_or_touch_scenery():
+    out, _ = plan_and_run("kitchen-table", "Push the heaviest fruit to the left.")
+    assert [(e.type, e.entity) for e in out.plan.events] == [("apply_impulse", "apple")]
+    out, frames = plan_and_run("kitchen-table", "Remove everything on the table.")
+    assert {e.entity for e in out.plan.events} == {"mug", "apple", "pear", "lemon", "can", "book"}
+    assert frames[-1].entities["table"].fixed
+
+
+def test_counts_spawn_that_many_catalogue_bodies_without_overlap():
+    out, frames = plan_and_run("kitchen-table", "Add four lemons to the table.")
+    new = [e.entity for e in out.plan.events if e.type == "spawn"]
+    assert len(new) == 4 and all(b.shape == "sphere" and b.size[0] < 0.05 for b in new)
+    for b in new:
+        assert G.check(G.EndsOn(target=b.id, support="table"), frames[1:]).ok
+
+
+def test_compound_request_plans_every_part():
+    out, frames = plan_and_run("kitchen-table", "Paint the mug red and push it to the right.")
+    assert {e.type for e in out.plan.events} == {"set_property", "apply_impulse"}
+    assert frames[-1].entities["mug"].color != "#f5f5f5"
+    assert frames[-1].entities["mug"].position[0] > frames[0].entities["mug"].position[0] + 0.03
+
+
+@pytest.mark.parametrize("scene, action, says", [
+    ("kitchen-table", "Schieb die Tasse nach links.", "did not understand"),
+    ("kitchen-table", "Frobnicate the mug.", "did not understand the verb \"frobnicate\""),
+    ("ball-off-table", "clear:state", "did not understand"),
+    ("block-stack", "Push the block.", "which block"),
+    ("kitchen-table", "Push the giraffe.", "no giraffe"),
+])
+def test_refusals_change_nothing_and_say_why(scene, action, says):
+    out, frames = plan_and_run(scene, action)
+    assert out.plan.events == []
+    assert says in out.plan.narration.lower()
+    assert all(math.dist(frames[-1].entities[i].position, e.position) < 0.005 for i, e in frames[0].entities.items())
+
+
+@pytest.mark.parametrize("scene, question, answer", [
+    ("block-stack", "How many blocks are there?", "four"),
+    ("kitchen-table", "What is on the table?", "the lemon"),
+    ("kitchen-table", "What colour is the pear?", "green"),
+    ("kitchen-table", "Which fruit is the heaviest?", "apple"),
+])
+def test_questions_are_answered_and_change_nothing(scene, question, answer):
+    out, _ = plan_and_run(scene, question)
+    assert out.plan.events == [] and answer in out.plan.narration.lower()
+
+
+def test_imagination_never_changes_the_live_world():
+    scene = load_scene(SCENES / "block-stack.yaml")
+    world = World(scene)
+    live = hashlib.sha256(world.snapshot()).hexdigest()
+    state = world.state()
+    imagination = Imagination(Imaginer(scene), world.snapshot())
+    out = planner().plan_turn(state, "Topple the stack.", [], camera=scene.camera, imagination=imagination)
+    assert imagination.rollouts >= 2 and out.plan.events
+    assert hashlib.sha256(world.snapshot()).hexdigest() == live
+    approx = from_state(state, scene.camera)  # the fallback built from the state alone
+    approx.run(out.plan.events)
+    assert hashlib.sha256(world.snapshot()).hexdigest() == live and world.state() == state
+
+
+def test_the_caption_says_what_physically_happens():
+    from agent.planner.narration.reconcile import reconcile
+
+    out, frames = plan_and_run("kitchen-table", "Push the apple until it touches the mug.")
+    scene = load_scene(SCENES / "kitchen-table.yaml")
+    rec = reconcile(frames[0], frames[-1], out.plan, scene.camera, frames)
+    assert "hits the white ceramic mug" in rec.plan.caption, rec.plan.caption
+    assert rec.outcome["contacts"][0] == ["apple", "mug"]
