@@ -40,7 +40,8 @@ def main() -> None:
     p.add_argument("--scene", default=str(ROOT / "scenes" / "ball-off-table.yaml"))
     p.add_argument("--turns", type=int, default=100)
     p.add_argument("--duration", type=float, default=0.25, help="seconds simulated per turn")
-    p.add_argument("--planner", default="scripted", help="scripted, or a backend name (llamacpp, ...)")
+    p.add_argument("--planner", default="scripted",
+                   help="scripted (no planner), scripted-backend (the planner, no model), or a backend (llamacpp, ...)")
     p.add_argument("--durability", default="sync", choices=["sync", "exit"],
                    help="sync: a checkpoint after every node; exit: one per turn")
     p.add_argument("--no-mp4", action="store_true", help="skip the per-segment MP4")
@@ -48,11 +49,11 @@ def main() -> None:
     a = p.parse_args()
 
     planner = None
-    if a.planner != "scripted":
-        from agent.planner.backends import make_backend
+    if a.planner != "scripted":  # "scripted": no planner (the action is the narration); "scripted-backend":
+        from agent.planner.backends import make_backend  # the planner on its model-free scripted backend
         from agent.planner.planner import Planner
 
-        planner = Planner(make_backend(a.planner, seed=0))
+        planner = Planner(make_backend(a.planner.removesuffix("-backend"), seed=0))
     scene = load_scene(a.scene)
     with tempfile.TemporaryDirectory() as tmp:
         db = SessionDB(Path(tmp) / "bench.db")
