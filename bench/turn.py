@@ -3,6 +3,7 @@
     OMP_NUM_THREADS=1 .venv/bin/python bench/turn.py --turns 100
     OMP_NUM_THREADS=1 .venv/bin/python bench/turn.py --turns 5 --planner llamacpp
     OMP_NUM_THREADS=1 .venv/bin/python bench/turn.py --turns 40 --db postgresql://postgres@127.0.0.1:5432/bench
+    OMP_NUM_THREADS=1 .venv/bin/python bench/turn.py --turns 40 --root /tmp/old-turn   # another checkout's code
 
 Overhead is everything in a turn except the model call and the render node (geometry pass plus
 PNG/MP4 encoding), measured around ``Session.turn``; "framework" also leaves out the physics and
@@ -23,6 +24,8 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parent.parent
+if "--root" in sys.argv:  # measure another checkout's code with this harness (old vs new in one run)
+    ROOT = Path(sys.argv[sys.argv.index("--root") + 1]).resolve()
 sys.path.insert(0, str(ROOT))
 
 from agent.turns.sessions import Session, SessionDB  # noqa: E402
@@ -38,20 +41,22 @@ def main() -> None:
     p.add_argument("--scene", default=str(ROOT / "scenes" / "ball-off-table.yaml"))
     p.add_argument("--turns", type=int, default=100)
     p.add_argument("--duration", type=float, default=0.25, help="seconds simulated per turn")
-    p.add_argument("--planner", default="scripted", help="scripted, or a backend name (llamacpp, ...)")
+    p.add_argument("--planner", default="scripted",
+                   help="scripted (no planner), scripted-backend (the planner, no model), or a backend (llamacpp, ...)")
     p.add_argument("--durability", default="sync", choices=["sync", "exit"],
                    help="sync: a checkpoint after every node; exit: one per turn")
     p.add_argument("--no-mp4", action="store_true", help="skip the per-segment MP4")
     p.add_argument("--db", default=None, help="session store (default: a SQLite file in a temporary folder); "
                    "a postgresql:// URL names an empty database to use")
+    p.add_argument("--root", default=str(ROOT), help="the checkout whose code runs (default: this one)")
     a = p.parse_args()
 
     planner = None
-    if a.planner != "scripted":
-        from agent.planner.backends import make_backend
-        from agent.planner.planner import Planner
+    if a.planner != "scripted":  # "scripted": no planner (the action is the narration); "scripted-backend":
+        from agent.planner.backends import make_backend  # the planner on its model-free scripted backend
+        from agent.planner import Planner
 
-        planner = Planner(make_backend(a.planner, seed=0))
+        planner = Planner(make_backend(a.planner.removesuffix("-backend"), seed=0))
     scene = load_scene(a.scene)
     with tempfile.TemporaryDirectory() as tmp:
         db = SessionDB(a.db or Path(tmp) / "bench.db")
@@ -64,16 +69,16 @@ def main() -> None:
                 s.ctx.timings.clear()
                 db.saver.writes.clear()
                 pinned = [KICK] if planner is None and i % 4 == 1 else None
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 s.turn(TurnRequest(action=ACTIONS[i % len(ACTIONS)], events=pinned, duration=a.duration))
-                wall = time.perf_counter() - t0
+                wall, cpu = time.perf_counter() - t0, time.process_time() - c0
                 nodes = defaultdict(float)
                 for name, dt in s.ctx.timings:
                     nodes[name] += dt
                 ck = [w for w in db.saver.writes if w[0] == "checkpoint"]
                 wr = [w for w in db.saver.writes if w[0] == "writes"]
                 per_turn.append({
-                    "wall": wall, **nodes,
+                    "wall": wall, "cpu": cpu, **nodes,
                     "ckpt_write": sum(w[1] for w in ck) + sum(w[1] for w in wr), "ckpt_n": len(ck),
                     "ckpt_bytes": sum(w[2] for w in ck), "commit_ckpt_bytes": ck[-1][2] if ck else 0,
                 })
@@ -89,6 +94,7 @@ def main() -> None:
     def mean_ms(key):
         return 1000 * statistics.mean(r.get(key, 0.0) for r in rows)
 
+    print(f"code {ROOT}")
     print(f"scene {scene.name}, {a.turns} turns of {a.duration:g} s ({round(a.duration * scene.render.fps)} frames "
           f"each), planner {a.planner}, durability {a.durability}, mp4 {'off' if a.no_mp4 else 'on'}; means over turns {skip + 1}..{a.turns}")
     print("\nper node (ms/turn):")
@@ -104,7 +110,13 @@ def main() -> None:
     print(f"checkpoint writes   {mean_ms('ckpt_write'):8.2f} ms/turn over {statistics.mean(r['ckpt_n'] for r in rows):.0f} "
           f"checkpoints")
     print(f"overhead (all but model + render)   {overhead:8.2f} ms = {100 * overhead / wall:5.1f}% of the turn")
+    per = sorted(1000 * (r["wall"] - r.get("model", 0.0) - r.get("render", 0.0)) for r in rows)
+    print(f"overhead per turn: median {statistics.median(per):.2f} ms, lower quartile {per[len(per) // 4]:.2f} ms "
+          f"(robust to a loaded machine)")
     print(f"framework (also minus physics)      {framework:8.2f} ms = {100 * framework / wall:5.1f}% of the turn")
+    cpu = sorted(1000 * r["cpu"] for r in rows)
+    print(f"CPU time per turn (all threads of this process, render included; waits on a loaded machine are not "
+          f"in it): median {statistics.median(cpu):.2f} ms, mean {statistics.mean(cpu):.2f} ms")
     sizes = [r["commit_ckpt_bytes"] for r in per_turn]
     per_turn_bytes = [r["ckpt_bytes"] for r in per_turn]
     k = min(10, len(sizes))

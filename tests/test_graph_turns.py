@@ -83,7 +83,9 @@ def test_planned_turn_applies_the_planners_plan_and_record(db):
     planner = ListPlanner([GOOD])
     with Session(db, "t", planner=planner) as s:
         turn = s.turn(req("flick the ball", duration=0.25))
+        ran = [n for n, _ in s.ctx.timings]
     assert planner.calls == [("flick the ball", [])]
+    assert "validate" not in ran and ran.index("plan") < ran.index("simulate") < ran.index("reconcile")
     assert [e.model_dump(mode="json", exclude_none=True) for e in turn.plan.events] == KICK
     assert turn.plan_record.plan.narration == "the ball is flicked" and not turn.pinned
 

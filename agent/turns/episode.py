@@ -125,7 +125,8 @@ class Episode:
         start = self.head
         before = start.values.get("step")
         try:
-            self.graph.invoke(Command(resume=request), self.config, context=self.ctx, durability=self.durability)
+            out = self.graph.invoke(Command(resume=request), self.config, context=self.ctx,
+                                    durability=self.durability)
         except SessionLost:
             raise
         except BaseException as exc:
@@ -135,12 +136,12 @@ class Episode:
             if isinstance(exc, (EventError, WorldError)):
                 raise TurnRejected(f"the events cannot apply: {exc}") from None
             raise
-        head = self.head
-        if head.values.get("error"):
-            raise TurnRejected(head.values["error"])
-        if head.values.get("step") == before or head.next != COMMITTED:
+        # The state the run ended with (no checkpoint read back): waiting in observe again, or not.
+        if out.get("error"):
+            raise TurnRejected(out["error"])
+        if out.get("step") == before or "__interrupt__" not in out:
             raise EngineStalled("the turn did not commit; the thread's head is not waiting for input")
-        return head.values["last_turn"]
+        return out["last_turn"]
 
     def _abandon(self, start) -> None:
         """Drop a failed turn: the live world is stale, and the head goes back to `start` (committed)."""

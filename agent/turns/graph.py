@@ -1,5 +1,6 @@
 """The turn loop as a LangGraph ``StateGraph``:
-``observe → plan → validate → simulate → reconcile → render → commit``.
+``observe → plan → validate → simulate → reconcile → render → commit``
+(``validate`` only for plans no planner checked).
 
 ``observe`` waits for the next :class:`~agent.turns.turn.TurnRequest` with
 :func:`langgraph.types.interrupt`; ``Command(resume=request)`` runs one turn and the graph comes back
@@ -17,8 +18,8 @@ read back, within one turn. The planner, the world, the renderers and the store 
 :class:`TurnContext`. Drive the graph through :class:`agent.turns.episode.Episode`, the one turn engine.
 
 Every plan is validated exactly once: the planner validates (and retries) the plans a model makes,
-against the same world state the ``plan`` node gives it; ``validate`` checks the rest (events the
-user pinned, plans recorded for a replay).
+against the same world state the ``plan`` node gives it, and those go from ``plan`` straight to
+``simulate``; ``validate`` checks the rest (events the user pinned, plans recorded for a replay).
 """
 
 from __future__ import annotations
@@ -264,8 +265,6 @@ def plan(state: TurnState, ctx: TurnContext) -> TurnState:
 
 
 def validate(state: TurnState, ctx: TurnContext) -> TurnState:
-    if state.get("checked"):
-        return {}
     sync_world(ctx, state["snapshot"], state["snapshot_sha"])
     problems = plan_problems(ctx.world, state["plan"])
     if problems:
@@ -277,6 +276,11 @@ def plan_problems(world: World, turn_plan: TurnPlan) -> list[str]:
     """Problems with a plan against the world as it is: :func:`agent.planner.validate`."""
     issues = validate_plan(world.state(), turn_plan)
     return [i.message for i in issues]
+
+
+def _after_plan(state: TurnState) -> str:
+    """A plan the planner validated against this very state goes straight on (no empty ``validate`` step)."""
+    return "simulate" if state.get("checked") else "validate"
 
 
 def _after_validate(state: TurnState) -> str:
@@ -391,7 +395,7 @@ def build_graph() -> StateGraph:
         g.add_node(name, _timed(name, fn))
     g.set_entry_point("observe")
     g.add_edge("observe", "plan")
-    g.add_edge("plan", "validate")
+    g.add_conditional_edges("plan", _after_plan, ["validate", "simulate"])
     g.add_conditional_edges("validate", _after_validate, ["simulate", "observe"])
     g.add_edge("simulate", "reconcile")
     g.add_edge("reconcile", "render")

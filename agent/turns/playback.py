@@ -131,7 +131,7 @@ def play(
             episode.start()
             for i, spec in enumerate(scene.steps):
                 step["index"] = i
-                record = _play_step(episode, i, TurnRequest.model_validate(spec.model_dump()))
+                record = _play_step(episode, i, TurnRequest.model_validate(spec, from_attributes=True))
                 result.turns.append(record)
                 if progress.on_step:
                     progress.on_step(i, record.plan)
