@@ -33,6 +33,7 @@ def aim(boxes: list[Box], subject: Box, elevation: float = 24.0, azimuth: float 
     direction = (math.sin(az) * math.cos(el), -math.cos(az) * math.cos(el), math.sin(el))
     pos = [look[i] + distance * direction[i] for i in range(3)]
     pos[2] = max(pos[2], 0.25)
+    pos = [max(-90.0, min(90.0, v)) for v in pos]
     return CameraSpec(position=tuple(round(v, 3) for v in pos), look_at=tuple(round(v, 3) for v in look), fov=FOV)
 
 
