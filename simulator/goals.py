@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from simulator.bounds import Box, entity_box, local_half_extents, rotation
 from simulator.limits import LIMITS
+from simulator.scene import GROUND_ID
 from simulator.state import EntityState, WorldState
 
 MISSING_MARGIN = -LIMITS.world_extent
@@ -108,7 +109,7 @@ class EndsNear(GoalModel):
     target: str
     """Id of the body that must end near."""
     other: str
-    """Id of the body it must end near."""
+    """Id of the body (or 'ground') it must end near."""
     max_gap: Distance = 0.1
     """Largest surface gap (m)."""
 
@@ -132,7 +133,7 @@ class Reaches(GoalModel):
     target: str
     """Id of the moving body."""
     other: str
-    """Id of the body it must touch."""
+    """Id of the body (or 'ground') it must touch."""
 
 
 class Topples(GoalModel):
@@ -241,6 +242,14 @@ def _point_gap(p: Sequence[float], e: EntityState) -> float:
     return outside if outside > 0 else max(abs(local[j]) - half[j] for j in range(3))
 
 
+def _gap(state: WorldState, target: str, other: str) -> float:
+    """Surface gap between a body and another body or the floor ('ground') in one state."""
+    a = state.entities[target]
+    if other == GROUND_ID:
+        return entity_box(a).lo[2]
+    return surface_gap(a, state.entities[other])
+
+
 def surface_gap(a: EntityState, b: EntityState) -> float:
     """The gap between two bodies' surfaces (m): exact for spheres against spheres and boxes, the
     bounding boxes' gap otherwise."""
@@ -268,6 +277,8 @@ def _verdict(margin: float, code_if_not: str) -> Verdict:
 
 def _missing(states: Sequence[WorldState], *ids: str) -> Verdict | None:
     for eid in ids:
+        if eid == GROUND_ID:
+            continue
         if eid not in states[0].entities or eid not in states[-1].entities:
             return Verdict(ok=False, margin=MISSING_MARGIN, code="missing")
     return None
@@ -331,8 +342,7 @@ def _ends_near(goal: EndsNear, states: Sequence[WorldState]) -> Verdict:
     missing = _missing(states, goal.target, goal.other)
     if missing:
         return missing
-    gap = surface_gap(states[-1].entities[goal.target], states[-1].entities[goal.other])
-    return _verdict(goal.max_gap - gap, "too_far")
+    return _verdict(goal.max_gap - _gap(states[-1], goal.target, goal.other), "too_far")
 
 
 def _ends_in(goal: EndsIn, states: Sequence[WorldState]) -> Verdict:
@@ -349,8 +359,8 @@ def _reaches(goal: Reaches, states: Sequence[WorldState]) -> Verdict:
     missing = _missing(states, goal.target, goal.other)
     if missing:
         return missing
-    gaps = [surface_gap(s.entities[goal.target], s.entities[goal.other])
-            for s in states if goal.target in s.entities and goal.other in s.entities]
+    gaps = [_gap(s, goal.target, goal.other) for s in states
+            if goal.target in s.entities and (goal.other in s.entities or goal.other == GROUND_ID)]
     return _verdict(CONTACT_GAP - min(gaps), "no_contact")
 
 

@@ -57,10 +57,11 @@ class Limits(BaseModel):
     """Longest a turn whose duration was not given runs while waiting for its bodies to come to rest (s)."""
     rest_hold_seconds: float = 0.25
     """How long (s) the bodies must stay below the rest speed and spin to count as at rest."""
-    rest_speed: float = 0.02
-    """A body moving slower than this (m/s) counts as at rest (goals, running until rest)."""
-    rest_spin: float = 0.2
-    """A body spinning slower than this (rad/s) counts as at rest."""
+    rest_speed: float = 0.03
+    """A body moving slower than this (m/s) counts as at rest (goals, running until rest): MuJoCo's
+    soft contacts let a rolling ball's last few cm/s fade slowly, and 3 cm/s is barely visible."""
+    rest_spin: float = 0.5
+    """A body spinning slower than this (rad/s) counts as at rest (a 4 cm ball rolling at 2 cm/s)."""
 
     # ---- bodies -------------------------------------------------------------------------------
     min_mass: float = 1e-4

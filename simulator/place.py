@@ -36,6 +36,14 @@ def target_box(shape: str, size: Sequence[float], position: Sequence[float], qua
     return bounding_box(shape, size, position, upright(quat))
 
 
+def resting_position(shape: str, size: Sequence[float], quat: Sequence[float], x: float, y: float,
+                     surface_z: float) -> Vec:
+    """Where a placed body's centre goes to rest at (x, y) on a surface at height `surface_z` (it is
+    set down upright: its bottom touches the surface). What a planner puts in a place event."""
+    box = target_box(shape, size, (x, y, 0.0), quat)
+    return (float(x), float(y), float(surface_z - box.lo[2]))
+
+
 def _minjerk(t: float) -> tuple[float, float]:
     """Position and rate (per unit time) of a minimum-jerk move from 0 to 1 over t in [0, 1]."""
     t = min(max(t, 0.0), 1.0)

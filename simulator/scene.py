@@ -481,12 +481,15 @@ def material_problem(ev: SetPropertyEvent, body: Tracked) -> str | None:
 
 
 def placement_problem(ev: PlaceEvent, registry: dict[str, Tracked]) -> str | None:
-    """Why `ev` cannot carry its body: it is fixed, or its end is below the floor or inside another body."""
+    """Why `ev` cannot carry its body: it is fixed, or its end is below the floor or inside fixed
+    scenery. Only fixed bodies count here: they are where the scene put them both when a file is
+    checked and when it plays, so ``check`` passing still means ``play`` plays; free bodies move, and
+    a planner checks them against the live world with :meth:`~simulator.world.World.placement_problem`."""
     body = registry[ev.entity]
     if body.fixed:
         return f"place on fixed entity {ev.entity!r}; release it first with set_property fixed: false"
-    others = {eid: box for eid, t in registry.items() if (box := t.box()) is not None}
-    return place_problem(ev.entity, body.shape, body.size, body.quat, ev.position, others, LIMITS.place_tolerance)
+    scenery = {eid: box for eid, t in registry.items() if t.fixed and (box := t.box()) is not None}
+    return place_problem(ev.entity, body.shape, body.size, body.quat, ev.position, scenery, LIMITS.place_tolerance)
 
 
 def property_mass(ev: SetPropertyEvent, body: Tracked) -> float:
@@ -509,5 +512,7 @@ def apply_to_registry(ev: Event, registry: dict[str, Tracked]) -> None:
         registry[ev.entity] = body._replace(position=tuple(ev.position), quat=upright(body.quat))
     elif isinstance(ev, SetPropertyEvent) and ev.entity != GROUND_ID:
         body = registry[ev.entity]
-        registry[ev.entity] = body._replace(fixed=body.fixed if ev.fixed is None else ev.fixed,
-                                            mass=property_mass(ev, body))
+        fixed = body.fixed if ev.fixed is None else ev.fixed
+        # a body held again (fixed: true) is held wherever it has moved to: unknown to a file check
+        position = None if fixed and not body.fixed else body.position
+        registry[ev.entity] = body._replace(fixed=fixed, mass=property_mass(ev, body), position=position)

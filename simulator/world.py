@@ -34,7 +34,7 @@ from simulator.build import (
 )
 from simulator.materials import material
 from simulator.parts import part_masses, part_states
-from simulator.place import Placement
+from simulator.place import Placement, place_problem
 from simulator.divergence import DivergenceError, WorldError, check_divergence, clear_warnings, one_line
 from simulator.limits import LIMITS
 from simulator.state import EntityState, WorldState
@@ -166,6 +166,21 @@ class World:
             else:
                 apply_to_registry(ev, registry)
         return problems
+
+    def placement_problem(self, ev: PlaceEvent) -> str | None:
+        """Why `ev` would end its body inside any other body as the world is now (free ones too), or
+        None: what a planner checks before proposing a placement (the event checker counts only
+        fixed scenery, see :func:`simulator.scene.placement_problem`)."""
+        problem = self.check([ev])
+        if problem:
+            return "; ".join(problem)
+        others = {}
+        for eid, e in self.entities.items():
+            pos, quat = self.pose(eid)
+            others[eid] = tracked(e, pos, quat).box()
+        pos, quat = self.pose(ev.entity)
+        e = self.entities[ev.entity]
+        return place_problem(ev.entity, e.shape, e.size, quat, ev.position, others, LIMITS.place_tolerance)
 
     @property
     def step_index(self) -> int:

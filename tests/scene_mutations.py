@@ -34,8 +34,9 @@ KINDS = (
     "value", "value", "value", "type", "events_many", "entities_many", "spawn_many", "extreme_event",
     "extreme_spawn", "fixed_release", "drop_key", "unknown_key", "timestep", "render", "duration",
     "gravity", "alias_bomb", "deep", "list_key", "big_int", "truncate", "garbage", "non_utf8", "empty",
-    "mass_ratio",
+    "mass_ratio", "material", "place", "ground",
 )
+MATERIAL_VALUES: list[Any] = ["rubber", "ice", "gold", "foam", "steel", "jelly", "", None, 3, ["wood"]]
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def mutate(m: Mutation) -> bytes:
         _set(doc, path, m.value)
     elif k == "events_many":
         entity = _free_entity(doc, rnd)["id"]
-        step["events"] = [{"type": "set_velocity", "entity": entity, "velocity": [0.1, 0, 0]}] * rnd.randint(5, 12)
+        step["events"] = [{"type": "set_velocity", "entity": entity, "velocity": [0.1, 0, 0]}] * rnd.randint(5, 30)
     elif k == "entities_many":
         base = doc["entities"][-1]
         count = rnd.choice([99, 100, 101, 150, 20000])
@@ -160,6 +161,26 @@ def mutate(m: Mutation) -> bytes:
     elif k == "mass_ratio":
         a, b = doc["entities"][0], _free_entity(doc, rnd)
         a["mass"], b["mass"] = 1e-4, 1e4
+    elif k == "material":
+        target = rnd.choice(doc["entities"])
+        if rnd.random() < 0.5:
+            target.pop("mass", None)
+        target[rnd.choice(["material", "bounciness"])] = rnd.choice(MATERIAL_VALUES + [m.value])
+        if rnd.random() < 0.3:
+            target["size"] = [rnd.choice([3.0, 10.0, 0.005])] * len(target["size"])
+    elif k == "place":
+        entity = rnd.choice(doc["entities"])["id"]
+        v = m.value if not isinstance(m.value, str) else 1e20
+        step["events"] = [{"type": "place", "entity": entity, "position": rnd.choice(
+            [[0, 0, v], [v, 0, 1], [0.3, 0.1, 0.9], [0, 0, 0.0], [rnd.uniform(-2, 2), rnd.uniform(-2, 2), 1.0]]),
+            "duration": rnd.choice([1.0, v, 0.001]), "lift": rnd.choice([0.1, v, 0.0])}]
+    elif k == "ground":
+        change = rnd.choice([{"material": rnd.choice(MATERIAL_VALUES)}, {"bounciness": m.value},
+                             {"friction": m.value}, {"mass": 1.0}, {"color": "#00ff00"}])
+        if rnd.random() < 0.5:
+            doc["ground"] = {**doc.get("ground", {}), **change}
+        else:
+            step["events"] = [{"type": "set_property", "entity": "ground", **change}]
     elif k == "alias_bomb":
         lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
         for i, c in enumerate("bcdefghi"):

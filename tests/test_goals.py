@@ -67,6 +67,9 @@ def test_a_ball_flicked_off_the_back_edge_ends_off_that_side(table):
     assert not wrong.ok and wrong.code == "not_off"
     assert check(EndsOn(target="ball", support="ground"), states).ok
     assert not check(EndsOn(target="ball", support="table"), states).ok
+    assert check(Reaches(target="ball", other="ground"), states).ok  # it hits the floor
+    assert check(EndsNear(target="ball", other="ground", max_gap=0.01), states).ok
+    assert not check(Reaches(target="ball", other="ground"), states[:3]).ok  # not yet
 
 
 def test_margins_grow_with_the_push_so_bisection_can_use_them(table):
