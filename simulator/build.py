@@ -131,6 +131,15 @@ def ground_texture(s: mujoco.MjSpec, color: str) -> None:
     )
 
 
+LIGHTING = {  # headlight ambient, headlight diffuse, sun diffuse, sky top, sky horizon
+    "day": (0.35, 0.45, (0.6, 0.6, 0.6), (0.62, 0.74, 0.86), (0.95, 0.96, 0.98)),
+    "night": (0.12, 0.18, (0.22, 0.26, 0.38), (0.02, 0.03, 0.08), (0.08, 0.1, 0.2)),
+    "indoors": (0.42, 0.4, (0.45, 0.44, 0.42), (0.78, 0.77, 0.75), (0.9, 0.89, 0.87)),
+    "sunset": (0.3, 0.35, (0.75, 0.5, 0.3), (0.35, 0.3, 0.5), (0.98, 0.65, 0.4)),
+}
+"""The light of each `Scene.lighting`."""
+
+
 def base_spec(scene: Scene, ground: GroundSpec | None = None) -> mujoco.MjSpec:
     """Options, visuals, lights and the ground (`ground`, else the scene's): everything but the entities."""
     s = mujoco.MjSpec()
@@ -145,20 +154,21 @@ def base_spec(scene: Scene, ground: GroundSpec | None = None) -> mujoco.MjSpec:
     s.visual.global_.offheight = max(scene.render.height, 480)
     s.visual.map.znear = 0.005
     s.visual.map.zfar = 50.0
-    s.visual.headlight.ambient = [0.35, 0.35, 0.35]
-    s.visual.headlight.diffuse = [0.45, 0.45, 0.45]
+    ambient, diffuse, sun, sky_top, sky_low = LIGHTING[scene.lighting]
+    s.visual.headlight.ambient = [ambient] * 3
+    s.visual.headlight.diffuse = [diffuse] * 3
     s.visual.headlight.specular = [0.05, 0.05, 0.05]
     ground = ground or scene.ground
     ground_texture(s, ground.color)
     s.add_texture(
         name="sky", type=mujoco.mjtTexture.mjTEXTURE_SKYBOX, builtin=mujoco.mjtBuiltin.mjBUILTIN_GRADIENT,
-        rgb1=[0.62, 0.74, 0.86], rgb2=[0.95, 0.96, 0.98], width=64, height=384,
+        rgb1=list(sky_top), rgb2=list(sky_low), width=64, height=384,
     )
     mat = s.add_material(name="ground", texrepeat=[8, 8], reflectance=0.05)
     mat.textures[mujoco.mjtTextureRole.mjTEXROLE_RGB] = "ground"
     s.worldbody.add_light(
         name="sun", pos=[1.5, -1.0, 6.0], dir=[-0.25, 0.15, -1.0], castshadow=True,
-        diffuse=[0.6, 0.6, 0.6], specular=[0.2, 0.2, 0.2],
+        diffuse=list(sun), specular=[0.2, 0.2, 0.2],
     )
     floor = s.worldbody.add_geom(name=GROUND_ID, type=mujoco.mjtGeom.mjGEOM_PLANE, size=[20, 20, 0.1],
                                  material="ground")

@@ -357,6 +357,9 @@ class Scene(Strict):
     """Frame size and rate."""
     ground: GroundSpec = GroundSpec()
     """Floor appearance and friction."""
+    lighting: Literal["day", "night", "indoors", "sunset"] = "day"
+    """The light: day (the default sky and sun), night (dark blue sky, dim moonlight), indoors (grey
+    walls of light, soft), sunset (warm low sun)."""
     entities: list[EntitySpec] = Field(default=[], max_length=LIMITS.max_entities)
     """Bodies present at t = 0."""
     steps: list[StepSpec] = Field(default=[], max_length=LIMITS.max_steps)

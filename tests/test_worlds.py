@@ -139,3 +139,17 @@ def test_the_model_writes_the_intent_under_catalogue_enums_and_bad_parts_are_dro
     assert intent.renderer_only == ["fog"]
     fallback = read_with_model("a ball on a table", _Reply("not json"))
     assert [t.template for t in fallback.things] == ["ball", "table"] and "grammar" in fallback.assumptions[-1]
+
+
+def test_night_is_darker_than_day_and_the_scene_says_so():
+    from renderer.geometry import GeometryRenderer
+
+    def brightness(prompt):
+        built = new_world(prompt)
+        with GeometryRenderer(built.scene, preset="fast") as r:
+            return built, float(r.render(World(built.scene)).rgb.mean())
+
+    night, dark = brightness("a red ball on a table at night")
+    day, light = brightness("a red ball on a table")
+    assert night.scene.lighting == "night" and day.scene.lighting == "day"
+    assert dark < 0.6 * light and "Lighting: night" in night.scene.description

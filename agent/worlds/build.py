@@ -85,6 +85,7 @@ def scene_dict(intent: SceneIntent, layout: Layout, seed: int = 0) -> dict:
         "camera": {"position": [2.0, -2.0, 1.5], "look_at": [0.0, 0.0, 0.5], "fov": 45.0},
         "render": {"width": 320, "height": 240, "fps": 24},
         "ground": {"color": colour, "friction": friction},
+        "lighting": intent.lighting,
         "entities": [_entity(p, things[p.ref]) for p in layout.pieces],
         "steps": [{"action": "The scene is still.", "duration": 1.0, "events": []}],
     }

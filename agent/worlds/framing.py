@@ -28,11 +28,12 @@ def aim(boxes: list[Box], subject: Box, elevation: float = 24.0, azimuth: float 
     look = [0.4 * c + 0.6 * s for c, s in zip(centre, sub)]
     reach = max(math.dist(look, corner) for corner in _corners(every))
     half = math.radians(FOV / 2)
-    distance = max(0.5, scale * 1.08 * reach / math.sin(half * min(1.0, aspect)))
+    distance = max(0.25, scale * reach / math.tan(half * min(1.0, aspect)))
     el, az = math.radians(elevation), math.radians(azimuth)
     direction = (math.sin(az) * math.cos(el), -math.cos(az) * math.cos(el), math.sin(el))
     pos = [look[i] + distance * direction[i] for i in range(3)]
     pos[2] = max(pos[2], 0.25)
+    pos = [max(-90.0, min(90.0, v)) for v in pos]
     return CameraSpec(position=tuple(round(v, 3) for v in pos), look_at=tuple(round(v, 3) for v in look), fov=FOV)
 
 

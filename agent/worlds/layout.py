@@ -108,12 +108,24 @@ def _place(unit: Unit, rel, layout: Layout, placed: list[Piece]) -> None:
     elif rel.kind == "leaning_on":
         _lean(unit, obj, layout, placed)
     elif rel.kind == "under":
-        x, y = _centre(obj)
-        unit.put(x, y, _base(obj))
-        _shift(unit, placed, (1.0, 0.0), {obj.thing.ref})
+        _under(unit, obj, layout, placed)
     else:
         _beside(unit, obj, rel.kind, layout, placed)
     placed.extend(unit.pieces)
+
+
+def _under(unit: Unit, obj: Unit, layout: Layout, placed: list[Piece]) -> None:
+    """Beneath the object, clear of its parts (between a table's legs); beside it when nothing fits."""
+    x, y = _centre(obj)
+    ohx, ohy = obj.half
+    parts = [b for p in obj.pieces for b in p.part_boxes()]
+    for fx, fy in [(0, 0), (0.25, 0), (-0.25, 0), (0, 0.25), (0, -0.25), (0.25, 0.25), (-0.25, -0.25)]:
+        unit.put(x + fx * 2 * ohx, y + fy * 2 * ohy, _base(obj))
+        clear = not any(p.box.penetration(b) > 0.001 for p in unit.pieces for b in parts)
+        if clear and not _overlaps(unit, placed, {obj.thing.ref}):
+            return
+    layout.assumptions.append(f"the {unit.thing.ref} does not fit under the {obj.thing.ref}: it goes beside it")
+    _beside(unit, obj, "next_to", layout, placed)
 
 
 def _centre(u: Unit) -> tuple[float, float]:

@@ -48,6 +48,14 @@ class Piece:
     def box(self) -> Box:
         return bounding_box("box", self.x.extent, self.pos, euler_quat(self.euler))
 
+    def part_boxes(self) -> list[Box]:
+        """The world box of each part (the envelope when the piece is turned)."""
+        if any(abs(a) > 1e-9 for a in self.euler):
+            return [self.box]
+        c = self.x.centre
+        return [bounding_box(p.shape, p.size, [self.pos[i] + p.position[i] - c[i] for i in range(3)],
+                             euler_quat(p.orientation)) for p in self.x.parts]
+
     def surface(self, inside: bool = False) -> tuple[float, float, float, float, float]:
         """(x, y, z, size x, size y) in the world of where things go on (or in) it; yaw only."""
         region = (self.x.inside if inside else None) or self.x.top

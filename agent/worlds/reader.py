@@ -124,6 +124,7 @@ def read_prompt(prompt: str) -> SceneIntent:
     assign_refs(mentions)
     things, assumptions = _things(mentions)
     relations = find_relations(tokens, mentions)
+    things = _open_containers(things, relations)
     action = find_action(tokens, mentions)
     ground, lighting = _ground_and_light(tokens)
     renderer = sorted({t for t in tokens if t in W.RENDERER_ONLY})
@@ -146,6 +147,16 @@ def _things(mentions: list[Mention]) -> tuple[list[Thing], list[str]]:
         out[m.ref] = Thing(ref=m.ref, template=m.template, count=count, material=m.material, color=m.color,
                            scale=min(max(m.scale, 0.2), 5.0), words=" ".join(m.words))
     return list(out.values()), notes
+
+
+OPEN_VARIANT = {"box": "carton"}
+"""A thing something is put in, and the open template of it ('a box with a ball inside')."""
+
+
+def _open_containers(things: list[Thing], relations) -> list[Thing]:
+    holders = {r.object for r in relations if r.kind == "in"}
+    return [t.model_copy(update={"template": OPEN_VARIANT[t.template]})
+            if t.ref in holders and t.template in OPEN_VARIANT else t for t in things]
 
 
 def _ground_and_light(tokens: list[str]) -> tuple[str, str]:

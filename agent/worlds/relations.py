@@ -9,6 +9,8 @@ from agent.worlds.intent import FirstAction, Relation
 SENTENCE_END = {".", ";", "!", "?"}
 POSITIONAL = {"on", "in", "next_to", "in_front_of", "behind", "under", "leaning_on", "around"}
 GROUPED = {"stacked", "in_a_row"}
+TRAILING = {"in", "on", "under", "behind", "next_to", "in_front_of"}
+"""Relations that may end a phrase and point back at its host: 'a box with a ball inside'."""
 
 
 def _phrase_at(tokens: list[str], i: int, table: dict) -> tuple[str, int] | None:
@@ -79,8 +81,13 @@ def _between(tokens, group, start, end, nxt, mentions) -> list[tuple[int, Relati
             continue
         kind, used = hit
         after = tokens[j + used:j + used + 1]
-        if kind in GROUPED:
-            out += [(0, Relation(kind=kind, subject=m.ref)) for m in group]
+        if kind in GROUPED or kind == "side_by_side":
+            out += _grouped(kind, group)
+        elif kind == "holds" and nxt is not None:
+            out.append((1, Relation(kind="in", subject=nxt.ref, object=group[-1].ref)))
+        elif kind in TRAILING and nxt is None and _host(group, mentions) is not None and \
+                all(t in SENTENCE_END or t == "," for t in tokens[j + used:end]):
+            out += [(1, Relation(kind=kind, subject=m.ref, object=_host(group, mentions).ref)) for m in group]
         elif after and after[0] in ("it", "them", "its"):
             host = [m for m in mentions if m.end <= group[0].start]
             if host:
@@ -93,6 +100,22 @@ def _between(tokens, group, start, end, nxt, mentions) -> list[tuple[int, Relati
             out += [(0, Relation(kind="in_a_row", subject=m.ref)) for m in group]
         j += used
     return out
+
+
+def _grouped(kind: str, group) -> list[tuple[int, Relation]]:
+    """A stack or row of one thing's copies; of several things named together, a chain: each on
+    (or next to) the one before."""
+    if len(group) == 1:
+        return [(0, Relation(kind=kind, subject=group[0].ref))] if kind != "side_by_side" else []
+    if kind == "stacked":
+        return [(0, Relation(kind="on", subject=b.ref, object=a.ref)) for a, b in zip(group, group[1:])]
+    return [(1, Relation(kind="next_to", subject=b.ref, object=a.ref)) for a, b in zip(group, group[1:])]
+
+
+def _host(group, mentions):
+    """The thing named just before `group` (what 'with' attaches it to), or None."""
+    before = [m for m in mentions if m.end <= group[0].start]
+    return before[-1] if before else None
 
 
 def _leads_to(tokens: list[str], i: int, start: int) -> bool:
