@@ -6,6 +6,9 @@ The action is text (a :class:`gymnasium.spaces.Text`). Plain text is an action f
 simulates ``duration`` seconds; the observation holds that segment's frames, the last frame and
 the entity state; ``info`` holds the plan, the narration and the snapshot hash. There is no task,
 so the reward is 0 and episodes end only by truncation (``max_turns``).
+
+With ``db`` (a ``--db`` value: a SQLite path or ``postgresql://…``) every episode is also a durable
+session in that store (``info["session"]`` names it), driven under its lease like any other.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ class WorldEnv(gym.Env):
 
     def __init__(self, scene: str | Path, planner: str | Any = "scripted", render_mode: str | None = "rgb_array",
                  duration: float = 0.5, max_entities: int = 16, max_turns: int | None = None,
-                 preset: str = "fast", store_dir: str | Path | None = None):
+                 preset: str = "fast", store_dir: str | Path | None = None, db: str | Path | None = None):
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be 'rgb_array' or None, got {render_mode!r}")
         if not LIMITS.min_turn_seconds <= duration <= LIMITS.max_turn_seconds:
@@ -71,6 +74,12 @@ class WorldEnv(gym.Env):
         self.action_space = spaces.Text(max_length=300, min_length=0, charset=ACTION_CHARSET)
         self._geometry = None
         self._episode_engine: Episode | None = None
+        self._db = None
+        if db is not None:
+            from agent.turns.sessions import SessionDB
+
+            self._db = SessionDB(db)
+        self._session = None
         self._episode = 0
         self._last_frame: np.ndarray | None = None
         self._turns = 0
@@ -96,22 +105,41 @@ class WorldEnv(gym.Env):
             self._geometry = GeometryRenderer(self.scene, preset=self.preset)
         self._episode += 1
         self._turns = 0
-        self._episode_engine = Episode(self.scene, self.store, thread=f"episode-{self._episode}",
-                                       geometry=self._geometry, planner=self._planner, segment_mp4=False)
-        state = self._episode_engine.start()
+        state, extra = self._start_episode()
         world = self._episode_engine.ctx.world
         frame = self._geometry.render(world).rgb
         self._last_frame = frame
         obs = {"frame": frame.copy(), "frames": frame[None].copy(), "state": self._state_array(world)}
         return obs, {"step": 0, "time": state["time"], "snapshot_sha": state["snapshot_sha"],
-                     "entities": list(world.entities)}
+                     "entities": list(world.entities), **extra}
+
+    def _start_episode(self) -> tuple[dict, dict]:
+        """A fresh episode engine (in memory, or a new durable session with ``db``): its start state."""
+        self._end_session()
+        if self._db is None:
+            self._episode_engine = Episode(self.scene, self.store, thread=f"episode-{self._episode}",
+                                           geometry=self._geometry, planner=self._planner, segment_mp4=False)
+            return self._episode_engine.start(), {}
+        from agent.turns.sessions import Session
+
+        name = self._db.unique_name(f"gym-{self.scene.name}")
+        self._db.create(name, self.scene, str(self._scene_path), self.preset)
+        self._session = Session(self._db, name, planner=self._planner, geometry=self._geometry,
+                                segment_mp4=False, driver="callosum gym env")
+        self._episode_engine = self._session.episode
+        return self._session.state, {"session": name}
+
+    def _end_session(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
 
     def step(self, action: str):
         if self._episode_engine is None:
             raise RuntimeError("call reset() before step()")
         request = _request(action, self.duration)
         try:
-            turn = self._episode_engine.turn(request)
+            turn = (self._session or self._episode_engine).turn(request)
         except TurnRejected as exc:
             raise ValueError(f"action {action!r} was rejected: {exc}") from None
         frames = np.stack(self._episode_engine.frames(turn))
@@ -131,6 +159,10 @@ class WorldEnv(gym.Env):
         return None if self._last_frame is None else self._last_frame.copy()
 
     def close(self):
+        self._end_session()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
         self._close_geometry()
         if self._own_store:
             shutil.rmtree(self._store_dir, ignore_errors=True)
