@@ -94,3 +94,23 @@ def test_reset_options_scene_and_bad_options(env):
     assert info["time"] == 0.0
     with pytest.raises(ValueError, match="not known"):
         env.reset(options={"level": 2})
+
+
+def test_episodes_are_durable_sessions_with_db(db_target):
+    from agent.turns.sessions import SessionDB
+
+    env = gym.make("callosum/World-v0", scene=str(SCENE_PATH), duration=0.25, db=db_target).unwrapped
+    try:
+        _, info = env.reset(seed=1)
+        first = info["session"]
+        env.step("the ball sits there")
+        env.step(json.dumps({"action": "kick", "events": KICK}))
+        _, info = env.reset(seed=1)  # the next episode is a new session; the first stays saved
+        assert info["session"] != first
+        env.step("again")
+    finally:
+        env.close()
+    with SessionDB(db_target, create=False) as db:
+        assert [t.action for t in db.turns(first)] == ["the ball sits there", "kick"]
+        assert [t.action for t in db.turns(info["session"])] == ["again"]
+        assert db.leases.holder(first) is None  # closed: nobody drives it

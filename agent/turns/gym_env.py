@@ -15,6 +15,9 @@ step (the session's step after the turn: turns committed so far) and the snapsho
 that cannot play (bad JSON, events that do not apply) changes nothing: the step returns the
 unchanged observation, reward 0, and says why in ``info["rejected"]``. There is no task, so the
 reward is 0 and episodes end only by truncation (``max_turns``, which counts rejected steps too).
+
+With ``db`` (a ``--db`` value: a SQLite path or ``postgresql://…``) every episode is also a durable
+session in that store (``info["session"]`` names it), driven under its lease like any other.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ class WorldEnv(gym.Env):
 
     def __init__(self, scene: str | Path, planner: str | Any = "scripted", render_mode: str | None = "rgb_array",
                  duration: float = 0.5, max_entities: int = 16, max_turns: int | None = None,
-                 preset: str = "fast", store_dir: str | Path | None = None):
+                 preset: str = "fast", store_dir: str | Path | None = None, db: str | Path | None = None):
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be 'rgb_array' or None, got {render_mode!r}")
         if not LIMITS.min_turn_seconds <= duration <= LIMITS.max_turn_seconds:
@@ -80,6 +83,12 @@ class WorldEnv(gym.Env):
         self.action_space = spaces.Text(max_length=LIMITS.max_action_chars, min_length=0, charset=ACTION_CHARSET)
         self._geometry = None
         self._episode_engine: Episode | None = None
+        self._db = None
+        if db is not None:
+            from agent.turns.sessions import SessionDB
+
+            self._db = SessionDB(db)
+        self._session = None
         self._episode = 0
         self._last_frame: np.ndarray | None = None
         self._turns = 0
@@ -106,15 +115,34 @@ class WorldEnv(gym.Env):
             self._geometry = GeometryRenderer(self.scene, preset=self.preset)
         self._episode += 1
         self._turns = self._step = 0
-        self._episode_engine = Episode(self.scene, self.store, thread=f"episode-{self._episode}",
-                                       geometry=self._geometry, planner=self._planner, segment_mp4=False)
-        state = self._episode_engine.start()
+        state, extra = self._start_episode()
         world = self._episode_engine.ctx.world
         frame = self._geometry.render(world).rgb
         self._last_frame = frame
         obs = {"frame": frame.copy(), "frames": frame[None].copy(), "state": self._state_array(world)}
         return obs, {"step": 0, "time": state["time"], "snapshot_sha": state["snapshot_sha"],
-                     "entities": list(world.entities)}
+                     "entities": list(world.entities), **extra}
+
+    def _start_episode(self) -> tuple[dict, dict]:
+        """A fresh episode engine (in memory, or a new durable session with ``db``): its start state."""
+        self._end_session()
+        if self._db is None:
+            self._episode_engine = Episode(self.scene, self.store, thread=f"episode-{self._episode}",
+                                           geometry=self._geometry, planner=self._planner, segment_mp4=False)
+            return self._episode_engine.start(), {}
+        from agent.turns.sessions import Session
+
+        name = self._db.unique_name(f"gym-{self.scene.name}")
+        self._db.create(name, self.scene, str(self._scene_path), self.preset)
+        self._session = Session(self._db, name, planner=self._planner, geometry=self._geometry,
+                                segment_mp4=False, driver="callosum gym env")
+        self._episode_engine = self._session.episode
+        return self._session.state, {"session": name}
+
+    def _end_session(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
 
     def step(self, action: str):
         if self._episode_engine is None:
@@ -125,7 +153,7 @@ class WorldEnv(gym.Env):
         truncated = self.max_turns is not None and self._turns >= self.max_turns
         world = self._episode_engine.ctx.world
         try:
-            turn = self._episode_engine.turn(_request(action, self.duration))
+            turn = (self._session or self._episode_engine).turn(_request(action, self.duration))
         except (ValueError, TurnRejected) as exc:  # nothing changed: the same observation, and why
             obs = {"frame": self._last_frame.copy(), "frames": self._last_frame[None].copy(),
                    "state": self._state_array(world)}
@@ -147,6 +175,10 @@ class WorldEnv(gym.Env):
         return None if self._last_frame is None else self._last_frame.copy()
 
     def close(self):
+        self._end_session()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
         self._close_geometry()
         if self._own_store:
             shutil.rmtree(self._store_dir, ignore_errors=True)
