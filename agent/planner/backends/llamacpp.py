@@ -280,14 +280,15 @@ class LlamaCppBackend(Backend):
 
 
 def serve(model: str | None, host: str, port: int, *, alias: str | None = None, n_threads: int | None = None,
-          n_ctx: int = 4096):
+          n_ctx: int = 4096, cache_prompt: bool = False):
     """Start llama.cpp's HTTP server (llama-server) in this process; returns the server object (it
-    listens until released)."""
+    listens until released). Prompts are not cached unless asked, so a seed gives one reply."""
     name, path, _ = resolve_model(model)
     params = server_params(path, n_threads=n_threads or default_threads(), n_ctx=n_ctx)
     params.hostnames = [host]
     params.port = port
     params.model_alias = {alias or name}
+    params.cache_prompt = cache_prompt  # off: a cached prompt's logits differ in the last bits (see complete)
     import xllamacpp
 
     return xllamacpp.Server(params)
@@ -302,8 +303,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--port", type=int, default=8080)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--ctx", type=int, default=4096)
+    ap.add_argument("--cache-prompt", action="store_true",
+                    help="reuse cached prompt prefixes (faster; the same seed may then give another reply)")
     args = ap.parse_args(argv)
-    server = serve(args.model, args.host, args.port, alias=args.alias, n_threads=args.threads, n_ctx=args.ctx)
+    server = serve(args.model, args.host, args.port, alias=args.alias, n_threads=args.threads, n_ctx=args.ctx,
+                   cache_prompt=args.cache_prompt)
     print(f"serving on {server.listening_address}/v1", flush=True)
     try:
         while True:
