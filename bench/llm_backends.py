@@ -167,6 +167,12 @@ def install(spec: str, env: dict) -> float:
         return time.perf_counter() - start
 
 
+def show(row: dict) -> None:
+    brief = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items() if k not in ("text", "scores")}
+    brief.update({a: (round(s["s"], 2), s["verb"]) for a, s in row.get("scores", {}).items()})
+    print(json.dumps(brief), flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--threads", type=int, default=1)
@@ -187,11 +193,14 @@ def main() -> None:
         except ImportError:
             print("llama-cpp-python is not installed: measuring xllamacpp only", file=sys.stderr)
         path, request = packaged_model_path(), plan_request()
-        rows = [run_engine(cls, path, args.threads, request) for _ in range(args.repeats) for cls in engines]
-    for row in rows:
-        brief = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items() if k not in ("text", "scores")}
-        brief.update({a: (round(s["s"], 2), s["verb"]) for a, s in row.get("scores", {}).items()})
-        print(json.dumps(brief))
+        rows = []
+        for _ in range(args.repeats):
+            for cls in engines:
+                rows.append(run_engine(cls, path, args.threads, request))
+                show(rows[-1])
+    if args.install:
+        for row in rows:
+            show(row)
     if len({r["engine"] for r in rows if "scores" in r}) == 2:
         a, b = (next(r for r in rows if r["engine"] == e) for e in ("xllamacpp", "llama-cpp-python"))
         diff = max(abs(a["scores"][x]["scores"][v] - b["scores"][x]["scores"][v]) for x in ACTIONS for v in LABELS)

@@ -2,6 +2,8 @@
 `python -m agent.planner.backends.llamacpp` in a child process) and the embedded backend."""
 
 import json
+import os
+import re
 import socket
 import subprocess
 import sys
@@ -259,3 +261,17 @@ def test_a_real_model_never_guesses_an_unknown_referent(llama_server, world):
     outcome = Planner(openai_backend(llama_server)).plan_turn(world.state(), "Push the box to the left.", [])
     assert outcome.plan.events == [] and outcome.plan.narration.startswith("There is no box here")
     assert "ball" in outcome.plan.narration and "table" in outcome.plan.narration
+
+
+def test_the_cli_says_it_is_loading_the_planner_model(tmp_path):
+    from tests.conftest import ROOT
+
+    out = subprocess.run([sys.executable, "-m", "agent", "plan", str(ROOT / "scenes" / "ball-off-table.yaml"),
+                          "--action", "Paint the ball blue.", "--planner", "llamacpp"],
+                         capture_output=True, text=True, timeout=240, cwd=ROOT,
+                         env={**os.environ, "CALLOSUM_LLAMA_THREADS": "1"})
+    assert out.returncode == 0, out.stderr
+    lines = out.stderr.splitlines()
+    assert lines[0] == "loading the planner model (llamacpp) …"  # no terminal: one line as it starts ...
+    assert re.fullmatch(r"the planner model \(llamacpp\) ready in \d+\.\d s", lines[1])  # ... one when done
+    json.loads(out.stdout)  # stdout stays the plan alone

@@ -106,13 +106,16 @@ def available() -> bool:
 
 
 def default_threads() -> int:
+    """CALLOSUM_LLAMA_THREADS, else one core less than the machine has (at most 4, at least 1).
+    llama.cpp's threads wait for each other at every step: on 2 cores with another busy process,
+    2 threads took 2 to 10 times longer than 1 (docs/planner.md)."""
     value = os.environ.get("CALLOSUM_LLAMA_THREADS")
     if value:
         try:
             return max(1, int(value))
         except ValueError:
             raise BackendError(f"CALLOSUM_LLAMA_THREADS={value!r} is not a whole number of threads") from None
-    return max(1, min(4, os.cpu_count() or 1))
+    return max(1, min(4, (os.cpu_count() or 1) - 1))
 
 
 def server_params(path: Path, *, n_threads: int, n_ctx: int, seed: int = 0):
