@@ -131,7 +131,8 @@ def test_decoding_schema_compiles_to_a_llama_grammar():
         reply = backend.complete(PlanRequest(messages=ask, schema=plan_json_schema(["ball"], ["ball"]), max_tokens=4))
         assert reply.text.startswith('{"narration": "')  # constrained, in json.dumps layout, from the first token
         with pytest.raises(BackendError, match="llama.cpp refused the request: .*unrecognized type nonsense"):
-            backend.complete(PlanRequest(messages=ask, schema={"type": "object", "properties": {"a": {"type": "nonsense"}}}))
+            bad = {"type": "object", "properties": {"a": {"type": "nonsense"}}}
+            backend.complete(PlanRequest(messages=ask, schema=bad))
     finally:
         backend.close()
 
