@@ -142,7 +142,7 @@ def test_wrong_model_name_is_a_clear_error(llama_server):
 
 def test_embedded_llamacpp_backend_plans_with_the_scene_seed(world):
     assert default_planner() == ("llamacpp", None)
-    backend = make_backend("llamacpp", seed=world.scene.seed, n_threads=2)
+    backend = make_backend("llamacpp", seed=world.scene.seed, n_threads=1)
     try:
         outcome = Planner(backend, max_retries=1, plan_format="events").plan_turn(world.state(), "Someone flicks the ball.", [])
         assert outcome.record["seed"] == 11 and outcome.record["backend"] == "llamacpp"
@@ -206,7 +206,7 @@ def test_unknown_backend_name_is_a_clear_error():
 def test_embedded_model_scores_verbs_through_the_public_api():
     from agent.planner.verbs import LABELS, PREFIX
 
-    backend = make_backend("llamacpp", seed=0, n_threads=2)
+    backend = make_backend("llamacpp", seed=0, n_threads=1)
     try:
         assert backend.can_score
         for action, verb in (("The ball vanishes.", "remove"), ("The mug becomes very heavy.", "heavier")):
@@ -220,7 +220,7 @@ def test_embedded_model_scores_verbs_through_the_public_api():
 
 
 def test_embedded_intents_path_asks_the_model_only_where_the_lexicon_is_unsure(world):
-    backend = make_backend("llamacpp", seed=world.scene.seed, n_threads=2)
+    backend = make_backend("llamacpp", seed=world.scene.seed, n_threads=1)
     try:
         planner = Planner(backend)
         assert planner.plan_format == "intents"

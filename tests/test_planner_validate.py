@@ -125,10 +125,10 @@ def test_decoding_schema_compiles_to_a_llama_grammar():
     pytest.importorskip("xllamacpp", reason="llama.cpp (xllamacpp) is not installed")
     from agent.planner.backends import BackendError, PlanRequest, make_backend
 
-    backend = make_backend("llamacpp", seed=0, n_threads=2)
+    backend = make_backend("llamacpp", seed=0, n_threads=1)
     try:
         ask = [{"role": "user", "content": "Plan."}]
-        reply = backend.complete(PlanRequest(messages=ask, schema=plan_json_schema(["ball"], ["ball"]), max_tokens=4))
+        reply = backend.complete(PlanRequest(messages=ask, schema=plan_json_schema(["ball"], ["ball"]), max_tokens=8))
         assert reply.text.startswith('{"narration": "')  # constrained, in json.dumps layout, from the first token
         with pytest.raises(BackendError, match="llama.cpp refused the request: .*unrecognized type nonsense"):
             bad = {"type": "object", "properties": {"a": {"type": "nonsense"}}}
