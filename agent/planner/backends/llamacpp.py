@@ -173,6 +173,7 @@ class LlamaCppBackend(Backend):
         except Exception as exc:  # the binding raises plain exceptions for unreadable models
             raise BackendError(f"llama.cpp could not load {self.path}: {exc}") from None
         self._tokens: dict[tuple[str, bool], list[int]] = {}
+        self._schemas: set[str] = set()
 
     # ---- generation ------------------------------------------------------------------------------
 
@@ -180,10 +181,11 @@ class LlamaCppBackend(Backend):
         """One constrained reply. The prompt is evaluated afresh each time (``cache_prompt`` off): the
         logits of a cached prompt differ in the last bits from a fresh one, so caching would let the
         same seed give another plan later in a session."""
+        start = time.perf_counter()
+        self._check_schema(request.schema)
         body: dict[str, Any] = {"max_tokens": request.max_tokens, "temperature": request.temperature,
                                 "seed": self.seed_for(request), "cache_prompt": False,
                                 "grammar": json_grammar(request.schema)}
-        start = time.perf_counter()
         if self.chat:
             body["messages"] = request.messages
             out = self._call("handle_chat_completions", body)
@@ -201,6 +203,18 @@ class LlamaCppBackend(Backend):
             latency_s=time.perf_counter() - start,
             model=self.model,
         )
+
+    def _check_schema(self, schema: dict[str, Any]) -> None:
+        """llama.cpp drops a grammar it cannot compile and decodes unconstrained, silently; its chat
+        parser does refuse a bad schema, so each new schema is tried there once (one token)."""
+        key = json.dumps(schema, sort_keys=True)
+        if key in self._schemas:
+            return
+        if self.chat:
+            probe = [{"role": "user", "content": "{}"}]
+            self._call("handle_chat_completions", {"messages": probe, "json_schema": schema, "max_tokens": 1,
+                                                   "temperature": 0.0, "cache_prompt": False})
+        self._schemas.add(key)
 
     def _call(self, handler: str, body: dict[str, Any]) -> dict[str, Any]:
         server = self.server
