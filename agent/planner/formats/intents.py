@@ -139,7 +139,11 @@ def _record(backend: Backend, settings: PlannerSettings, action: str, prog: _Pro
     intent = None
     if first is not None and first.intent is not None:
         intent = first.intent.model_copy(update={"target": first.targets[0]}) if first.targets else first.intent
+    v = first.verb if first is not None else None
     understanding = {
+        "verb_choice": None if v is None else {
+            "lexicon": {k: x for k, x in v.lexicon.items() if x}, "evidence": v.evidence, "scores": v.scores,
+            "model_s": round(v.model_s, 4)},
         "grounding": None if g is None else {
             "target": g.target, "candidates": g.candidates, "unknown": first.unknown, "support": g.support,
             "aim": g.aim, "near": g.near, "along": g.along, "off": g.off},
@@ -151,7 +155,8 @@ def _record(backend: Backend, settings: PlannerSettings, action: str, prog: _Pro
                       intent=intent.model_dump(mode="json", exclude_none=True) if intent else None,
                       decided_by=first.decided_by if first is not None else {}, understanding=understanding,
                       steps=prog.steps, imagined_rollouts=lazy.rollouts, imagined_s=round(lazy.seconds, 4),
-                      attempts=prog.attempts, fell_back=bool(issues), plan=plan)
+                      attempts=prog.attempts, fell_back=bool(issues), plan=plan,
+                      model_s=round(sum(r.verb.model_s for r in prog.readings if r.verb is not None), 4))
 
 
 def _generate(backend: Backend, settings: PlannerSettings, state: WorldState, action: str, history: list[str],

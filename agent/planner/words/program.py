@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent.planner.words.grounding import Grounding
 from agent.planner.words.intent import Intent
+from agent.planner.words.verbs import VerbChoice
 from agent.planner.words.lexicon import VERB_WORD, camera_direction, colour_word, normalised, tokens, verb_cues
 
 _HARD_SPLIT = re.compile(r"\s*(?:;|,\s*(?:and\s+)?then\b|\band then\b|\bthen\b|\bbut\b|\.\s+(?=[A-Za-z]))\s*", re.I)
@@ -58,6 +59,8 @@ class Reading:
     doubt: str | None = None
     unknown: list[str] = field(default_factory=list)
     colour_hex: str | None = None
+    verb: VerbChoice | None = None
+    """How the verb was chosen (the lexicon's cues, the model's scores), when one was."""
 
 
 def clauses(action: str) -> list[str]:

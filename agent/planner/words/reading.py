@@ -55,21 +55,22 @@ def read_clause(state: WorldState, text: str, history: Sequence[str], camera: Ca
         return Reading(text, None, [], g, doubt=doubt.message)
     choice: VerbChoice = choose(ctext, plain, g)
     if choice.decided_by == "default" and g.target is not None:  # no cue, no model: a push would be a guess
-        return Reading(text, None, [], g, {"verb": "default"}, doubt=honesty.no_verb(g.target).message)
+        return Reading(text, None, [], g, {"verb": "default"}, doubt=honesty.no_verb(g.target).message, verb=choice)
     if choice.verb == "spawn" and g.new is None and g.target is not None:
         choice = _not_spawn(state, g, scores, choice)
     _let_go_of(plain, g, choice)
     u: Understanding = build_intent(state, slot_text(normalised(plain), g), g, choice)
     if u.intent is None:
-        return Reading(text, None, [], g, u.decided_by, unknown=u.unknown or [""])
+        return Reading(text, None, [], g, u.decided_by, unknown=u.unknown or [""], verb=choice)
     verb = u.intent.verb
     if verb in NEEDS_TARGET and g.ambiguous and not g.target_group:
         phrase = next(p for p in g.phrases if p.ids and p.ids[0] == g.target)
         ids = [i for i in phrase.ids if i in state.entities]
-        return Reading(text, None, [], g, u.decided_by, doubt=honesty.ambiguous(phrase.head, ids, state).message)
+        return Reading(text, None, [], g, u.decided_by, doubt=honesty.ambiguous(phrase.head, ids, state).message,
+                       verb=choice)
     targets = [t for t in (g.target_group or [u.intent.target]) if t] if verb in NEEDS_TARGET else \
         ([u.intent.target] if u.intent.target else [])
-    return Reading(text, u.intent, targets, g, u.decided_by, colour_hex=colour_hex)
+    return Reading(text, u.intent, targets, g, u.decided_by, colour_hex=colour_hex, verb=choice)
 
 
 def _not_spawn(state: WorldState, g: Grounding, scores: dict[str, float], choice: VerbChoice) -> VerbChoice:
