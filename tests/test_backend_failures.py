@@ -88,7 +88,7 @@ def test_the_turn_falls_back_to_no_events_and_records_why(mode, tmp_path):
             episode.start()
             record = episode.turn(TurnRequest(action="someone flicks the ball toward the edge", duration=0.25))
     assert record.plan.events == [] and record.step == 0 and record.frames == 6
-    said = json.dumps(record.problems) + json.dumps(record.plan_record)
+    said = json.dumps(record.problems) + record.plan_record.model_dump_json()
     assert "the planner failed" in said or "BackendError" in said or url in said, said
 
 
