@@ -166,7 +166,7 @@ def mutate(m: Mutation) -> bytes:
         if rnd.random() < 0.5:
             target.pop("mass", None)
         target[rnd.choice(["material", "bounciness"])] = rnd.choice(MATERIAL_VALUES + [m.value])
-        if rnd.random() < 0.3:
+        if rnd.random() < 0.3 and "size" in target:  # a composite (parts) has no size of its own
             target["size"] = [rnd.choice([3.0, 10.0, 0.005])] * len(target["size"])
     elif k == "place":
         entity = rnd.choice(doc["entities"])["id"]
