@@ -6,7 +6,7 @@ import pytest
 
 from agent.planner.narration.claims import contradictions
 from agent.planner.cerebellum.compiler import compile_intent
-from agent.planner.words.intent import Intent
+from agent.planner.words.intent import COLOURS, Intent
 from agent.planner.narration.reconcile import reconcile
 from agent.planner.narration.outcome import compute_outcome
 from agent.planner.formats.plan import TurnPlan
@@ -49,7 +49,7 @@ def test_a_claimed_spawn_that_did_not_happen_is_replaced():
 def test_a_wrong_colour_is_replaced_by_the_real_one():
     before, after, frames, events, camera = run("ball-off-table", Intent(verb="recolor", target="ball", colour="blue"))
     r = reconcile(before, after, TurnPlan(narration="The ball turns green.", events=events), camera, frames)
-    assert r.plan.narration == "The ball turns blue." and r.outcome["recoloured"] == {"ball": "#285ad2"}
+    assert r.plan.narration == "The ball turns blue." and r.outcome["recoloured"] == {"ball": COLOURS["blue"]}
 
 
 def test_an_indefinite_noun_that_names_a_body_is_checked_like_the_body():

@@ -8,27 +8,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from agent.knowledge.colours import distance
+from agent.planner.words.intent import COLOURS
 from simulator.bounds import Box, entity_box
+from simulator.scene import HEX_COLOR
 from simulator.state import EntityState, WorldState
 
 TOUCH_GAP = 0.01
 """Two bodies closer than this (m) count as touching."""
 
-_COLOURS = {
-    "black": (0, 0, 0), "white": (255, 255, 255), "grey": (128, 128, 128), "red": (214, 40, 40),
-    "orange": (245, 140, 30), "yellow": (240, 210, 40), "green": (50, 160, 60), "blue": (40, 90, 210),
-    "purple": (130, 60, 170), "pink": (240, 130, 180), "brown": (139, 90, 43), "beige": (200, 180, 150),
-    "cyan": (40, 190, 210),
-}
-
-
 def colour_name(hex_colour: str) -> str:
-    """The nearest plain colour word for '#rrggbb' ('' when the value is not such a colour)."""
-    try:
-        rgb = tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
-    except (ValueError, TypeError, IndexError):
+    """The nearest of the intents' plain colour words for '#rrggbb', by perceptual distance over the
+    one colour table ('' when the value is not such a colour)."""
+    if not isinstance(hex_colour, str) or not HEX_COLOR.match(hex_colour):
         return ""
-    return min(_COLOURS, key=lambda n: sum((a - b) ** 2 for a, b in zip(_COLOURS[n], rgb)))
+    return min(COLOURS, key=lambda n: distance(hex_colour, COLOURS[n]))
 
 
 def relations(state: WorldState, near: float = 0.5) -> list[str]:

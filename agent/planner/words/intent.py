@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent.knowledge.colours import hex_for
+
 INTENT_SCHEMA_VERSION = 1
 
 Verb = Literal["push", "toss_up", "stop", "release", "remove", "recolor", "heavier", "lighter", "spawn", "nothing"]
@@ -51,14 +53,11 @@ STRENGTHS: tuple[str, ...] = Strength.__args__  # type: ignore[attr-defined]
 SpawnShape = Literal["box", "sphere", "cylinder", "capsule"]
 SPAWN_SHAPES: tuple[str, ...] = SpawnShape.__args__  # type: ignore[attr-defined]
 
-COLOURS: dict[str, str] = {
-    "red": "#d62828", "orange": "#f48c1e", "yellow": "#f0d228", "green": "#32a03c", "blue": "#285ad2",
-    "purple": "#823caa", "pink": "#f082b4", "brown": "#8b5a2b", "black": "#141414", "white": "#f5f5f5",
-    "grey": "#808080", "cyan": "#28bed2", "beige": "#c8b496", "gold": "#d4af37", "silver": "#c0c0c0",
-}
-"""Colour names the intent may use, with the hex value the compiler writes."""
 Colour = Literal["red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black", "white", "grey",
                  "cyan", "beige", "gold", "silver"]
+COLOURS: dict[str, str] = {name: hex_for(name) for name in Colour.__args__}  # type: ignore[attr-defined]
+"""The plain colour words an intent may use, with the hex value the compiler writes: read from the one
+colour table (agent/knowledge/colours.yaml)."""
 
 MAX_SPAWN_COUNT = 12
 """Most new bodies one spawn intent makes ("a dozen grapes")."""
