@@ -139,3 +139,15 @@ def test_one_event_checker():
         for path in sources(pkg):
             text = path.read_text(encoding="utf-8")
             assert "4 / 3 * math.pi" not in text and "4.0 / 3.0 * math.pi" not in text or path.name == "bounds.py", path
+
+
+def test_no_plan_is_reparsed_between_graph_nodes():
+    """The turn graph passes the typed request, plan and record from node to node: no module of the
+    turn engine parses JSON or re-validates a plan (the checkpointer alone serialises)."""
+    offenders = []
+    for name in ("graph.py", "episode.py"):
+        tree = ast.parse((ROOT / "agent" / "turns" / name).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in ("loads", "model_validate", "model_validate_json"):
+                offenders.append(f"agent/turns/{name}:{node.lineno} calls .{node.attr}")
+    assert not offenders, "\n".join(offenders)

@@ -10,7 +10,7 @@ from agent.planner.backends import make_backend
 from agent.planner.cerebellum.compiler import PUSH_SPEED, compile_intent
 from simulator.bounds import entity_box
 from agent.planner.words.grounding import ground
-from agent.planner.words.intent import Intent
+from agent.planner.words.intent import COLOURS, Intent
 from agent.planner.planner import Planner
 from agent.planner.validation import validate
 from simulator import load_scene
@@ -150,7 +150,7 @@ def test_spawns_sit_on_their_support_without_overlap():
 def test_colours_come_by_name_and_masses_by_factor():
     state = world("box-drop").state()
     paint = compile_intent(state, None, Intent(verb="recolor", target="mug", colour="yellow")).events[0]
-    assert paint.color == "#f0d228"
+    assert paint.color == COLOURS["yellow"] == "#f7d633"  # the one colour table's yellow
     heavy = compile_intent(state, None, Intent(verb="heavier", target="mug", amount=10)).events[0]
     assert heavy.mass == pytest.approx(10 * state.entities["mug"].mass)
     light = compile_intent(state, None, Intent(verb="lighter", target="mug")).events[0]

@@ -79,9 +79,9 @@ def _loads(plan: Any) -> Any:
 
 
 def _validate(state: WorldState, plan: Any) -> list[Problem]:
-    if isinstance(plan, TurnPlan):
-        raw: Any = plan.model_dump(mode="python")
-    elif isinstance(plan, (str, bytes)):
+    if isinstance(plan, TurnPlan):  # typed already: its fields passed their schema, only the world is left
+        return _event_problems(state, list(enumerate(plan.events)))
+    if isinstance(plan, (str, bytes)):
         try:
             raw = _loads(plan)
         except (ValueError, RecursionError) as exc:
