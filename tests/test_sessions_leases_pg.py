@@ -113,8 +113,8 @@ def test_a_take_over_waits_for_the_commit_in_flight(pg_url):
         armed, entered, go, again = (threading.Event() for _ in range(4))
         failures: list[BaseException] = []
 
-        def slow_commit():  # inside the commit node's checkpoint write, before its transaction commits
-            if armed.is_set():
+        def slow_commit(kind):  # inside the commit node's checkpoint write, before its transaction commits
+            if armed.is_set() and kind == "checkpoint":
                 armed.clear()
                 entered.set()
                 go.wait(10)

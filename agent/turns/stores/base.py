@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
-from agent.turns.leases import Holder, Lease
+from agent.turns.leases import LEASE_KEY, Holder, Lease
 from agent.turns.store import Blobs
 
 
@@ -74,3 +78,46 @@ REGISTRY_DDL = ("CREATE TABLE IF NOT EXISTS callosum_sessions (name TEXT PRIMARY
 def redact(url: str) -> str:
     """`url` with any password replaced by ``***`` (for messages and logs)."""
     return re.sub(r"^([a-z]+://[^:/@]*):[^@]*@", r"\1:***@", url)
+
+
+class GuardedWrites:
+    """Mixed into a LangGraph saver: every checkpoint write runs under the lease its config names (the
+    saver's cursor checks it inside the write's own transaction, ``self._guard.target``), and the time
+    and bytes of each write are kept for the bench. ``before_commit(kind)`` (tests) runs inside a
+    guarded write's transaction, just before its commit; `kind` is 'checkpoint' (a checkpoint) or
+    'writes' (a node's pending writes)."""
+
+    measure_size = False
+    before_commit = None
+
+    def _start_guard(self) -> None:
+        self.writes: list[tuple[str, float, int]] = []
+        self._guard = threading.local()
+
+    @contextmanager
+    def _guarded(self, config: dict, kind: str) -> Iterator[None]:
+        c = config.get("configurable", {})
+        self._guard.target = (str(c.get("thread_id")), c.get(LEASE_KEY))
+        self._guard.kind = kind
+        try:
+            yield
+        finally:
+            self._guard.target = None
+
+    def _before_commit(self) -> None:
+        if self.before_commit is not None:
+            self.before_commit(self._guard.kind)
+
+    def put(self, config, checkpoint, metadata, new_versions):
+        t0 = time.perf_counter()
+        with self._guarded(config, "checkpoint"):
+            out = super().put(config, checkpoint, metadata, new_versions)
+        size = len(self.serde.dumps_typed(checkpoint)[1]) if self.measure_size else 0
+        self.writes.append(("checkpoint", time.perf_counter() - t0, size))
+        return out
+
+    def put_writes(self, config, writes, task_id, task_path=""):
+        t0 = time.perf_counter()
+        with self._guarded(config, "writes"):
+            super().put_writes(config, writes, task_id, task_path)
+        self.writes.append(("writes", time.perf_counter() - t0, 0))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,9 +22,9 @@ from langgraph.checkpoint.postgres import PostgresSaver
 from psycopg.rows import dict_row, tuple_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from agent.turns.leases import HOST, INSTANCE, LEASE_KEY, LEASE_TTL_S, Holder, Lease, SessionBusy, check_write, new_lease
+from agent.turns.leases import HOST, INSTANCE, LEASE_TTL_S, Holder, Lease, SessionBusy, check_write, new_lease
 from agent.turns.store import BlobStore
-from agent.turns.stores.base import REGISTRY_DDL, LeaseTable, SessionDBError, Store, redact
+from agent.turns.stores.base import GuardedWrites, LeaseTable, REGISTRY_DDL, SessionDBError, Store, redact
 from agent.turns.stores.pgblobs import BLOBS_DDL, PostgresBlobs
 
 CONNECT_TIMEOUT_S = 10.0
@@ -125,17 +124,14 @@ class PostgresLeases(LeaseTable):
                 self._conn.close()
 
 
-class GuardedPostgresSaver(PostgresSaver):
+class GuardedPostgresSaver(GuardedWrites, PostgresSaver):
     """LangGraph's Postgres saver, each checkpoint write in one transaction with its lease check
-    (the lease row locked ``FOR UPDATE``). ``before_commit`` (tests) runs just before the commit."""
+    (the lease row locked ``FOR UPDATE``). ``before_commit(kind)`` (tests) runs just before the commit."""
 
-    measure_size = False
-    before_commit = None
 
     def __init__(self, pool: ConnectionPool, serde=None):
         super().__init__(pool, serde=serde)
-        self.writes: list[tuple[str, float, int]] = []
-        self._guard = threading.local()
+        self._start_guard()
 
     @contextmanager
     def _cursor(self, *, pipeline: bool = False) -> Iterator[psycopg.Cursor]:
@@ -148,31 +144,7 @@ class GuardedPostgresSaver(PostgresSaver):
             with conn.cursor(binary=True, row_factory=dict_row) as cur:
                 check_write(read_holder(cur, target[0], lock=True, liveness=target[1] is None), *target)
                 yield cur
-                if self.before_commit is not None:
-                    self.before_commit()
-
-    @contextmanager
-    def _guarded(self, config: dict) -> Iterator[None]:
-        c = config.get("configurable", {})
-        self._guard.target = (str(c.get("thread_id")), c.get(LEASE_KEY))
-        try:
-            yield
-        finally:
-            self._guard.target = None
-
-    def put(self, config, checkpoint, metadata, new_versions):
-        t0 = time.perf_counter()
-        with self._guarded(config):
-            out = super().put(config, checkpoint, metadata, new_versions)
-        size = len(self.serde.dumps_typed(checkpoint)[1]) if self.measure_size else 0
-        self.writes.append(("checkpoint", time.perf_counter() - t0, size))
-        return out
-
-    def put_writes(self, config, writes, task_id, task_path=""):
-        t0 = time.perf_counter()
-        with self._guarded(config):
-            super().put_writes(config, writes, task_id, task_path)
-        self.writes.append(("writes", time.perf_counter() - t0, 0))
+                self._before_commit()
 
 
 class PostgresStore(Store):

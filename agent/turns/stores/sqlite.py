@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,9 +13,9 @@ from pathlib import Path
 
 from langgraph.checkpoint.sqlite import SqliteSaver
 
-from agent.turns.leases import HOST, LEASE_KEY, LEASE_TTL_S, Holder, Lease, SessionBusy, check_write, new_lease
+from agent.turns.leases import HOST, LEASE_TTL_S, Holder, Lease, SessionBusy, check_write, new_lease
 from agent.turns.store import BlobStore
-from agent.turns.stores.base import REGISTRY_DDL, LeaseTable, SessionDBError, Store
+from agent.turns.stores.base import GuardedWrites, LeaseTable, REGISTRY_DDL, SessionDBError, Store
 
 LOCK_TIMEOUT_S = 2.0
 
@@ -123,18 +122,15 @@ class SqliteLeases(LeaseTable):
         return immediate_transaction(self.conn, self.lock)
 
 
-class GuardedSaver(SqliteSaver):
+class GuardedSaver(GuardedWrites, SqliteSaver):
     """The SQLite saver, checking each write's lease in the write's own transaction, and counting the
-    time and bytes of each write (for the bench). ``before_commit`` (tests) runs inside a guarded
+    time and bytes of each write (for the bench). ``before_commit(kind)`` (tests) runs inside a guarded
     write's transaction, just before its commit."""
 
-    measure_size = False
-    before_commit = None
 
     def __init__(self, conn, serde=None):
         super().__init__(conn, serde=serde)
-        self.writes: list[tuple[str, float, int]] = []
-        self._guard = threading.local()
+        self._start_guard()
 
     @contextmanager
     def cursor(self, transaction: bool = True) -> Iterator[sqlite3.Cursor]:
@@ -146,31 +142,7 @@ class GuardedSaver(SqliteSaver):
         with immediate_transaction(self.conn, self.lock, prepare=self.setup) as cur:
             check_write(read_holder(cur, target[0]), *target)
             yield cur
-            if self.before_commit is not None:
-                self.before_commit()
-
-    @contextmanager
-    def _guarded(self, config: dict) -> Iterator[None]:
-        c = config.get("configurable", {})
-        self._guard.target = (str(c.get("thread_id")), c.get(LEASE_KEY))
-        try:
-            yield
-        finally:
-            self._guard.target = None
-
-    def put(self, config, checkpoint, metadata, new_versions):
-        t0 = time.perf_counter()
-        with self._guarded(config):
-            out = super().put(config, checkpoint, metadata, new_versions)
-        size = len(self.serde.dumps_typed(checkpoint)[1]) if self.measure_size else 0
-        self.writes.append(("checkpoint", time.perf_counter() - t0, size))
-        return out
-
-    def put_writes(self, config, writes, task_id, task_path=""):
-        t0 = time.perf_counter()
-        with self._guarded(config):
-            super().put_writes(config, writes, task_id, task_path)
-        self.writes.append(("writes", time.perf_counter() - t0, 0))
+            self._before_commit()
 
 
 class SqliteStore(Store):
