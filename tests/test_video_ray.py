@@ -68,7 +68,7 @@ def test_a_segment_through_ray_equals_the_local_one_bit_for_bit(local_ray, tiny_
 
 def test_a_worker_killed_mid_segment_is_a_clear_error(local_ray, tiny_ltx):
     deploy(str(tiny_ltx), local_ray)
-    renderer = RayVideoRenderer(local_ray, steps=40, size=(64, 64))  # long enough to be killed inside
+    renderer = RayVideoRenderer(local_ray, steps=400, size=(64, 64))  # far longer than the 1 s before the kill
     pid = renderer.handle.pid.remote().result(timeout_s=60)
     renderer.start(3, 24)
     geo = synthetic_geometry(9, width=64, height=64)
