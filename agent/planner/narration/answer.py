@@ -117,7 +117,10 @@ def _answer(state: WorldState, text: str, g, refs) -> str:
     sup = next((t for t in tokens(text) if t in SUPERLATIVES), None)
     if sup and refs:
         best = extreme(state, refs[0].ids, sup)
-        return f"The {sup} one is {_listing(best)}."
+        if len(best) == 1:
+            return f"The {sup} one is {_listing(best)}."
+        everyone = "They all tie" if len(best) == len(refs[0].ids) else "There is a tie"
+        return f"{everyone} for {sup}: {_listing(best)}."
     if refs and (refs[0].kind == "entity"):
         e = refs[0].ids[0]
         return f"That is {_name(e)} ({state.entities[e].description or state.entities[e].shape}). {_where(state, e)}"
