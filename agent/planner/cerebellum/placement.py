@@ -20,6 +20,7 @@ from agent.planner.words.lexicon import normalised
 from agent.planner.words.program import Reading, Step
 from simulator import goals as G
 from simulator.bounds import Box, entity_box
+from simulator.limits import LIMITS
 from simulator.state import WorldState
 
 _CARRY = re.compile(r"\b(?:put\w*|place\w*|set|sets|move\w*|carr\w*|lay|lays|laid|stand|stands|stack\w*|bring\w*|"
@@ -115,6 +116,28 @@ def _inside(state: WorldState, spot: Spot, final: WorldState) -> bool:
     return all(b.lo[k] <= c[k] <= b.hi[k] for k in (0, 1)) and c[2] <= b.hi[2] + 0.05
 
 
+DEFAULT_LIFT = 0.1
+"""The place event's own lift (m), the least a carry rises."""
+CLEARANCE = 0.03
+"""How far (m) a carried body passes above the tops of the things under its path."""
+BYSTANDER_SHIFT = 0.02
+"""A placement may move a body nobody named by at most this much (m) in its imagined outcome."""
+
+
+def clearance_lift(state: WorldState, target: str, end) -> float:
+    """How high to lift `target` so that, carried straight to `end`, it passes above everything under
+    its path (the xy rectangle its start and end span, widened by its own half extents)."""
+    box = entity_box(state.entities[target])
+    half = [(box.hi[k] - box.lo[k]) / 2 for k in range(3)]
+    start = state.entities[target].position
+    lo = [min(start[k], end[k]) - half[k] for k in (0, 1)]
+    hi = [max(start[k], end[k]) + half[k] for k in (0, 1)]
+    tops = [b.hi[2] for i, e in state.entities.items() if i != target
+            for b in [entity_box(e)] if all(b.lo[k] < hi[k] and lo[k] < b.hi[k] for k in (0, 1))]
+    need = max(tops, default=0.0) + half[2] + CLEARANCE - max(start[2], end[2])
+    return round(min(max(DEFAULT_LIFT, need), LIMITS.max_place_lift), 4)
+
+
 def carry(state: WorldState, r: Reading, spot: Spot, imagination: Imagination):
     """The place event for the first spot whose imagined outcome holds, or nothing (and why)."""
     place = getattr(scene_module, "PlaceEvent", None)
@@ -123,12 +146,17 @@ def carry(state: WorldState, r: Reading, spot: Spot, imagination: Imagination):
         return Acted([], f"Nothing happens: I cannot carry the {name} yet (the simulator has no place event).",
                      Step(text=r.text, verb="place", targets=[spot.target], verdict="no place event"), [])
     goal = goal_for(state, spot)
+    bystanders = [i for i, e in state.entities.items()
+                  if i != spot.target and i not in spot.others and not e.fixed]
+    still = G.Unchanged(targets=bystanders, tolerance=BYSTANDER_SHIFT) if bystanders else None
     tried = []
     for pos in candidates(state, spot)[:6]:
-        events = [place(type="place", entity=spot.target, position=tuple(round(x, 4) for x in pos))]
+        events = [place(type="place", entity=spot.target, position=tuple(round(x, 4) for x in pos),
+                        lift=clearance_lift(state, spot.target, pos))]
         states = imagination.run(events)
         ok = len(states) > 1 and (G.check(goal, states).ok if goal is not None else
                                   _inside(state, spot, states[-1]) if spot.kind == "in" else True)
+        ok = ok and (still is None or G.check(still, states).ok)  # carrying it knocks nothing nobody named
         tried.append({"position": [round(x, 3) for x in pos], "ok": ok})
         if ok:
             where = {"on": "onto", "in": "into", "near": "next to", "floor": "down onto the floor"}[spot.kind]
@@ -138,4 +166,5 @@ def carry(state: WorldState, r: Reading, spot: Spot, imagination: Imagination):
             return Acted(events, f"The {name} is carried {where}{other}.", step, [])
     step = Step(text=r.text, verb="place", targets=[spot.target], goal={"kind": spot.kind, "tried": tried},
                 verdict="no spot held")
-    return Acted([], f"Nothing happens: imagined, the {name} would not stay there.", step, [])
+    why = "would not stay there" if not bystanders else "would not stay there without knocking other things"
+    return Acted([], f"Nothing happens: imagined, the {name} {why}.", step, [])
