@@ -67,6 +67,20 @@ def test_a_built_world_is_settled_framed_and_holds_its_relations():
     assert all(pixels.get(e, 0) >= 6 for e in s0.entities), pixels
 
 
+def test_everyday_objects_come_from_the_object_catalogue_at_their_real_size():
+    intent = read_prompt("four lemons in a bowl on a table")
+    lemons = next(t for t in intent.things if t.noun == "lemon")
+    assert lemons.count == 4 and lemons.template == "sphere" and 0.02 < lemons.params["radius"] < 0.05
+    built = new_world("four lemons in a bowl on a table")
+    world = World(built.scene)
+    world.advance(1.0, 10)
+    s1 = world.state()
+    bowl = entity_box(s1.entities["bowl"])
+    for i in range(1, 5):
+        e = s1.entities[f"lemon-{i}"]
+        assert e.description == "a lemon" and bowl.lo[2] < entity_box(e).lo[2] < bowl.hi[2]
+
+
 def test_the_subject_is_near_the_centre_of_the_first_frame():
     import numpy as np
 

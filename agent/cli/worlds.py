@@ -13,7 +13,8 @@ from agent.cli import options as opts
 
 def report(built, out: Path, console) -> None:
     """Say what was built, assumed, settled and left to the renderer."""
-    names = ", ".join(f"{t.count} x {t.template}" if t.count > 1 else t.template for t in built.intent.things)
+    names = ", ".join(f"{t.count} x {t.noun or t.template}" if t.count > 1 else t.noun or t.template
+                      for t in built.intent.things)
     console.print(f"built {escape(names)} on {built.intent.ground} ({built.intent.lighting}) in "
                   f"{built.seconds:.2f} s -> {escape(str(out))}", highlight=False)
     for r in built.intent.relations:

@@ -57,9 +57,11 @@ def _entity(piece: Piece, thing) -> dict:
         out["material"] = thing.material
     if thing.color:
         out["color"] = colour_hex(thing.color)
-        adjective = find_material(x.material).description
-        word = thing.color if not thing.color.startswith("#") else ""
-        out["description"] = f"a {word} {adjective} {x.template.noun}".replace("  ", " ")
+    if thing.color or thing.noun:
+        adjective = "" if thing.noun else find_material(x.material).description
+        word = thing.color if thing.color and not thing.color.startswith("#") else ""
+        text = " ".join(w for w in (word, adjective, thing.noun or x.template.noun) if w)
+        out["description"] = ("an " if text[:1] in "aeiou" else "a ") + text
     out["position"] = [round(v, 4) + 0.0 for v in piece.pos]
     if any(abs(a) > 1e-6 for a in piece.euler):
         out["orientation"] = [round(a, 3) + 0.0 for a in piece.euler]

@@ -43,6 +43,9 @@ class Thing(BaseModel):
     """Size relative to the template's real size ('big' 1.6, 'small' 0.6)."""
     params: dict[str, float] = {}
     """Template parameters the words set ("three steps": count 3), before `scale`."""
+    noun: str = Field(default="", max_length=60)
+    """The everyday object it is (from agent/knowledge/objects.yaml), when it is built from a primitive
+    template at that object's real size ("lemon" as a sphere); '' for a template's own thing."""
     words: str = ""
     """The words that named it, as written."""
 

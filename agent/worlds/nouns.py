@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 
+from agent.knowledge.catalogue import CatalogueObject, lookup
 from simulator.templates import templates
 
 _IRREGULAR = {"shelf": "shelves", "bookshelf": "bookshelves", "knife": "knives", "leaf": "leaves",
@@ -42,3 +43,30 @@ def match_noun(tokens: list[str], i: int) -> tuple[str, bool, int] | None:
             name, many = phrases[key]
             return name, many, n
     return None
+
+
+def catalogue_noun(tokens: list[str], i: int) -> tuple[CatalogueObject, bool, int] | None:
+    """(everyday object, plural?, tokens used) of the longest phrase at `i` that the object catalogue
+    (agent/knowledge/objects.yaml) names and no template does: "a lemon", "four cans of cola"."""
+    for n in (3, 2, 1):
+        words = tokens[i:i + n]
+        if len(words) < n or not all(w.isalpha() for w in words):
+            continue
+        found = lookup(" ".join(words))
+        if found is not None:
+            many = words[-1] != found.name.split()[-1] and words[-1].endswith("s")
+            return found, many, n
+    return None
+
+
+def primitive_template(obj: CatalogueObject) -> tuple[str, dict[str, float]]:
+    """The primitive template (sphere, cylinder, brick) and parameters that build a catalogue object
+    at its real size (a capsule is built as a cylinder of its full length)."""
+    s = obj.size
+    if obj.shape == "sphere":
+        return "sphere", {"radius": s[0]}
+    if obj.shape == "cylinder":
+        return "cylinder", {"radius": s[0], "height": s[1]}
+    if obj.shape == "capsule":
+        return "cylinder", {"radius": s[0], "height": s[1] + 2 * s[0]}
+    return "brick", {"length": s[0], "width": s[1], "height": s[2]}

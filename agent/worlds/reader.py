@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from agent.planner import COLOUR_SYNONYMS, COLOURS
 from agent.worlds import words as W
 from agent.worlds.intent import SceneIntent, Thing
-from agent.worlds.nouns import match_noun
+from agent.worlds.nouns import catalogue_noun, match_noun, primitive_template
 
 TOKEN = re.compile(r"[a-z]+|\d+(?:\.\d+)?|[,.;:!?]")
 _STOP = set(W.PEOPLE) | set(W.PLACE_NOUNS) | set(W.RENDERER_ONLY) | set(W.GROUNDS) | set(W.LIGHTING)
@@ -33,6 +33,14 @@ class Mention:
     definite: bool = False
     ref: str = ""
     words: list[str] = field(default_factory=list)
+    params: dict[str, float] = field(default_factory=dict)
+    noun: str = ""
+    """The everyday object's name when it comes from the object catalogue (built from a primitive)."""
+
+    @property
+    def kind(self) -> str:
+        """What makes two mentions the same kind of thing: the object's name, else the template."""
+        return self.noun or self.template
 
 
 def tokenize(prompt: str) -> list[str]:
@@ -68,6 +76,11 @@ def find_mentions(tokens: list[str]) -> tuple[list[Mention], list[str]]:
                                     words=tokens[mods.get("start", i):i + used]))
             mods, i = {}, i + used
             continue
+        known = catalogue_noun(tokens, i) if mods.get("expect") and not _is_modifier(tok) and tok not in _STOP else None
+        if known is not None:
+            mentions.append(_known(known, tokens, i, mods))
+            mods, i = {}, i + known[2]
+            continue
         if not _modify(mods, tok, i) and mods.get("expect") and tok.isalpha() and tok not in _STOP and len(tok) > 2:
             if not any(tok in table for table in (W.RELATION_PHRASES_FLAT, W.ACTION_WORDS, W.DIRECTIONS)):
                 unknown.append(tok)
@@ -77,6 +90,22 @@ def find_mentions(tokens: list[str]) -> tuple[list[Mention], list[str]]:
         mods.pop("touched", None)
         i += 1
     return mentions, unknown
+
+
+def _is_modifier(tok: str) -> bool:
+    """A count, colour, material, size or determiner word (it modifies the noun after it)."""
+    return (tok in W.COUNTS or tok.isdigit() or bool(_colour(tok)) or tok in W.MATERIAL_WORDS or tok in W.SIZES
+            or tok in W.DETERMINERS)
+
+
+def _known(known, tokens: list[str], i: int, mods: dict) -> Mention:
+    """A mention of an everyday object from the catalogue, built as a primitive at its real size."""
+    obj, many, used = known
+    template, params = primitive_template(obj)
+    return Mention(template=template, start=mods.get("start", i), end=i + used, plural=many, count=mods.get("count"),
+                   color=mods.get("color") or obj.colour, material=mods.get("material") or obj.material,
+                   scale=mods.get("scale", 1.0), definite=mods.get("definite", False),
+                   words=tokens[mods.get("start", i):i + used], params=params, noun=obj.name)
 
 
 def _modify(mods: dict, tok: str, i: int) -> bool:
@@ -107,12 +136,14 @@ def assign_refs(mentions: list[Mention]) -> None:
     seen: dict[str, int] = {}
     last: dict[str, Mention] = {}
     for m in mentions:
-        if m.definite and m.template in last and not m.plural:
-            m.ref = last[m.template].ref
+        kind = m.kind
+        if m.definite and kind in last and not m.plural:
+            m.ref = last[kind].ref
             continue
-        seen[m.template] = seen.get(m.template, 0) + 1
-        m.ref = m.template if seen[m.template] == 1 else f"{m.template}-{seen[m.template]}"
-        last[m.template] = m
+        seen[kind] = seen.get(kind, 0) + 1
+        base = re.sub(r"[^a-z0-9]+", "-", kind).strip("-")
+        m.ref = base if seen[kind] == 1 else f"{base}-{seen[kind]}"
+        last[kind] = m
 
 
 def read_prompt(prompt: str) -> SceneIntent:
@@ -145,7 +176,8 @@ def _things(mentions: list[Mention]) -> tuple[list[Thing], list[str]]:
             out[m.ref] = old.model_copy(update={"color": m.color or old.color, "material": m.material or old.material})
             continue
         out[m.ref] = Thing(ref=m.ref, template=m.template, count=count, material=m.material, color=m.color,
-                           scale=min(max(m.scale, 0.2), 5.0), words=" ".join(m.words))
+                           scale=min(max(m.scale, 0.2), 5.0), words=" ".join(m.words), params=m.params,
+                           noun=m.noun)
     return list(out.values()), notes
 
 
