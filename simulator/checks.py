@@ -158,14 +158,17 @@ def event_problems(ev: Event, bodies: dict[str, Body], path: Path, earlier: Mapp
             return [Problem(code="too_heavy_or_light", path=(*path, "material"), value=ev.material,
                             message=f"{path_text((*path, 'material'))}: {problem}")]
     if kind == "place":
-        return _place_problems(ev, body, bodies, path)
+        return place_problems(ev, bodies, path)
     return _effect_problems(ev, body, path)
 
 
-def _place_problems(ev: Event, body: Body, bodies: dict[str, Body], path: Path) -> list[Problem]:
-    """Where a carried body ends: not below the floor, not inside fixed scenery (free bodies move while a
-    step plays; a planner asks :meth:`simulator.world.World.placement_problem` for those)."""
-    others = {eid: b.box for eid, b in bodies.items() if b.box is not None and b.fixed}
+def place_problems(ev: Event, bodies: dict[str, Body], path: Path = ("events", 0), *,
+                   scenery_only: bool = True) -> list[Problem]:
+    """Where a carried body ends: not below the floor, not inside fixed scenery. Free bodies count only
+    with ``scenery_only=False`` (they move while a step plays; a planner asks about them against the
+    live world, :meth:`simulator.world.World.placement_problem`)."""
+    body = bodies[ev.entity]
+    others = {eid: b.box for eid, b in bodies.items() if b.box is not None and (b.fixed or not scenery_only)}
     problem = place_problem(ev.entity, body.shape, body.size, body.quat, ev.position, others, LIMITS.place_tolerance)
     if problem is None:
         return []

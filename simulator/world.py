@@ -29,9 +29,9 @@ from simulator.build import (
     add_geoms, base_spec, entity_surfaces, euler_to_quat, geom_names, ground_surface, ground_texture, hex_to_rgba,
     set_surface, sync_floor_pairs,
 )
-from simulator.checks import Body, Problem, check_events, state_bodies
+from simulator.checks import Body, Problem, check_events, place_problems, state_bodies
 from simulator.parts import part_masses, part_states
-from simulator.place import Placement, place_problem
+from simulator.place import Placement
 from simulator.divergence import DivergenceError, WorldError, check_divergence, clear_warnings, one_line
 from simulator.limits import LIMITS
 from simulator.state import EntityState, WorldState
@@ -166,13 +166,8 @@ class World:
         """Why `ev` would end its body inside any other body as the world is now (free ones too), or
         None: what a planner checks before proposing a placement (the event checker counts only fixed
         scenery, since free bodies move while a step plays)."""
-        problems = self.check([ev])
-        if problems:
-            return "; ".join(p.message for p in problems)
-        bodies = state_bodies(self.state().entities)
-        body = bodies[ev.entity]
-        others = {eid: b.box for eid, b in bodies.items()}
-        return place_problem(ev.entity, body.shape, body.size, body.quat, ev.position, others, LIMITS.place_tolerance)
+        problems = self.check([ev]) or place_problems(ev, state_bodies(self.state().entities), scenery_only=False)
+        return "; ".join(p.message for p in problems) or None
 
     @property
     def step_index(self) -> int:
