@@ -56,6 +56,32 @@ def log_tail(path: Path, lines: int = 40) -> str:
         return "(no log)"
 
 
+def without_shutdown_race(text: str) -> str:
+    """The log minus vLLM's spurious shutdown traceback (vllm-project/vllm#48745, fix in PR #49000, open).
+
+    On a clean drain, AsyncLLM tears the engine down before cancelling its output handler, which may then
+    log ``AsyncLLM output_handler failed`` with an ``EngineDeadError`` traceback. Only that block, and only
+    after the shutdown was triggered and ending in EngineDeadError, is removed; any other traceback stays.
+    """
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if "[shutdown] API server: shutdown triggered" in line), None)
+    if start is None:
+        return text
+    kept, i = lines[:start], start
+    while i < len(lines):
+        if "AsyncLLM output_handler failed" in lines[i]:
+            tag = lines[i].split("]", 1)[0]  # "(APIServer pid=N) ERROR <date> <time> [async_llm.py:LINE"
+            j = i + 1
+            while j < len(lines) and lines[j].startswith(tag.split(" ERROR ")[0]) and "[async_llm.py:" in lines[j]:
+                j += 1
+            if "EngineDeadError" in lines[j - 1]:
+                i = j
+                continue
+        kept.append(lines[i])
+        i += 1
+    return "\n".join(kept)
+
+
 class ServeProcess:
     """`callosum llm serve` in a child process: stdout collected, stderr (vLLM's log) in a file."""
 
