@@ -60,8 +60,9 @@ class ActionMsg(Message):
     """What happens next, in words (e.g. "someone flicks the ball toward the edge")."""
     events: list[Event] | None = Field(default=None, max_length=MAX_EVENTS)
     """Optional pinned simulator events, played as written instead of asking the planner."""
-    duration: float = Field(default=1.0, ge=LIMITS.min_turn_seconds, le=LIMITS.max_turn_seconds)
-    """Seconds of world time the turn simulates (simulator.limits: min_turn_seconds to max_turn_seconds)."""
+    duration: float | None = Field(default=None, ge=LIMITS.min_turn_seconds, le=LIMITS.max_turn_seconds)
+    """Seconds of world time the turn simulates (simulator.limits: min_turn_seconds to max_turn_seconds);
+    not given: until the bodies have come to rest (at most max_rest_seconds)."""
 
     def to_request(self) -> TurnRequest:
         """The turn engine's typed request (checked here, at the edge, and nowhere again)."""

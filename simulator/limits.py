@@ -60,6 +60,9 @@ class Limits(BaseModel):
     """How far (m) a placed body may end inside another body's bounds or below the floor (contact slop)."""
     max_rest_seconds: float = 10.0
     """Longest a turn whose duration was not given runs while waiting for its bodies to come to rest (s)."""
+    min_rest_seconds: float = 0.5
+    """Shortest a turn whose duration was not given runs, so a change that moves nothing (a new
+    colour) still shows for half a second (s)."""
     rest_hold_seconds: float = 0.25
     """How long (s) the bodies must stay below the rest speed and spin to count as at rest."""
     rest_speed: float = 0.03

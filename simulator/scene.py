@@ -332,10 +332,16 @@ class StepSpec(Strict):
 
     action: str | None = Field(default=None, max_length=LIMITS.max_action_chars)
     """Free-text action for the planner (and the narration when no planner runs)."""
-    duration: float = Field(default=1.0, ge=LIMITS.min_turn_seconds, le=LIMITS.max_turn_seconds)
-    """Seconds simulated and rendered after the events."""
+    duration: float | None = Field(default=None, ge=LIMITS.min_turn_seconds, le=LIMITS.max_turn_seconds)
+    """Seconds simulated and rendered after the events. Not given (None): until every free body has
+    come to rest, at most ``LIMITS.max_rest_seconds``, so a clip does not end mid-fall."""
     events: list[Event] | None = Field(default=None, max_length=LIMITS.max_events_per_step)
     """Pinned events, played as written without the planner."""
+
+    @property
+    def longest(self) -> float:
+        """The most seconds this step may simulate: its duration, else the run-until-rest cap."""
+        return self.duration if self.duration is not None else LIMITS.max_rest_seconds
 
 
 class Scene(Strict):
@@ -374,10 +380,10 @@ class Scene(Strict):
             if e.id in bodies:
                 raise ValueError(f"duplicate entity id {e.id!r}; ids must be unique")
             bodies[e.id] = spec_body(e)  # where things are at the first step; after it they move
-        seconds = sum(s.duration for s in self.steps)
+        seconds = sum(s.longest for s in self.steps)
         if seconds > LIMITS.max_scene_seconds:
             raise ValueError(f"the steps simulate {seconds:g} s in all; the limit is {LIMITS.max_scene_seconds:g} s")
-        frames = sum(max(1, round(s.duration * self.render.fps)) for s in self.steps)
+        frames = sum(max(1, round(s.longest * self.render.fps)) for s in self.steps)
         if frames > LIMITS.max_total_frames:
             raise ValueError(f"the steps render {frames} frames in all at {self.render.fps} fps; the limit is "
                              f"{LIMITS.max_total_frames}")

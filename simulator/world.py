@@ -307,16 +307,24 @@ class World:
 
     def run_until_rest(self, max_seconds: float, fps: int, watch: Sequence[str] | None = None) -> Iterator[int]:
         """Like :meth:`run`, but stop once the `watch` bodies (default: every free body) have been at
-        rest for ``LIMITS.rest_hold_seconds``, or after `max_seconds` (at most
-        ``LIMITS.max_rest_seconds``). Yields each frame index after its time."""
+        rest for ``LIMITS.rest_hold_seconds``, and at least ``LIMITS.min_rest_seconds`` have passed, or
+        after `max_seconds` (at most ``LIMITS.max_rest_seconds``). Yields each frame index after its time."""
         limit = min(max_seconds, LIMITS.max_rest_seconds)
         need = max(1, math.ceil(LIMITS.rest_hold_seconds * fps))
+        least = math.ceil(min(LIMITS.min_rest_seconds, limit) * fps)
         still = 0
         for k in self.run(limit, fps):
             yield k
             still = still + 1 if self.at_rest(watch) else 0
-            if still >= need:
+            if still >= need and k + 1 >= least:
                 return
+
+    def run_step(self, duration: float | None, fps: int) -> Iterator[int]:
+        """A step's time: `duration` seconds (:meth:`run`), or, when it was not given (None), until
+        every free body has come to rest (:meth:`run_until_rest`, at most ``LIMITS.max_rest_seconds``)."""
+        if duration is None:
+            return self.run_until_rest(LIMITS.max_rest_seconds, fps)
+        return self.run(duration, fps)
 
     def at_rest(self, watch: Sequence[str] | None = None) -> bool:
         """Whether the `watch` bodies (default: every free body) move and spin slower than the rest
@@ -368,8 +376,9 @@ class World:
         self.data.qvel[dof : dof + 3] = vel
         self.data.qvel[dof + 3 : dof + 6] = spin
 
-    def advance(self, duration: float, fps: int) -> None:
-        for _ in self.run(duration, fps):
+    def advance(self, duration: float | None, fps: int) -> None:
+        """Play a step's time without looking at the frames (:meth:`run_step`)."""
+        for _ in self.run_step(duration, fps):
             pass
 
     # ---- state ----------------------------------------------------------------------------

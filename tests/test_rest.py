@@ -48,3 +48,41 @@ def test_imagining_until_rest_matches_the_live_run():
     n = len(list(live.run_until_rest(5.0, 12)))
     out = Imaginer(scene).run(snap, release, 5.0, 12, until_rest=True)
     assert len(out.states) == n + 1 and out.final == live.state()
+
+
+def test_a_step_without_duration_runs_until_rest_and_at_least_the_minimum():
+    scene = load_scene(SCENES / "ball-off-table.yaml")
+    world = World(scene)
+    world.apply([SetPropertyEvent(type="set_property", entity="ball", color="#ff0000")])  # nothing moves
+    assert len(list(world.run_step(None, 24))) == round(LIMITS.min_rest_seconds * 24)
+    assert len(list(world.run_step(0.25, 24))) == 6  # a duration given is played as given
+
+
+def test_a_turn_without_duration_ends_at_rest_and_replays_the_same(tmp_path):
+    from agent.turns.episode import Episode
+    from agent.turns.store import BlobStore
+    from agent.turns.turn import TurnRequest
+
+    scene = load_scene(SCENES / "box-drop.yaml")
+    release = [SetPropertyEvent(type="set_property", entity="box", fixed=False)]
+    with Episode(scene, BlobStore(tmp_path / "store"), preset="fast") as episode:
+        episode.start()
+        record = episode.turn(TurnRequest(action="the box is let go", events=release))
+        box = episode.ctx.world.state().entities["box"]
+    fps = scene.render.fps
+    assert record.until_rest and record.frames == round(record.duration * fps)
+    assert LIMITS.min_rest_seconds <= record.duration < LIMITS.max_rest_seconds
+    assert np.linalg.norm(box.velocity) < LIMITS.rest_speed and box.position[2] < 0.9  # landed, not mid-fall
+    assert record.request.duration is None  # a replay runs until rest again: the same frames
+    with Episode(scene, BlobStore(tmp_path / "again"), preset="fast") as episode:
+        episode.start()
+        again = episode.turn(record.request)
+    assert again.frames == record.frames and again.snapshot_sha == record.snapshot_sha
+
+
+def test_a_scene_step_without_duration_checks_with_the_rest_limit():
+    text = ("name: drop\nentities:\n  - {id: ball, shape: sphere, size: [0.05], position: [0, 0, 1]}\n"
+            "steps:\n" + "".join("  - {events: []}\n" for _ in range(3)))
+    scene = parse_scene(text)
+    assert [s.duration for s in scene.steps] == [None, None, None]
+    assert [s.longest for s in scene.steps] == [LIMITS.max_rest_seconds] * 3

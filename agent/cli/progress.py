@@ -54,7 +54,7 @@ def _short(text: str, limit: int = 48) -> str:
 class PlayDisplay:
     """Drives a rich Progress from the playback hooks (``agent.turns.playback.Progress``)."""
 
-    def __init__(self, console, scene, total_frames: int):
+    def __init__(self, console, scene, total_frames: int | None):
         self.console, self.scene = console, scene
         self.live = console.is_terminal
         self.bars = Progress(Only("step", SpinnerColumn()), TextColumn("{task.description}"),

@@ -35,18 +35,37 @@ Type what happens next, e.g. [bold]someone flicks the ball toward the edge[/].
   :next             play the scene's next scripted step ({scripted})
   :steps            the scene's scripted steps, and which are played on this branch
   :files [N]        where turn N's video, frames and states are (default: the last turn)
-  :duration S       seconds simulated per turn (now {duration})
+  :duration S|rest  seconds simulated per turn, or rest: until everything stops moving (now {duration})
   :history          the committed turns on this branch
   :help             this help
   :quit             leave (the session is saved after every turn); Ctrl-D works too
 Ctrl-C stops a running turn (nothing of it is kept); Ctrl-C twice leaves."""
 
 
+def _seconds(duration: float | None) -> str:
+    """A turn's time in words: "1.5 s", or "until at rest" when none was given."""
+    return "until at rest" if duration is None else f"{duration:g} s"
+
+
+def _duration(arg: str) -> float | None:
+    """:duration's argument: seconds within the limits, or "rest" (None)."""
+    if arg.strip().lower() in ("rest", "auto", "until rest"):
+        return None
+    try:
+        value = float(arg)
+    except ValueError:
+        raise SessionError(f":duration needs seconds or rest, e.g. :duration 2.5 or :duration rest; got {arg!r}") from None
+    if not LIMITS.min_turn_seconds <= value <= LIMITS.max_turn_seconds:
+        raise SessionError(f":duration must lie between {LIMITS.min_turn_seconds:g} and "
+                           f"{LIMITS.max_turn_seconds:g} s, or be rest; got {value}")
+    return value
+
+
 class Repl:
     """Reads lines, runs turns and commands, prints what happened."""
 
     def __init__(self, db: SessionDB, name: str, console: Console, *, planner=None, video=None,
-                 duration: float = 1.0, take_over: bool = False):
+                 duration: float | None = None, take_over: bool = False):
         self.db, self.console, self.planner, self.video = db, console, planner, video
         self.duration = duration
         self.session: Session | None = None
@@ -74,7 +93,7 @@ class Repl:
                                f"(:steps lists them)", highlight=False)
 
     def _progress(self, node: str, state: dict) -> None:
-        self.progress.stage(node, f"{state['request'].duration:g} s" if node == "simulate" else "")
+        self.progress.stage(node, _seconds(state["request"].duration) if node == "simulate" else "")
 
     def close(self) -> None:
         if self.session is not None:
@@ -119,7 +138,7 @@ class Repl:
         if cmd in ("help", "h", "?"):
             steps = len(self.session.scene.steps)
             scripted = f"{self._scripted_done()} of {steps} played" if steps else "this scene has none"
-            self.console.print(HELP.replace("{duration}", f"{self.duration:g} s").replace("{scripted}", scripted),
+            self.console.print(HELP.replace("{duration}", _seconds(self.duration)).replace("{scripted}", scripted),
                                highlight=False)
             self.console.print(capabilities_text(), highlight=False)
         elif cmd == "state":
@@ -141,15 +160,8 @@ class Repl:
         elif cmd == "new":
             self._new(arg)
         elif cmd == "duration":
-            try:
-                value = float(arg)
-            except ValueError:
-                raise SessionError(f":duration needs seconds, e.g. :duration 2.5; got {arg!r}") from None
-            if not LIMITS.min_turn_seconds <= value <= LIMITS.max_turn_seconds:
-                raise SessionError(f":duration must lie between {LIMITS.min_turn_seconds:g} and "
-                                   f"{LIMITS.max_turn_seconds:g} s; got {value}")
-            self.duration = value
-            self.console.print(f"turns now simulate {value:g} s")
+            self.duration = _duration(arg)
+            self.console.print(f"turns now simulate {_seconds(self.duration)}")
         elif cmd == "history":
             for t in self.db.turns(self.session.name):
                 self.console.print(f"turn {t.end_step}  t = {t.time:.2f} s  “{escape(t.action)}”: "
@@ -273,7 +285,7 @@ class Repl:
         a turn asked the same action for the same time)."""
         steps, done = self.session.scene.steps, 0
         for t in self.db.turns(self.session.name):
-            if done < len(steps) and t.action == (steps[done].action or "") and t.duration == steps[done].duration:
+            if done < len(steps) and t.action == (steps[done].action or "") and t.request.duration == steps[done].duration:
                 done += 1
         return done
 
@@ -296,7 +308,7 @@ class Repl:
         for i, step in enumerate(steps):
             mark = "played" if i < done else ("next  " if i == done else "      ")
             how = "pinned events" if step.events is not None else "planned"
-            self.console.print(f"  {mark} {i + 1}. “{escape(step.action or '(a pause)')}” ({step.duration:g} s, "
+            self.console.print(f"  {mark} {i + 1}. “{escape(step.action or '(a pause)')}” ({_seconds(step.duration)}, "
                                f"{how})", highlight=False)
 
     def _files(self, arg: str) -> None:

@@ -57,7 +57,8 @@ def interact(
     plan_format: str = opts.PLAN_FORMAT,
     planner_timeout: Optional[float] = opts.PLANNER_TIMEOUT,
     preset: str = typer.Option("fast", help="Geometry render preset for a new session: fast or quality."),
-    duration: float = typer.Option(1.0, help="Seconds simulated per turn."),
+    duration: Optional[float] = typer.Option(None, help="Seconds simulated per turn (default: until everything "
+                                             "has come to rest, at most 10 s; :duration in the session changes it)."),
     take_over: bool = typer.Option(False, "--take-over", help="Drive the session even if another process "
                                    "(an interact, a server) drives it now; that driver's unsaved turn is dropped."),
 ) -> None:
@@ -69,7 +70,7 @@ def interact(
         opts.fail("give a SCENE to start a session, or --session NAME to resume one (see `callosum sessions list`)")
     if preset not in ("fast", "quality"):
         opts.fail(f"--preset must be fast or quality, got {preset!r}")
-    if not LIMITS.min_turn_seconds <= duration <= LIMITS.max_turn_seconds:
+    if duration is not None and not LIMITS.min_turn_seconds <= duration <= LIMITS.max_turn_seconds:
         opts.fail(f"--duration must lie between {LIMITS.min_turn_seconds:g} and {LIMITS.max_turn_seconds:g} "
                   f"seconds, got {duration}")
     database = _open_db(db, create=True)

@@ -295,7 +295,7 @@ def simulate(state: TurnState, ctx: TurnContext) -> TurnState:
     before = world.state()
     world.apply(state["plan"].events, step=state["step"])
     frames, seen = [], []
-    for _ in world.run(state["request"].duration, ctx.scene.render.fps):
+    for _ in world.run_step(state["request"].duration, ctx.scene.render.fps):
         frames.append(world.integration_state())
         seen.append(world.state())
     snap = world.snapshot()
@@ -369,7 +369,9 @@ def commit(state: TurnState, ctx: TurnContext) -> TurnState:
     sha = sha256(snap)
     request = state["request"]
     record = TurnRecord(
-        step=state["step"], action=request.action or "", pinned=request.pinned, duration=request.duration,
+        step=state["step"], action=request.action or "", pinned=request.pinned,
+        duration=request.duration if request.duration is not None else state["frames"] / ctx.scene.render.fps,
+        until_rest=request.duration is None,
         plan=state["plan"], plan_record=state.get("plan_record"), problems=list(state.get("problems") or []),
         outcome=state.get("outcome"), disagreement=state.get("disagreement"), snapshot_sha=sha,
         time=state["next_time"], segment=state["segment"], states=state["states"], trajectory=state["trajectory"],

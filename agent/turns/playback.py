@@ -62,7 +62,10 @@ class PlayResult:
         return [t.plan for t in self.turns]
 
 
-def total_frames(scene: Scene) -> int:
+def total_frames(scene: Scene) -> int | None:
+    """Frames the scene's steps render; None when a step runs until rest (known only once it has)."""
+    if any(s.duration is None for s in scene.steps):
+        return None
     return sum(max(1, round(s.duration * scene.render.fps)) for s in scene.steps)
 
 

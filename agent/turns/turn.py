@@ -25,7 +25,8 @@ TURN_RECORD_SCHEMA_VERSION = 2
 
 
 class TurnRequest(StepSpec):
-    """One turn as asked for: an action in words, optional pinned events, and seconds to simulate.
+    """One turn as asked for: an action in words, optional pinned events, and seconds to simulate
+    (none given: until the bodies come to rest).
 
     A scene file's step is one. ``events`` given (even ``[]``) play as written; a request with no
     action and no events is a pause: time passes and no planner is asked.
@@ -52,6 +53,8 @@ class TurnRecord(BaseModel):
     """True when the events were given (by the user or the scene file) and played as written."""
     duration: float
     """Seconds simulated."""
+    until_rest: bool = False
+    """True when the request gave no duration: the turn ran until its bodies came to rest."""
     plan: TurnPlan
     """The applied plan."""
     plan_record: PlanRecord | None = None
@@ -90,7 +93,7 @@ class TurnRecord(BaseModel):
     def request(self) -> TurnRequest:
         """The request this turn answered (events only when they were pinned)."""
         events = list(self.plan.events) if self.pinned else None
-        return TurnRequest(action=self.action or None, events=events, duration=self.duration)
+        return TurnRequest(action=self.action or None, events=events, duration=None if self.until_rest else self.duration)
 
 
 def as_record(value: TurnRecord | dict) -> TurnRecord:

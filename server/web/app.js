@@ -450,8 +450,11 @@ function submitAction(ev) {
   const text = $("action").value.trim();
   if (!text) { note("Type what happens next first."); return; }
   if (app.busy) { note("A turn is running; wait for it or press Stop."); return; }
-  const duration = Math.min(10, Math.max(0.05, parseFloat($("duration").value) || 1));
-  if (!send({ type: "action", action: text, duration })) { note("Not sent: the page is offline. Your text is kept.", true); return; }
+  // blank: the server runs the turn until the bodies come to rest
+  const seconds = parseFloat($("duration").value);
+  const msg = { type: "action", action: text };
+  if (Number.isFinite(seconds)) msg.duration = Math.min(10, Math.max(0.05, seconds));
+  if (!send(msg)) { note("Not sent: the page is offline. Your text is kept.", true); return; }
   $("action").value = "";
   note("");
   app.busy = true;
