@@ -145,3 +145,50 @@ def test_the_caption_says_what_physically_happens():
     rec = reconcile(frames[0], frames[-1], out.plan, scene.camera, frames)
     assert "hits the white ceramic mug" in rec.plan.caption, rec.plan.caption
     assert rec.outcome["contacts"][0] == ["apple", "mug"]
+
+
+def test_a_counted_superlative_acts_on_that_many_and_both_move_left():
+    """"the two lowest blocks": both of them, not one (and not the two on top)."""
+    out, frames = plan_and_run("block-stack", "Push the two lowest blocks gently to the left.")
+    assert sorted(e.entity for e in out.plan.events) == ["block-1", "block-2"], out.plan.narration
+    assert {e.type for e in out.plan.events} == {"apply_impulse"}
+    scene = load_scene(SCENES / "block-stack.yaml")
+    left = [-v for v in screen_right(scene)]
+    for b in ("block-1", "block-2"):
+        p0, p1 = frames[0].entities[b].position, frames[-1].entities[b].position
+        assert (p1[0] - p0[0]) * left[0] + (p1[1] - p0[1]) * left[1] > 0.01, (b, p0, p1)  # the relaxed goal
+    # two blocks ride on them: no gentle push moves the pair 5 cm, and the narration says so
+    assert "a little less" in out.plan.narration and out.record.steps[0].verdict.startswith("closest")
+
+
+def screen_right(scene):
+    from agent.planner.words.camera import screen_axes
+
+    return screen_axes(scene.camera).right[:2]
+
+
+@pytest.mark.parametrize("action, expected", [
+    ("Paint the three highest blocks red.", ["block-2", "block-3", "block-4"]),
+    ("Paint the last two blocks red.", ["block-3", "block-4"]),
+    ("Paint the first two blocks red.", ["block-1", "block-2"]),
+])
+def test_counted_selectors_pick_that_many(action, expected):
+    out, _ = plan_and_run("block-stack", action, seconds=0.1)
+    assert sorted(e.entity for e in out.plan.events) == expected, out.plan.narration
+
+
+@pytest.mark.parametrize("scene, action, words", [
+    ("block-stack", "Push the two blocks to the left.", "which two blocks"),  # four blocks: which two?
+    ("block-stack", "Push the two heaviest blocks to the left.", "which two blocks"),  # all weigh the same
+    ("bowling", "Paint the pin behind pin 5 red.", "which pin"),  # pins 8 and 9 stand equally behind it
+])
+def test_a_count_or_relation_that_does_not_decide_asks_and_changes_nothing(scene, action, words):
+    out, frames = plan_and_run(scene, action, seconds=0.1)
+    assert out.plan.events == [] and words in out.plan.narration, out.plan.narration
+
+
+def test_behind_is_read_along_the_layout_of_the_scene():
+    """The bowling camera looks down the lane 13 degrees off its axis: behind pin 1 is pin 5."""
+    for action, removed in (("Remove the pin behind pin 1.", "pin-5"), ("Remove the pin behind pin 2.", "pin-8")):
+        out, _ = plan_and_run("bowling", action, seconds=0.1)
+        assert [(e.type, e.entity) for e in out.plan.events] == [("remove", removed)], out.plan.narration

@@ -151,19 +151,48 @@ def _on(unit: Unit, obj: Unit, kind: str, layout: Layout, placed: list[Piece]) -
     group = [layout.units[r] for r in layout.siblings[obj.thing.ref]]
     for u in group:
         _fit(u, sx, sy)
-    widths = [2 * u.half[0] for u in group]
-    total = sum(widths) + 0.03 * (len(group) - 1)
+    rows = _rows(group, sx, sy)
+    total = max(_row_width(r) for r in rows)
     if total > sx + 1e-6:
         layout.assumptions.append(f"what goes on the {host.x.template.noun} is wider than its "
                                   f"{'inside' if inside else 'top'} ({total:.2f} m > {sx:.2f} m): it may not stay")
-    left = x - total / 2
-    for u, w in zip(group, widths):
-        u.put(left + w / 2, y, z)
-        left += w + 0.03
-        layout.parents[u.thing.ref] = host.id
-        layout.done.add(u.thing.ref)
-        if u is not unit:
-            placed.extend(u.pieces)
+    depths = [max(2 * u.half[1] for u in r) for r in rows]
+    front = y - (sum(depths) + GAP * (len(rows) - 1)) / 2
+    for row, depth in zip(rows, depths):
+        left = x - _row_width(row) / 2
+        for u in row:
+            u.put(left + u.half[0], front + depth / 2, z)
+            left += 2 * u.half[0] + GAP
+            layout.parents[u.thing.ref] = host.id
+            layout.done.add(u.thing.ref)
+            if u is not unit:
+                placed.extend(u.pieces)
+        front += depth + GAP
+
+
+GAP = 0.03
+"""Space (m) between things set side by side on one surface."""
+
+
+def _row_width(row: list[Unit]) -> float:
+    return sum(2 * u.half[0] for u in row) + GAP * (len(row) - 1)
+
+
+def _rows(group: list[Unit], sx: float, sy: float) -> list[list[Unit]]:
+    """The things on one surface in rows along x: one row when it fits, else rows filled in turn
+    (front to back) when they fit the depth, else one row (too wide: said as an assumption)."""
+    if _row_width(group) <= sx + 1e-6:
+        return [group]
+    rows: list[list[Unit]] = [[]]
+    for u in sorted(group, key=lambda u: -u.half[0]):
+        if rows[-1] and _row_width(rows[-1] + [u]) > sx + 1e-6:
+            fits = [r for r in rows if _row_width(r + [u]) <= sx + 1e-6]
+            (fits[0] if fits else rows.append([]) or rows[-1]).append(u)
+        else:
+            rows[-1].append(u)
+    depth = sum(max(2 * u.half[1] for u in r) for r in rows) + GAP * (len(rows) - 1)
+    wide = any(_row_width(r) > sx + 1e-6 for r in rows)
+    return [group] if depth > sy + 1e-6 or wide else rows
 
 
 def _fit(unit: Unit, sx: float, sy: float) -> None:

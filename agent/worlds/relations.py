@@ -31,11 +31,24 @@ def _groups(tokens: list[str], mentions) -> list[list]:
     groups: list[list] = []
     for k, m in enumerate(mentions):
         gap = tokens[mentions[k - 1].end:m.start] if k else None
-        if gap is not None and gap and all(t in ("and", ",", "as", "well") for t in gap):
+        joined = bool(gap) and all(t in ("and", ",", "as", "well") for t in gap)
+        if joined and "and" not in gap and _placed_by(tokens, mentions[k - 1]):
+            joined = False  # "... on a table, a lemon next to the ball": the comma starts a new clause
+        if joined:
             groups[-1].append(m)
         else:
             groups.append([m])
     return groups
+
+
+def _placed_by(tokens: list[str], m) -> bool:
+    """Whether a positional relation leads straight to mention `m` ("on a table"): it is the place
+    of what came before, not the first of a list."""
+    for j in range(max(0, m.start - 4), m.start + 1):
+        hit = _phrase_at(tokens, j, W.RELATION_PHRASES)
+        if hit and hit[0] in POSITIONAL and j + hit[1] <= m.start and _leads_to(tokens, j + hit[1], m.start):
+            return True
+    return False
 
 
 def find_relations(tokens: list[str], mentions) -> list[Relation]:

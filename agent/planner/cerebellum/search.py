@@ -71,9 +71,14 @@ class GoalSpec:
     directions: list[tuple[float, float, float]]
     """Directions to try, in order."""
     ladder: list[float] = field(default_factory=list)
+    """Speeds to try in this order (the first that works wins); empty: bisect for the least that works."""
     plain: bool = False
     """A plain push (no goal words): when nothing meets the goal, push as asked and say what imagining showed."""
-    """Speeds to try in this order (the first that works wins); empty: bisect for the least that works."""
+    group: list[str] = field(default_factory=list)
+    """Other bodies pushed with each candidate, the same way and as fast (a group push: "the two lowest blocks")."""
+    relaxed: list = field(default_factory=list)
+    """Looser predicates for the closest honest push when none meets `goals` ("gently" on a loaded
+    block: it moves a little less than asked but stays on); empty: none."""
     tried: list[dict] = field(default_factory=list)
 
 
@@ -81,16 +86,16 @@ def goal_from_words(state: WorldState, camera: CameraSpec | None, r: Reading) ->
     """The goal of a push clause, or None (not a push, or nothing to check)."""
     if r.intent is None or r.intent.verb != "push" or not r.targets:
         return None
-    if len(r.targets) > 1 and not _TOPPLE.search(normalised(r.text)):
-        return None  # a group push is compiled per body
     text = normalised(r.text)
+    if len(r.targets) > 1 and not _TOPPLE.search(text):
+        return _group(state, camera, r, text)
     axes = screen_axes(camera)
     t = r.targets[0]
     base = push_direction(state, axes, r.intent.model_copy(update={"target": t}), t)
     said = r.intent.direction in ("left", "right", "toward", "away", "forward", "back", "at", "along")
     grid = [base] if said else [base] + [axes.vector(w) for w in ("right", "left", "away", "toward")]
     support = support_of(state, t)
-    raised = support is not None and state.entities[support].fixed and entity_box(state.entities[support]).hi[2] > 0.1
+    raised = _raised(state, support)
     if _TOPPLE.search(text) and not _OFF.search(text):
         return _topple(state, r, grid)
     if strength_of(text) == "hard" and not (_TOPPLE.search(text) or _OFF.search(text)):
@@ -114,10 +119,33 @@ def goal_from_words(state: WorldState, camera: CameraSpec | None, r: Reading) ->
     if _BARELY.search(text):
         return GoalSpec([G.Moves(targets=[t], min_distance=0.01, max_distance=0.08)], [t], grid[:1], UP)
     if raised and strength_of(text) != "hard":
-        goals = [G.Moves(targets=[t], min_distance=0.05), G.EndsOn(target=t, support=support)]
-        top = PUSH_SPEED["gentle" if _STAY.search(text) else r.intent.strength]
-        return GoalSpec(goals, [t], grid[:1], [top * k for k in DOWN], plain=not _STAY.search(text))
+        return _stay_on(state, r, text, [t], grid[:1])
     return None
+
+
+def _stay_on(state: WorldState, r: Reading, text: str, targets: list[str], grid) -> GoalSpec:
+    """A push of bodies on a raised support: they move and stay on it, from the strength's speed down."""
+    stays = [G.EndsOn(target=t, support=s) for t in targets if _raised(state, s := support_of(state, t))]
+    top = PUSH_SPEED["gentle" if _STAY.search(text) else r.intent.strength]
+    return GoalSpec([G.Moves(targets=targets, min_distance=0.05)] + stays, targets[:1], grid,
+                    [top * k for k in DOWN], plain=not _STAY.search(text), group=targets[1:],
+                    relaxed=[G.Moves(targets=targets, min_distance=0.01)] + stays)
+
+
+def _raised(state: WorldState, support: str | None) -> bool:
+    return support is not None and state.entities[support].fixed and entity_box(state.entities[support]).hi[2] > 0.1
+
+
+def _group(state: WorldState, camera: CameraSpec | None, r: Reading, text: str) -> GoalSpec | None:
+    """A group push ("push the two lowest blocks gently left"): all together, each staying on its
+    raised support; None (compiled per body) when no body stands on one or the force was chosen."""
+    if strength_of(text) == "hard" or _OFF.search(text) or _REACH.search(text) or _BARELY.search(text):
+        return None
+    if not any(_raised(state, support_of(state, t)) for t in r.targets):
+        return None
+    t = r.targets[0]
+    d = push_direction(state, screen_axes(camera), r.intent.model_copy(update={"target": t}), t)
+    return _stay_on(state, r, text, list(r.targets), [d])
 
 
 def _topple(state: WorldState, r: Reading, grid) -> GoalSpec:
@@ -154,13 +182,15 @@ def _unit(v):
     return tuple(x / n for x in v) if n > 1e-9 else (0.0, 0.0, 0.0)
 
 
-def _events(state: WorldState, body: str, d, speed: float) -> list[Event]:
-    e = state.entities[body]
+def _events(state: WorldState, body: str, d, speed: float, group: tuple[str, ...] | list[str] = ()) -> list[Event]:
+    """The push of `body` (and of the `group` with it) at `speed` along `d`."""
     out: list[Event] = []
-    if e.fixed:
-        out.append(SetPropertyEvent(type="set_property", entity=body, fixed=False))
-    out.append(ApplyImpulseEvent(type="apply_impulse", entity=body,
-                                 impulse=tuple(round(x * e.mass * speed, 5) + 0.0 for x in d)))
+    for b in [body, *group]:
+        e = state.entities[b]
+        if e.fixed:
+            out.append(SetPropertyEvent(type="set_property", entity=b, fixed=False))
+        out.append(ApplyImpulseEvent(type="apply_impulse", entity=b,
+                                     impulse=tuple(round(x * e.mass * speed, 5) + 0.0 for x in d)))
     return out
 
 
@@ -181,14 +211,15 @@ def find(state: WorldState, spec: GoalSpec, imagination: Imagination) -> tuple[s
     for body in spec.bodies:
         for d in spec.directions:
             def test(speed: float, body=body, d=d) -> bool:
-                return _meets(spec, imagination, _events(state, body, d, speed), body, d, speed)
+                return _meets(spec, imagination, _events(state, body, d, speed, spec.group), body, d, speed)
             if spec.ladder:
                 hit = next((v for v in spec.ladder if test(v)), None)
                 if hit is not None:
                     return body, d, hit
                 continue
             def primary(speed: float, body=body, d=d) -> bool:
-                return _meets(spec, imagination, _events(state, body, d, speed), body, d, speed, spec.goals[:1])
+                return _meets(spec, imagination, _events(state, body, d, speed, spec.group), body, d, speed,
+                              spec.goals[:1])
             if not primary(MAX_SPEED):
                 continue
             lo, hi = MIN_SPEED, MAX_SPEED
@@ -204,23 +235,37 @@ def find(state: WorldState, spec: GoalSpec, imagination: Imagination) -> tuple[s
 def pursue(state: WorldState, camera: CameraSpec | None, r: Reading, spec: GoalSpec, imagination: Imagination):
     """Events for the goal (or none), the sentence, and the step record."""
     found = find(state, spec, imagination)
-    goal_record = [g.model_dump(mode="json") for g in spec.goals]
+    goal_record = {"all": [g.model_dump(mode="json") for g in spec.goals], "tried": spec.tried}
+    short = False
+    if found is None and spec.relaxed:  # the closest honest push: less far than asked, but as asked otherwise
+        found = find(state, GoalSpec(spec.relaxed, spec.bodies, spec.directions, spec.ladder, group=spec.group,
+                                     tried=spec.tried), imagination)
+        short = found is not None
     if found is None and spec.plain:
         acted = compile_each(state, camera, r)
-        acted.step.goal = {"all": goal_record, "tried": spec.tried}
+        acted.step.goal = goal_record
         acted.step.verdict = "imagined, no push that moves it keeps it on its support; pushed as asked"
         return acted
     if found is None:
         what = " and ".join(g.kind.replace("_", " ") for g in spec.goals)
-        sentence = (f"Nothing happens: imagining {len(spec.tried)} pushes of the {r.targets[0].replace('-', ' ')}, "
-                    f"none made it {what} within the limits.")
-        step = Step(text=r.text, verb="push", targets=r.targets, goal={"all": goal_record, "tried": spec.tried},
-                    verdict="no candidate met the goal")
+        sentence = (f"Nothing happens: imagining {len(spec.tried)} pushes of the {_names(r.targets)}, "
+                    f"none made {'them' if len(r.targets) > 1 else 'it'} {what} within the limits.")
+        step = Step(text=r.text, verb="push", targets=r.targets, goal=goal_record, verdict="no candidate met the goal")
         return Acted([], sentence, step, [])
     body, d, speed = found
-    events = _events(state, body, d, speed)
-    sentence = f"The {body.replace('-', ' ')} is pushed{' gently' if speed < 1.0 else ''}."
-    step = Step(text=r.text, verb="push", targets=[body], goal={"all": goal_record, "tried": spec.tried,
-                                                                 "chosen": {"body": body, "speed": round(speed, 3)}},
-                verdict="ok")
-    return Acted(events, sentence, step, [])
+    bodies = [body, *spec.group]
+    sentence = f"The {_names(bodies)} {'are' if len(bodies) > 1 else 'is'} pushed{' gently' if speed < 1.0 else ''}."
+    if short:
+        sentence += (f" Imagined first: no push that gentle moves {'them' if len(bodies) > 1 else 'it'} 5 cm, "
+                     f"so {'they move' if len(bodies) > 1 else 'it moves'} a little less.")
+    goal_record["chosen"] = {"body": body, "speed": round(speed, 3), "group": list(spec.group)}
+    if short:
+        goal_record["relaxed"] = [g.model_dump(mode="json") for g in spec.relaxed]
+    step = Step(text=r.text, verb="push", targets=bodies, goal=goal_record,
+                verdict="closest: met the relaxed goal" if short else "ok")
+    return Acted(_events(state, body, d, speed, spec.group), sentence, step, [])
+
+
+def _names(ids: list[str]) -> str:
+    names = [i.replace("-", " ") for i in ids]
+    return names[0] if len(names) == 1 else ", the ".join(names[:-1]) + f" and the {names[-1]}"

@@ -52,6 +52,16 @@ class ScreenAxes:
         """Distance of a point from the eye along the floor plane."""
         return math.hypot(p[0] - self.eye[0], p[1] - self.eye[1])
 
+    def scene_frame(self, snap_degrees: float = 25.0) -> tuple[Vec, Vec]:
+        """(right, away) for relations between bodies ("the pin behind pin 1"): the scene's own axes
+        when the camera looks within `snap_degrees` of one (a lane, a row, a shelf are laid out along
+        them, and a person reads "behind" along the layout), else the camera's."""
+        ax, ay = self.away[0], self.away[1]
+        if max(abs(ax), abs(ay)) < math.cos(math.radians(snap_degrees)):
+            return self.right, self.away
+        away = (math.copysign(1.0, ax), 0.0, 0.0) if abs(ax) >= abs(ay) else (0.0, math.copysign(1.0, ay), 0.0)
+        return (away[1], -away[0], 0.0), away
+
 
 def screen_axes(camera: CameraSpec | None) -> ScreenAxes:
     """The screen directions of `camera` (the scene default when None)."""

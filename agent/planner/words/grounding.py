@@ -24,7 +24,7 @@ from agent.planner.words.lexicon import (
     SPATIAL, SPAWN_NOUNS, SYNONYMS, VERB_WORD, colour_word, singular, tokens,
 )
 from agent.planner.words.phrases import Phrase, chunk, is_selector
-from agent.planner.words.refer import GENERIC, KINDS, QUANTIFIERS, SUPERLATIVES, extreme, of_kind, refine
+from agent.planner.words.refer import GENERIC, KINDS, QUANTIFIERS, SUPERLATIVES, extreme, measure, of_kind, refine
 from simulator.scene import CameraSpec
 from simulator.state import EntityState, WorldState
 
@@ -184,7 +184,9 @@ def _resolve_noun(p: Phrase, head: str, last: str, mods: list[str], numbers: lis
                   vocab: dict[str, EntityWords], state: WorldState, axes: ScreenAxes) -> None:
     matched = _match_head(head, vocab, state)
     group = any(m in QUANTIFIERS for m in mods) or head in QUANTIFIERS
+    take = 0
     if last != head and p.det in DEFINITE:  # "the two flower pots": a count of the group, not pot number 2
+        take = p.take = next((NUMBERS[m] for m in mods if m in NUMBERS and m != "one"), 0)
         mods = [m for m in mods if m not in NUMBERS]
         numbers = []
     mods = [m for m in mods if m not in QUANTIFIERS and m != "other"]
@@ -193,8 +195,10 @@ def _resolve_noun(p: Phrase, head: str, last: str, mods: list[str], numbers: lis
     if not matched:
         matched = of_kind(head, {i: ew.heads for i, ew in vocab.items()}, state) or []
     if matched:
-        narrowed = _narrow(matched, mods, numbers, vocab, state, axes)
-        if p.det in INDEFINITE or p.count > 1:
+        narrowed = _narrow(matched, mods, numbers, vocab, state, axes, take)
+        if take > 1 and p.det in DEFINITE and len(narrowed) > take:  # "the two blocks" among four: which two?
+            p.kind, p.ids, p.ambiguous = "entity", narrowed, True
+        elif p.det in INDEFINITE or p.count > 1:
             p.kind, p.ids = "new", narrowed  # "a blue cube": a new body, whatever is there already
         elif not narrowed:
             p.kind = "unknown"
@@ -251,7 +255,9 @@ def _family_group(mods: list[str], vocab: dict[str, EntityWords]) -> list[str]:
 
 
 def _narrow(ids: list[str], mods: list[str], numbers: list[int], vocab: dict[str, EntityWords],
-            state: WorldState, axes: ScreenAxes) -> list[str]:
+            state: WorldState, axes: ScreenAxes, take: int = 0) -> list[str]:
+    """Those of `ids` the modifiers keep; a selector keeps the one it picks, or the `take` it ranks
+    first ("the two lowest blocks")."""
     selectors = []
     for k, w in enumerate(mods):
         nxt = mods[k + 1] if k + 1 < len(mods) else ""
@@ -273,8 +279,9 @@ def _narrow(ids: list[str], mods: list[str], numbers: list[int], vocab: dict[str
             return []
     for n in numbers:
         ids = [i for i in ids if vocab[i].number == n]
-    for sel in selectors:
-        ids = _select(sel, ids, state, vocab, axes) if ids else ids
+    for k, sel in enumerate(selectors):
+        last_one = k == len(selectors) - 1  # "the two leftmost red crates": the count applies to the last pick
+        ids = _select(sel, ids, state, vocab, axes, max(1, take) if last_one else 1) if ids else ids
     return ids
 
 
@@ -282,20 +289,28 @@ _SEL_ALIAS = {"left": "leftmost", "right": "rightmost", "front": "nearest", "bac
               "rear": "farthest", "far": "farthest"}
 
 
-def _select(word: str, ids: list[str], state: WorldState, vocab: dict[str, EntityWords], axes: ScreenAxes) -> list[str]:
-    """The one entity among `ids` that an ordinal or spatial word picks."""
-    if len(ids) <= 1:
+def _select(word: str, ids: list[str], state: WorldState, vocab: dict[str, EntityWords], axes: ScreenAxes,
+            take: int = 1) -> list[str]:
+    """The entity among `ids` that an ordinal, spatial word or superlative picks, or the `take` it
+    ranks first ("the two heaviest", "the first three", "the last two")."""
+    if len(ids) <= take:
         return ids
     pos = {i: state.entities[i].position for i in ids}
     if word in SUPERLATIVES:
-        return extreme(state, ids, word)
+        if take == 1:
+            return extreme(state, ids, word)
+        what, sign = SUPERLATIVES[word]
+        value = {i: sign * measure(state, i, what) for i in ids}
+        order = sorted(ids, key=lambda i: -value[i])
+        cut = value[order[take - 1]] - 1e-9 * max(1.0, abs(value[order[take - 1]]))
+        return [i for i in order if value[i] >= cut]  # a tie across the cut keeps all tied: ask which
     if word in ORDINALS:
         k = ORDINALS[word]
         if all(vocab[i].number is not None for i in ids):
             order = sorted(ids, key=lambda i: vocab[i].number)
         else:
             order = sorted(ids, key=lambda i: axes.screen_x(pos[i]))
-        return [order[-1]] if k == -1 else ([order[k - 1]] if k <= len(order) else [])
+        return order[-take:] if k == -1 else order[k - 1 : k - 1 + take]
     sel = SPATIAL.get(word) or _SEL_ALIAS.get(word, word)
     key = {
         "top": lambda i: -pos[i][2], "bottom": lambda i: pos[i][2], "leftmost": lambda i: axes.screen_x(pos[i]),
@@ -303,7 +318,7 @@ def _select(word: str, ids: list[str], state: WorldState, vocab: dict[str, Entit
         "farthest": lambda i: -axes.depth(pos[i]),
     }.get(sel)
     if key is not None:
-        return [min(ids, key=key)]
+        return sorted(ids, key=key)[:take]
     if sel == "middle":
         zs = [p[2] for p in pos.values()]
         xs = [axes.screen_x(p) for p in pos.values()]

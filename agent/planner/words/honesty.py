@@ -16,6 +16,7 @@ from agent.planner.words.lexicon import (
     CONJ,
     DEFINITE,
     INDEFINITE,
+    NUMBERS,
     PREPS,
     PRONOUNS,
     VERB_WORD,
@@ -105,12 +106,18 @@ def remembered_place(text: str) -> Doubt | None:
     return None
 
 
-def ambiguous(noun: str, ids: list[str], state: WorldState) -> Doubt:
-    """Which of several bodies a singular noun means, with their distinguishing words."""
-    names = []
-    for i in ids[:4]:
-        colour = colour_name(state.entities[i].color)
-        names.append(f"the {colour} one ({i})" if colour else i)
+def ambiguous(noun: str, ids: list[str], state: WorldState, count: int = 1) -> Doubt:
+    """Which of several bodies a singular noun (or which `count` of them a counted one) means, with
+    their distinguishing words."""
+    colours = {i: colour_name(state.entities[i].color) for i in ids[:4]}
+    if len(set(colours.values())) < len(colours):  # colours that do not tell them apart: the ids do
+        colours = dict.fromkeys(colours, "")
+    names = [f"the {colours[i]} one ({i})" if colours[i] else i for i in ids[:4]]
     choice = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
+    said = [f"the {colours[i]} {noun}" if colours[i] else i for i in ids[:2]]
+    if count > 1:
+        word = next((w for w, n in NUMBERS.items() if n == count), str(count))
+        return Doubt("ambiguous", f"I could not tell which {word} {noun}s you mean: {choice}? Nothing happens; "
+                                  f"name them, for example \"{said[0]} and {said[1]}\".")
     return Doubt("ambiguous", f"I could not tell which {noun} you mean: {choice}? Nothing happens; name one, "
-                              f"for example \"the {colour_name(state.entities[ids[0]].color) or ids[0]} {noun}\".")
+                              f"for example \"{said[0]}\".")

@@ -54,7 +54,10 @@ class Phrase:
     count: int = 1
     """How many it names ("two balls" -> 2)."""
     ambiguous: bool = False
-    """A singular noun that still names several bodies ("the block" among four): ask which."""
+    """A singular noun that still names several bodies ("the block" among four), or a counted one
+    naming more than its count ("the two blocks" among four): ask which."""
+    take: int = 0
+    """How many of the bodies there a definite counted phrase asks for ("the two lowest blocks" -> 2; 0: uncounted)."""
 
     @property
     def head(self) -> str:

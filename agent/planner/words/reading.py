@@ -66,7 +66,7 @@ def read_clause(state: WorldState, text: str, history: Sequence[str], camera: Ca
     if verb in NEEDS_TARGET and g.ambiguous and not g.target_group:
         phrase = next(p for p in g.phrases if p.ids and p.ids[0] == g.target)
         ids = [i for i in phrase.ids if i in state.entities]
-        return Reading(text, None, [], g, u.decided_by, doubt=honesty.ambiguous(phrase.head, ids, state).message,
+        return Reading(text, None, [], g, u.decided_by, doubt=honesty.ambiguous(phrase.head, ids, state, phrase.take).message,
                        verb=choice)
     targets = [t for t in (g.target_group or [u.intent.target]) if t] if verb in NEEDS_TARGET else \
         ([u.intent.target] if u.intent.target else [])

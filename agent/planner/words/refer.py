@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 
-from agent.planner.words.camera import ScreenAxes
+from agent.planner.words.camera import ScreenAxes, dot
 from agent.planner.words.phrases import Phrase
 from simulator.bounds import entity_box
 from simulator.state import WorldState
@@ -115,9 +115,11 @@ def _related(state: WorldState, ids: list[str], rel: str, ref: Phrase, axes: Scr
     if rel == "under":
         below = [i for i in ids if pos[i][2] < rp[2] - 0.01]
         return [min(below, key=lambda i: math.dist(pos[i], rp))] if below else []
-    if rel == "behind":
-        back = [i for i in ids if axes.depth(pos[i]) > axes.depth(rp) + 0.01]
-        score = {i: 3 * abs(axes.screen_x(pos[i]) - axes.screen_x(rp)) + math.dist(pos[i], rp) for i in back}
+    if rel == "behind":  # farther along the scene's depth axis, and most nearly in line
+        right, away = axes.scene_frame()
+        rel_xy = {i: (pos[i][0] - rp[0], pos[i][1] - rp[1]) for i in ids}
+        back = [i for i in ids if dot(rel_xy[i], away) > 0.01]
+        score = {i: 3 * abs(dot(rel_xy[i], right)) + math.dist(pos[i], rp) for i in back}
         best = min(score.values(), default=0.0)
         return [i for i in back if score[i] <= best + 0.15]  # several about as far behind: ask which
     if rel in ("left", "right"):
