@@ -28,6 +28,11 @@ def _rel(intent):
      {("stacked", "brick", None), ("next_to", "brick", "barrel")}),
     ("a chair behind a sofa", {"chair": 1, "sofa": 1}, {("behind", "chair", "sofa")}),
     ("a cardboard box", {"carton": 1}, set()),
+    ("a red ball and two wooden crates on a table, a lemon next to the ball",
+     {"ball": 1, "crate": 2, "table": 1, "sphere": 1},
+     {("on", "ball", "table"), ("on", "crate", "table"), ("next_to", "lemon", "ball")}),  # the comma ends a clause
+    ("a ball, a cup and a plate on the table", {"ball": 1, "cup": 1, "plate": 1, "table": 1},
+     {("on", "ball", "table"), ("on", "cup", "table"), ("on", "plate", "table")}),  # the comma makes a list
 ])
 def test_the_grammar_reads_things_counts_and_relations(prompt, things, relations):
     intent = read_prompt(prompt)
@@ -167,3 +172,16 @@ def test_night_is_darker_than_day_and_the_scene_says_so():
     day, light = brightness("a red ball on a table")
     assert night.scene.lighting == "night" and day.scene.lighting == "day"
     assert dark < 0.6 * light and "Lighting: night" in night.scene.description
+
+
+def test_things_too_wide_for_one_row_on_a_table_wrap_into_rows_and_stay_on_it():
+    """Two crates and a ball are wider than the table top in one row: they go in two rows, all on it."""
+    built = new_world("a red ball and two wooden crates on a table, a lemon next to the ball")
+    assert built.settled == [] and not any("wider" in a for a in built.assumptions), built.assumptions
+    world = World(built.scene)
+    world.advance(1.0, 10)
+    s = world.state()
+    top = entity_box(s.entities["table"]).hi[2]
+    for eid in ("ball", "crate-1", "crate-2", "lemon"):
+        assert abs(entity_box(s.entities[eid]).lo[2] - top) < 0.02, (eid, s.entities[eid].position)
+    assert entity_box(s.entities["lemon"]).gap(entity_box(s.entities["ball"])) < 0.15
