@@ -156,9 +156,9 @@ def test_a_counted_superlative_acts_on_that_many_and_both_move_left():
     left = [-v for v in screen_right(scene)]
     for b in ("block-1", "block-2"):
         p0, p1 = frames[0].entities[b].position, frames[-1].entities[b].position
-        assert (p1[0] - p0[0]) * left[0] + (p1[1] - p0[1]) * left[1] > 0.01, (b, p0, p1)  # the relaxed goal
+        assert (p1[0] - p0[0]) * left[0] + (p1[1] - p0[1]) * left[1] > 0.03, (b, p0, p1)  # visibly (the relaxed goal)
     # two blocks ride on them: no gentle push moves the pair 5 cm, and the narration says so
-    assert "a little less" in out.plan.narration and out.record.steps[0].verdict.startswith("closest")
+    assert "harder than gently" in out.plan.narration and out.record.steps[0].verdict.startswith("closest")
 
 
 def screen_right(scene):

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from agent.planner.cerebellum.acted import Acted, compile_each
 from agent.planner.cerebellum.compiler import PUSH_SPEED, push_direction, support_of
 from agent.planner.cerebellum.imagination import Imagination
+from agent.planner.narration.outcome import MOVE_MIN
 from agent.planner.words.camera import screen_axes
 from agent.planner.words.lexicon import normalised, strength_of
 from agent.planner.words.program import Reading, Step
@@ -56,6 +57,8 @@ SAFETY = [1.25, 1.1, 1.5, 2.0]
 """Multiples of the least speed meeting the first goal tried against all goals, in order."""
 DOWN = [1.0, 0.7, 0.5, 0.35, 0.25, 0.18, 0.12, 0.08, 0.05]
 """Fractions of a strength's usual speed tried for a push that must stay on its support."""
+FIRMER = [1.25, 1.6, 2.0, 2.5]
+"""Multiples of a gentle push's speed tried (up to a normal push) when none moves a loaded body visibly."""
 _SIDES = {"back": "away", "far": "away", "rear": "away", "front": "toward", "near": "toward", "left": "left",
           "right": "right"}
 
@@ -78,7 +81,9 @@ class GoalSpec:
     """Other bodies pushed with each candidate, the same way and as fast (a group push: "the two lowest blocks")."""
     relaxed: list = field(default_factory=list)
     """Looser predicates for the closest honest push when none meets `goals` ("gently" on a loaded
-    block: it moves a little less than asked but stays on); empty: none."""
+    block: it moves visibly, if less than asked, and stays on); empty: none."""
+    firmer: list[float] = field(default_factory=list)
+    """Speeds tried, upward, for the relaxed goal when the ladder's gentle ones move nothing visibly."""
     tried: list[dict] = field(default_factory=list)
 
 
@@ -129,7 +134,8 @@ def _stay_on(state: WorldState, r: Reading, text: str, targets: list[str], grid)
     top = PUSH_SPEED["gentle" if _STAY.search(text) else r.intent.strength]
     return GoalSpec([G.Moves(targets=targets, min_distance=0.05)] + stays, targets[:1], grid,
                     [top * k for k in DOWN], plain=not _STAY.search(text), group=targets[1:],
-                    relaxed=[G.Moves(targets=targets, min_distance=0.01)] + stays)
+                    relaxed=[G.Moves(targets=targets, min_distance=MOVE_MIN)] + stays,
+                    firmer=[top * k for k in FIRMER if top * k <= PUSH_SPEED["normal"] * 1.01])
 
 
 def _raised(state: WorldState, support: str | None) -> bool:
@@ -238,8 +244,8 @@ def pursue(state: WorldState, camera: CameraSpec | None, r: Reading, spec: GoalS
     goal_record = {"all": [g.model_dump(mode="json") for g in spec.goals], "tried": spec.tried}
     short = False
     if found is None and spec.relaxed:  # the closest honest push: less far than asked, but as asked otherwise
-        found = find(state, GoalSpec(spec.relaxed, spec.bodies, spec.directions, spec.ladder, group=spec.group,
-                                     tried=spec.tried), imagination)
+        found = find(state, GoalSpec(spec.relaxed, spec.bodies, spec.directions, spec.ladder + spec.firmer,
+                                     group=spec.group, tried=spec.tried), imagination)
         short = found is not None
     if found is None and spec.plain:
         acted = compile_each(state, camera, r)
@@ -254,10 +260,14 @@ def pursue(state: WorldState, camera: CameraSpec | None, r: Reading, spec: GoalS
         return Acted([], sentence, step, [])
     body, d, speed = found
     bodies = [body, *spec.group]
-    sentence = f"The {_names(bodies)} {'are' if len(bodies) > 1 else 'is'} pushed{' gently' if speed < 1.0 else ''}."
-    if short:
-        sentence += (f" Imagined first: no push that gentle moves {'them' if len(bodies) > 1 else 'it'} 5 cm, "
-                     f"so {'they move' if len(bodies) > 1 else 'it moves'} a little less.")
+    they = len(bodies) > 1
+    sentence = f"The {_names(bodies)} {'are' if they else 'is'} pushed{' gently' if speed < 1.0 else ''}."
+    if short and speed <= spec.ladder[0]:
+        sentence += (f" Imagined first: no push that gentle moves {'them' if they else 'it'} 5 cm, so "
+                     f"{'they move' if they else 'it moves'} a little less.")
+    elif short:
+        sentence = (f"The {_names(bodies)} {'are' if they else 'is'} pushed a little harder than gently: imagined "
+                    f"first, no gentle push moves {'them' if they else 'it'} visibly.")
     goal_record["chosen"] = {"body": body, "speed": round(speed, 3), "group": list(spec.group)}
     if short:
         goal_record["relaxed"] = [g.model_dump(mode="json") for g in spec.relaxed]
