@@ -21,6 +21,12 @@ For each change it measures, with the page's own clock (performance.now()):
 
     python bench/vr.py                                  # 100 trials, 1024x1024 per eye
     python bench/vr.py --eye 1832x1920 --trials 40 --codec jpeg --json out/vr.json
+    python bench/vr.py --tiny-video --psnr-reps 0       # a video model session (tiny random weights)
+
+With ``--video-model DIR`` (or ``--tiny-video``: a tiny random-weight LTX pipeline built into a temporary
+folder) the server renders turns with the video model; one turn is played before the trials, so the
+headset rests on a generated frame (the scene camera's, with its depth) and every head move is local
+reprojection of it. The reprojection-error pass needs fresh renders at each pose: skip it (--psnr-reps 0).
 
 `bench/vr_codec.py` measures bandwidth at equal quality and the encode cost offline.
 """
@@ -158,7 +164,7 @@ def percentile(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, max(0, int(math.ceil(q / 100 * len(s))) - 1))]
 
 
-def start_server(scene_size: str, db: Path) -> tuple[subprocess.Popen, str, str]:
+def start_server(scene_size: str, db: Path, extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str, str]:
     """`callosum serve` on a free loopback port; returns (process, base URL, server key)."""
     import socket
 
@@ -166,7 +172,8 @@ def start_server(scene_size: str, db: Path) -> tuple[subprocess.Popen, str, str]
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen([sys.executable, "-m", "agent", "serve", "--port", str(port), "--db", str(db),
-                             "--scenes-dir", str(ROOT / "scenes"), "--planner", "scripted", "--size", scene_size],
+                             "--scenes-dir", str(ROOT / "scenes"), "--planner", "scripted", "--size", scene_size,
+                             *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
                             env={**os.environ, "OMP_NUM_THREADS": "1"})
     deadline = time.monotonic() + 60
@@ -251,19 +258,30 @@ def main() -> None:
     ap.add_argument("--psnr-reps", type=int, default=4, help="repetitions of each 2 cm and 5 cm step")
     ap.add_argument("--scene", default="ball-off-table")
     ap.add_argument("--json", type=Path, help="also write the figures here")
+    ap.add_argument("--video-model", type=Path, help="serve with this video model (one turn is played first)")
+    ap.add_argument("--tiny-video", action="store_true", help="serve with a tiny random-weight LTX pipeline")
+    ap.add_argument("--video-size", default="320x224", help="the video model's output size")
     args = ap.parse_args()
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         raise SystemExit("needs Debian's chromium (apt-get install -y chromium) and playwright (pip install playwright)")
     eye = [int(v) for v in args.eye.split("x")]
     with tempfile.TemporaryDirectory(prefix="callosum-vr-") as tmp:
-        proc, base, key = start_server("320x240", Path(tmp) / "s.db")
+        if args.tiny_video:
+            from renderer.video.tiny import save_tiny
+
+            args.video_model = Path(tmp) / "ltx"
+            save_tiny("ltx", args.video_model)
+        video = ("--video-model", str(args.video_model), "--video-steps", "2",
+                 "--video-size", args.video_size) if args.video_model else ()
+        proc, base, key = start_server("320x240", Path(tmp) / "s.db", video)
         try:
             log, extra = run_browser(chromium, base, key, args, eye)
         finally:
             proc.terminate()
             proc.wait(20)
-    result = {"trials": args.trials, "eye": eye, "fov_deg": args.fov, "scene": args.scene, **extra, **analyse(log)}
+    result = {"trials": args.trials, "eye": eye, "fov_deg": args.fov, "scene": args.scene,
+              "video_model": str(args.video_model) if args.video_model else None, **extra, **analyse(log)}
     for name, s in result.items():
         if isinstance(s, dict) and "p50_ms" in s:
             print(f"{name:40s} n={s['n']:4d}  p50 {s['p50_ms']:7.2f} ms  p99 {s['p99_ms']:7.2f} ms  max {s['max_ms']:7.2f} ms")
@@ -291,19 +309,26 @@ def run_browser(chromium: str, base: str, key: str, args, eye: list[int]) -> tup
         page.goto(f"{base}/#session={sess['session']}&token={sess['player_token']}")
         page.wait_for_function("() => window.callosum && window.callosum.live", timeout=30000)
         page.evaluate("() => { window.callosum.hooks = window.__hooks; }")
+        if args.video_model:  # one turn: the world then rests on its last generated frame
+            page.fill("#duration", "0.5")
+            page.fill("#action", "the ball rolls on")
+            page.press("#action", "Enter")
+            page.wait_for_function("() => { const h = window.callosum.live.header; return h.generated && "
+                                   "h.step === 1 && !h.turn; }", timeout=600000)
         page.wait_for_function("() => !document.getElementById('enter-vr').disabled", timeout=10000)
         page.click("#enter-vr")
         page.wait_for_function("() => window.__log.draws.length > 30 && window.callosum.live.header.eyes",
                                timeout=120000)
         t0, b0 = page.evaluate("() => [performance.now(), window.callosum.stats.bytesTotal || 0]")
         run_trials(page, args.trials, args.hold_ms)
-        t1, b1, codec, six = page.evaluate("() => [performance.now(), window.callosum.stats.bytesTotal || 0, "
-                                           "window.callosum.live.header.format, window.callosum.rp.sixDof]")
+        t1, b1, codec, six, generated = page.evaluate(
+            "() => [performance.now(), window.callosum.stats.bytesTotal || 0, window.callosum.live.header.format, "
+            "window.callosum.rp.sixDof, Boolean(window.callosum.live.header.generated)]")
         log = page.evaluate("() => window.__log")
         psnr = page.evaluate(PSNR_JS, [[0.02, 0.05], args.psnr_reps])
         browser.close()
     mean = lambda v: round(sum(v) / len(v), 2) if v else float("nan")  # noqa: E731
-    extra = {"codec": codec, "six_dof": six, "received_mbit_s": round((b1 - b0) * 8 / (t1 - t0) / 1000, 2),
+    extra = {"codec": codec, "six_dof": six, "generated": generated, "received_mbit_s": round((b1 - b0) * 8 / (t1 - t0) / 1000, 2),
              "psnr_db": {f"{int(float(d) * 100)}cm": {"reprojected": mean(v["reprojected"]), "stale": mean(v["stale"]),
                                                       "n": len(v["reprojected"])} for d, v in psnr.items()}}
     return log, extra

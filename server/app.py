@@ -55,6 +55,8 @@ class ServerConfig:
     """Origins besides the server's own that may call it (``--allow-origin``); their hosts are allowed too."""
     bind_host: str | None = None
     """The address the server listens on; a specific one is an allowed ``Host``, as loopback always is."""
+    video: object = None
+    """A loaded video renderer (``--video-model``): every session's turns are rendered by its own copy."""
 
 
 def _error_body(code: str, message: str, field=None, value=None) -> dict:
@@ -65,7 +67,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     """The server's ASGI app: the session manager, the routers, the error handlers, the web client."""
     manager = SessionManager(config.scenes_dir, config.db or default_db(), planner=config.planner,
                              preset=config.preset, size=config.size, max_sessions=config.max_sessions,
-                             pace=config.pace, scale=config.scale)
+                             pace=config.pace, scale=config.scale, video=config.video)
 
     @asynccontextmanager
     async def lifespan(_app):

@@ -33,36 +33,51 @@ def serve(
     structured: Optional[str] = opts.STRUCTURED,
     plan_format: str = opts.PLAN_FORMAT,
     planner_timeout: Optional[float] = opts.PLANNER_TIMEOUT,
+    video_model: Optional[Path] = opts.VIDEO_MODEL,
+    video_steps: Optional[int] = opts.VIDEO_STEPS,
+    video_size: Optional[str] = opts.VIDEO_SIZE,
+    device: str = opts.DEVICE,
+    dtype: str = opts.DTYPE,
+    strength: Optional[float] = opts.STRENGTH,
+    offload: bool = opts.OFFLOAD,
 ) -> None:
-    """Serve sessions to browsers and WebXR headsets; prints the URL to open."""
+    """Serve sessions to browsers and WebXR headsets; prints the URL to open. With --video-model, every
+    session's turns are rendered by the video model (one loaded model, shared by the sessions)."""
     try:
         from server.run import serve as run_server
     except ImportError as exc:
         opts.fail(f"serve needs the server extra (pip install 'callosum\\[server]'): {exc}", code=1)
+    from agent.turns.sessions import SessionDBError
+
+    stream_size = _checked(scenes_dir, preset, size, allow_origin or [])
+    turn_planner = opts.make_planner(planner, base_url, model, api_key, 0, structured, plan_format, planner_timeout)
+    video = opts.make_video(video_model, video_steps, video_size, device, dtype, strength, offload)
+    try:
+        run_server(host, port, scenes_dir, db=db, planner=turn_planner, preset=preset, size=stream_size,
+                   allow_origins=tuple(allow_origin or ()), video=video,
+                   echo=lambda s: opts.console.print(s, highlight=False, markup=False, soft_wrap=True))
+    except SessionDBError as exc:
+        opts.fail(str(exc), code=1)
+
+
+def _checked(scenes_dir: Path, preset: str, size: Optional[str], allow_origin: list[str]):
+    """The stream size; any bad option ends the command with a message naming it."""
+    from server.guard import normal_origin
+    from server.manager import check_size
+
     if not scenes_dir.is_dir():
         opts.fail(f"--scenes-dir {str(scenes_dir)!r} is not a folder of scene YAML files")
     if preset not in ("fast", "quality"):
         opts.fail(f"--preset must be fast or quality, got {preset!r}")
     stream_size = opts.parse_size(size)
-    from server.manager import check_size
-
     try:
         check_size(stream_size, "--size")
     except ValueError as exc:
         opts.fail(str(exc))
-    from agent.turns.sessions import SessionDBError
-    from server.guard import normal_origin
-
-    for origin in allow_origin or []:
+    for origin in allow_origin:
         if not normal_origin(origin):
             opts.fail(f"--allow-origin {origin!r} is not an origin; give scheme://host[:port], e.g. https://example.org")
-    turn_planner = opts.make_planner(planner, base_url, model, api_key, 0, structured, plan_format, planner_timeout)
-    try:
-        run_server(host, port, scenes_dir, db=db, planner=turn_planner, preset=preset, size=stream_size,
-                   allow_origins=tuple(allow_origin or ()),
-                   echo=lambda s: opts.console.print(s, highlight=False, markup=False, soft_wrap=True))
-    except SessionDBError as exc:
-        opts.fail(str(exc), code=1)
+    return stream_size
 
 
 def register(app: typer.Typer) -> None:

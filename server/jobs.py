@@ -4,6 +4,7 @@ other sessions, and the exceptions that end a turn early."""
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -58,6 +59,58 @@ class LivePlanner:
             raise TurnCancelled("the turn was cancelled while the planner was thinking")
         if not future.done():
             raise SessionClosing(f"session {s.id} closed while its planner was thinking")
+        return future.result()
+
+
+class VideoGate:
+    """The server's one video model: loaded once, shared by every session through a copy per session
+    (its own seed and chain of segments), its segments run on one worker pool (one at a time for an
+    in-process pipeline, which also holds a lock per call; several for video workers on Ray)."""
+
+    def __init__(self, renderer):
+        self.renderer = renderer
+        self.pool = ThreadPoolExecutor(max_workers=max(1, renderer.parallel_segments), thread_name_prefix="video")
+
+    def for_session(self):
+        return self.renderer.for_session()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+class LiveVideo:
+    """A session's video renderer as the turn graph sees it: each segment renders on the video pool
+    while the session's render thread keeps answering head poses; Stop ends it at the next
+    denoising step (an in-process pipeline) and the turn is rolled back."""
+
+    def __init__(self, served: Any, renderer, gate: VideoGate):
+        """`served`: the :class:`server.live.ServedSession` whose turns this renders."""
+        self.served, self.renderer, self.gate = served, renderer, gate
+
+    def start(self, seed: int, fps: int) -> None:
+        self.renderer.start(seed, fps)
+
+    def summary(self) -> dict:
+        return self.renderer.summary()
+
+    def render_segment(self, caption: str, geometry, progress=None):
+        s = self.served
+
+        def step(i: int, n: int) -> None:
+            if s.cancelling.is_set() or s.closing:
+                raise TurnCancelled("the turn was cancelled while the video model rendered it")
+            if progress is not None:
+                progress(i, n)
+
+        future = self.gate.pool.submit(self.renderer.render_segment, caption, geometry, step)
+        future.add_done_callback(lambda _: s.wake())
+        s.look_around_until(lambda: future.done() or s.cancelling.is_set())
+        if s.cancelling.is_set():  # a segment still running is waited for: the next one continues its chain
+            future.cancel()
+            s.look_around_until(future.done)
+            raise TurnCancelled("the turn was cancelled while the video model rendered it")
+        if not future.done():
+            raise SessionClosing(f"session {s.id} closed while the video model rendered its turn")
         return future.result()
 
 

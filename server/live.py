@@ -24,16 +24,19 @@ from pathlib import Path
 import numpy as np
 
 from agent.turns.sessions import Session, SessionDB, SessionError
+from agent.turns.turn import as_record
 from renderer.geometry import GeometryRenderer
 from server.frames import generated_xr, is_scene_camera, render_view, render_xr, same_pose
 from server.jobs import (
     Job,
     LivePlanner,
+    LiveVideo,
     PlannerGate,
     RewindJob,
     TurnCancelled,
     TurnError,
     TurnJob,
+    VideoGate,
 )
 from server.protocol import (
     ErrorMsg,
@@ -61,8 +64,13 @@ class ServedSession(TurnRunner):
     def __init__(self, name: str, db: SessionDB, loop: asyncio.AbstractEventLoop, gate: PlannerGate,
                  pool: ThreadPoolExecutor, render_slots: threading.Semaphore, *, preset: str = "fast",
                  size: tuple[int, int] | None = None, jpeg_quality: int = 80, pace: bool = True,
-                 take_over: bool = False):
+                 take_over: bool = False, video: VideoGate | None = None):
+        """`video`: the server's video model; this session's turns are rendered by its own copy."""
         self.id = name
+        self.video_gate = video
+        self._held: tuple[np.ndarray, bytes, dict] | None = None
+        """With a video model: the generated frame the world rests on (image, depth plane, header
+        fields), sent for look-around in colour instead of a geometry re-render."""
         self.db = db
         self.take_over = take_over
         self.lost: str | None = None
@@ -182,6 +190,11 @@ class ServedSession(TurnRunner):
         if isinstance(job, TurnJob) and (self.busy or waiting > 1):
             self._progress(self.step + waiting, "queued", job.request.action or "", elapsed=0.0, queued=waiting)
 
+    @property
+    def closing(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._stop
+
     def close(self) -> None:
         with self._cv:
             self._stop = True
@@ -225,9 +238,11 @@ class ServedSession(TurnRunner):
         self.renderer = GeometryRenderer(self.scene, self.width, self.height, preset=self.preset)
         shared = ((self.width, self.height) == (self.scene.render.width, self.scene.render.height)
                   and self.preset == self.record_preset)
+        gate = self.video_gate
+        video = LiveVideo(self, gate.for_session(), gate) if gate is not None else None
         try:
             self.session = Session(self.db, self.id, planner=LivePlanner(self) if self.gate.planner else None,
-                                   geometry=self.renderer if shared else None, segment_mp4=False,
+                                   video=video, geometry=self.renderer if shared else None, segment_mp4=False,
                                    on_node=self._on_node, take_over=self.take_over, driver="callosum serve",
                                    on_lost=self._lost)
         except BaseException:
@@ -288,6 +303,20 @@ class ServedSession(TurnRunner):
         head = self.session.state
         self.step, self.time, self.snapshot_sha = head["step"], float(head["time"]), head["snapshot_sha"]
         self._state = world_state.model_dump(mode="json")
+        self._hold(head.get("last_turn"))
+
+    def _hold(self, last) -> None:
+        """With a video model, the world at rest shows the last generated frame of the head's turn
+        (`last`), with the geometry pass's depth for it; else (none, step 0, a turn recorded without a
+        video model) the geometry pass renders every look-around."""
+        self._held = None
+        if self.video_gate is None or last is None:
+            return
+        episode, record = self.session.episode, as_record(last)
+        if episode.generated(record):
+            with self.render_slots:
+                self._held = generated_xr(episode.frames(record)[-1], self.renderer, self.session.ctx.world,
+                                          self.scene)
 
     def _rewind(self, job: RewindJob) -> None:
         before = self.step
@@ -325,7 +354,8 @@ class ServedSession(TurnRunner):
 
     def _render(self, turn: bool, generated=None, rendered: np.ndarray | None = None) -> None:
         """Render and send a frame; `generated`: the video model's frame for this moment of a turn, sent
-        instead (with the scene camera's depth, so a headset reprojects it with its own head motion);
+        instead in colour (with the scene camera's depth, so a headset reprojects it with its own head
+        motion), as is the held one at rest (:meth:`_hold`);
         `rendered`: this moment's frame as the turn rendered it (scene camera, mono, colour), sent as it
         is to a viewer who looks through the scene camera in colour (no second render)."""
         with self._cv:
@@ -335,10 +365,13 @@ class ServedSession(TurnRunner):
             return
         world = self.session.ctx.world
         depth = b""
-        if generated is not None:
-            with self.render_slots:
-                image, depth, extra = generated_xr(generated, self.renderer, world, self.scene)
-            stereo = False
+        held = self._held if not turn else None
+        if view == "rgb" and (generated is not None or held is not None):
+            if generated is not None:
+                with self.render_slots:
+                    held = generated_xr(generated, self.renderer, world, self.scene)
+            image, depth, extra = held
+            stereo, extra = False, {**extra, "generated": True}
         elif target is not None:
             renderer = self._xr(target.size)
             with self.render_slots:

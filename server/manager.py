@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from agent.turns.sessions import SessionBusy, SessionDB, SessionDBError, SessionError, SessionExists, check_name
+from server.jobs import VideoGate
 from server.live import PlannerGate, ServedSession
 from simulator.limits import LIMITS
 from simulator.loader import SceneError, load_scene
@@ -44,14 +45,16 @@ class SessionManager:
 
     def __init__(self, scenes_dir: Path, db_path: str | Path, *, planner=None, preset: str = "fast",
                  size: tuple[int, int] | None = None, max_sessions: int = 64, pace: bool = True,
-                 jpeg_quality: int = 80, scale: int = 1):
+                 jpeg_quality: int = 80, scale: int = 1, video=None):
         """``size``: the streamed frame size of every session (per eye); None streams each session at
-        its scene's render size times ``scale`` (kept within the size bounds)."""
+        its scene's render size times ``scale`` (kept within the size bounds). ``video``: a loaded
+        video renderer (renderer.video) that renders every session's turns, or None."""
         self.scenes_dir = Path(scenes_dir).resolve()
         self.db = SessionDB(db_path)
         self.gate = PlannerGate(planner)
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="planner")
         self.render_slots = threading.Semaphore(max(1, os.cpu_count() or 1))
+        self.video = VideoGate(video) if video is not None else None
         self.preset, self.size, self.pace, self.jpeg_quality = preset, check_size(size), pace, jpeg_quality
         self.scale = scale
         self.max_sessions = max_sessions
@@ -173,7 +176,7 @@ class SessionManager:
         try:
             session = ServedSession(name, self.db, loop, self.gate, self.pool, self.render_slots,
                                     preset=self.preset, size=size, pace=self.pace,
-                                    jpeg_quality=self.jpeg_quality, take_over=take_over)
+                                    jpeg_quality=self.jpeg_quality, take_over=take_over, video=self.video)
         except BaseException as exc:
             with self._lock:
                 del self.sessions[name]
@@ -202,4 +205,6 @@ class SessionManager:
             if self.sessions.get(sid) is not None:
                 self.delete(sid)
         self.pool.shutdown(wait=False, cancel_futures=True)
+        if self.video is not None:
+            self.video.close()
         self.db.close()

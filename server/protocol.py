@@ -392,13 +392,17 @@ class FrameHeader(Message):
     key: bool = True
     """For h264: the access unit is a keyframe (a decoder can start here)."""
     eyes: list[EyeFrame] | None = None
-    """For a headset pose with views: how each eye was rendered (left, right)."""
+    """For a headset pose with views: how each eye was rendered (left, right); for a generated frame:
+    the scene camera as the one eye."""
     depth: DepthPlane | None = None
-    """For a headset pose with views: the depth plane that follows the image."""
+    """For a headset pose with views, and for a generated frame: the depth plane that follows the image."""
     rendered_at: float
     """Server wall clock when the render finished, ms since the epoch."""
     turn: bool = False
     """True when the frame is part of a turn's playback, False for a look-around re-render."""
+    generated: bool = False
+    """True when the image is the video model's frame (from the scene camera, as its one eye in
+    ``eyes``, with ``depth``), not a geometry render: the client reprojects it to the head."""
     view: ViewMode = "rgb"
     """What the image shows: colour, depth (grey, near is bright) or segmentation (flat colours)."""
     depth_range: tuple[float, float] | None = None

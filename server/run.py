@@ -37,6 +37,9 @@ def banner(config: ServerConfig, host: str, port: int) -> str:
         "a player link (may act and steer the view) and a spectator link (watch only) to share.",
         "REST: /openapi.json  WebSocket protocol: /api/protocol.json",
     ]
+    if config.video is not None:
+        lines += ["", f"Turns are rendered by the video model ({config.video.family}); its frames come at its own "
+                  "rate, and head motion between them is reprojected in the headset with the geometry depth"]
     if not is_loopback(host):
         lines += ["", f"warning: listening on {host}, not loopback: anyone who can reach this port can try "
                   "tokens; prefer --host 127.0.0.1 with `adb reverse` or an https tunnel (see docs/server.md)"]
@@ -45,13 +48,13 @@ def banner(config: ServerConfig, host: str, port: int) -> str:
 
 def serve(host: str, port: int, scenes_dir: Path, *, db: str | Path | None = None, planner=None, preset: str = "fast",
           size: tuple[int, int] | None = None, scale: int = 2, allow_origins: tuple[str, ...] = (),
-          echo=print) -> None:
+          video=None, echo=print) -> None:
     import uvicorn
 
     from agent.turns.sessions import default_db
 
     config = ServerConfig(scenes_dir=scenes_dir, db=db or default_db(), planner=planner, preset=preset, size=size,
-                          scale=scale, allow_origins=tuple(allow_origins), bind_host=host)
+                          scale=scale, allow_origins=tuple(allow_origins), bind_host=host, video=video)
     app = create_app(config)
     echo(banner(config, host, port))
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

@@ -283,3 +283,56 @@ def test_headset_frames_come_as_h264_where_the_browser_decodes_it_and_as_jpeg_el
         assert not errors, errors
     finally:
         page.close()
+
+
+@pytest.fixture(scope="module")
+def video_srv(tmp_path_factory):
+    """A server whose turns a tiny random-weight video model renders (built and saved here, loaded back)."""
+    pytest.importorskip("diffusers")
+    import torch
+
+    from renderer.video import load_video_renderer
+    from renderer.video.tiny import save_tiny
+
+    torch.set_num_threads(1)
+    folder = tmp_path_factory.mktemp("tiny") / "ltx"
+    save_tiny("ltx", folder)
+    scenes = tmp_path_factory.mktemp("video-scenes")
+    (scenes / "ball-drop.yaml").write_text(BALL_DROP)
+    with live_server(scenes_dir=scenes, video=load_video_renderer(folder, steps=2, size=(96, 64))) as s:
+        yield s
+
+
+def test_the_headset_shows_a_generated_frame_and_reprojects_it_with_the_head(browser, video_srv):
+    """After a turn the headset's picture is the video model's frame (no red ball: random weights),
+    drawn with its depth (6-DoF), and a head step moves it with the stream frozen."""
+    session = video_srv.create("ball-drop")
+    page, errors = open_page(browser, video_srv, session, init=XR_STUB)
+    try:
+        wait_pixels(page, lambda img: red_centroid(img) is not None, what="the first frame")
+        enter_vr(page, errors)
+        w = canvas_pixels(page).shape[1] // 2
+        assert red_centroid(canvas_pixels(page)[:, :w]), "before any turn: the geometry pass's red ball"
+        page.fill("#duration", "0.5")
+        page.fill("#action", "let go of the ball")
+        page.press("#action", "Enter")
+        page.wait_for_function("() => { const l = window.callosum.live; return l && l.header.generated && "
+                               "l.header.step === 1 && !l.header.turn; }", timeout=60000)
+        header = page.evaluate("() => window.callosum.live.header")
+        assert header["eyes"] and len(header["eyes"]) == 1 and header["depth"] and [header["width"],
+                                                                                       header["height"]] == [96, 64]
+        page.wait_for_function("() => window.callosum.rp.sixDof", timeout=10000)
+        page.evaluate("() => { window.callosum.ws.onmessage = null; }")  # from now on only the page moves the picture
+        page.wait_for_timeout(400)
+        before = canvas_pixels(page)[:, :w]
+        assert red_centroid(before) is None, "the generated look, not the geometry pass's"
+        page.evaluate("() => { window.__xrHead.x = 0.3; }")  # step 30 cm to the right
+        page.wait_for_timeout(400)
+        moved = canvas_pixels(page)[:, :w]
+        page.evaluate("() => { window.__xrHead.x = 0; }")
+        page.wait_for_timeout(400)
+        back = canvas_pixels(page)[:, :w]
+        assert np.abs(moved - before).mean() > 3 * max(1.0, np.abs(back - before).mean())
+        assert not errors, errors
+    finally:
+        page.close()

@@ -63,14 +63,13 @@ def play(
     structured: Optional[str] = opts.STRUCTURED,
     plan_format: str = opts.PLAN_FORMAT,
     planner_timeout: Optional[float] = opts.PLANNER_TIMEOUT,
-    video_model: Optional[Path] = typer.Option(None, help="Local diffusers video model folder, or ray://HOST:PORT "
-                                               "for video workers on Ray Serve (docs/deploy.md)."),
-    video_steps: Optional[int] = typer.Option(None, help="Denoising steps per segment."),
-    video_size: Optional[str] = typer.Option(None, metavar="WxH", help="Video model output size, e.g. 768x512."),
-    device: str = typer.Option("cpu", help="Torch device for the video model: cpu or cuda."),
-    dtype: str = typer.Option("fp32", help="Video model dtype: fp32 or bf16."),
-    strength: Optional[float] = typer.Option(None, help="How far the video may depart from the geometry pass (0-1)."),
-    offload: bool = typer.Option(False, help="CPU-offload video model components between uses."),
+    video_model: Optional[Path] = opts.VIDEO_MODEL,
+    video_steps: Optional[int] = opts.VIDEO_STEPS,
+    video_size: Optional[str] = opts.VIDEO_SIZE,
+    device: str = opts.DEVICE,
+    dtype: str = opts.DTYPE,
+    strength: Optional[float] = opts.STRENGTH,
+    offload: bool = opts.OFFLOAD,
 ) -> None:
     """Play a scene to an MP4."""
     scene = opts.override_scene(opts.load(scene_path), size=opts.parse_size(size), camera=opts.parse_camera(camera),

@@ -36,6 +36,15 @@ STRUCTURED = typer.Option(
     None, envvar="CALLOSUM_STRUCTURED",
     help="Structured output for --planner openai: auto, json_schema (vLLM, OpenAI), json_object (llama.cpp) or vllm.",
 )
+VIDEO_MODEL = typer.Option(None, help="Local diffusers video model folder, or ray://HOST:PORT for video workers "
+                           "on Ray Serve (docs/deploy.md).")
+VIDEO_STEPS = typer.Option(None, help="Denoising steps per segment.")
+VIDEO_SIZE = typer.Option(None, metavar="WxH", help="Video model output size, e.g. 768x512.")
+DEVICE = typer.Option("cpu", help="Torch device for the video model: cpu or cuda.")
+DTYPE = typer.Option("fp32", help="Video model dtype: fp32 or bf16.")
+STRENGTH = typer.Option(None, help="How far the video may depart from the geometry pass (0-1).")
+OFFLOAD = typer.Option(False, help="CPU-offload video model components between uses.")
+"""The video options (``callosum play`` and ``callosum serve``); :func:`make_video` reads them."""
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -90,17 +99,18 @@ def make_video(path: Optional[Path], steps, size, device, dtype, strength, offlo
     video workers deployed on Ray Serve (renderer/video/ray_serve.py)."""
     if path is None:
         return None
+    size = parse_size(size, "--video-size")
     if str(path).startswith("ray:"):
         return _ray_video(str(path), steps, size, strength)
     try:
         from diffusers.utils import logging as diffusers_logging
 
-        from renderer.video import load_video_renderer, parse_size
+        from renderer.video import load_video_renderer
     except ImportError as exc:
         fail(f"--video-model needs the diffusion extra (pip install 'callosum[diffusion]'): {exc}", code=1)
     diffusers_logging.set_verbosity_error()  # per-call scheduler notices would drown the progress bars
     try:
-        return load_video_renderer(path, device=device, dtype=dtype, offload=offload, steps=steps, size=parse_size(size),
+        return load_video_renderer(path, device=device, dtype=dtype, offload=offload, steps=steps, size=size,
                                    strength=strength)
     except (OSError, ValueError, RuntimeError) as exc:
         fail(f"--video-model {str(path)!r}: {exc}")
@@ -110,13 +120,12 @@ def _ray_video(text: str, steps, size, strength):
     # a Path option folds "ray://h:p" into "ray:/h:p": both mean the Ray Client address
     address = "ray://" + text[len("ray:/"):].lstrip("/") if text.startswith("ray:/") else text[len("ray:"):]
     try:
-        from renderer.video import parse_size as video_size
         from renderer.video.ray_serve import RayVideoRenderer, VideoWorkerError
     except ImportError as exc:
         fail(f"--video-model {text!r} needs the ray and diffusion extras (pip install 'callosum[ray,diffusion]'): "
              f"{exc}", code=1)
     try:
-        return RayVideoRenderer(address, steps=steps, size=video_size(size), strength=strength)
+        return RayVideoRenderer(address, steps=steps, size=size, strength=strength)
     except VideoWorkerError as exc:
         fail(str(exc), code=1)
     except ValueError as exc:

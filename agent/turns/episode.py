@@ -168,6 +168,14 @@ class Episode:
         manifest = self.store.get_json(record.segment)
         return [self.store.get_png(ref) for ref in manifest["geometry" if geometry else "frames"]]
 
+    def generated(self, record: TurnRecord) -> bool:
+        """True when a video model rendered the turn's frames (they are not the geometry pass's)."""
+        rendered = self.ctx.rendered
+        if rendered is not None and rendered.segment == record.segment:
+            return rendered.frames is not rendered.geometry
+        manifest = self.store.get_json(record.segment)
+        return manifest["frames"] != manifest["geometry"]
+
     def states_jsonl(self, record: TurnRecord) -> str:
         """The turn's per-frame state lines."""
         simulated = self.ctx.simulated

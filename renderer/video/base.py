@@ -8,6 +8,8 @@ their diffusers pipeline (``_generate``).
 
 from __future__ import annotations
 
+import copy
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -154,6 +156,9 @@ class VideoRenderer:
 
     family = "base"
     default_steps = 30
+    parallel_segments = 1
+    """How many segments may be asked of this renderer's pipeline at once (its forks included); more
+    wait on its lock. One for an in-process pipeline (a call mutates its scheduler)."""
 
     def __init__(self, pipe, *, device: str = "cpu", dtype: torch.dtype = torch.float32, steps: int | None = None,
                  size: tuple[int, int] | None = None, strength: float | None = None, control: str | None = None):
@@ -172,6 +177,8 @@ class VideoRenderer:
         self.size = size
         self.generator: torch.Generator | None = None
         self.segments: list[SegmentOutput] = []
+        self.pipe_lock = threading.Lock()
+        """Held for each pipeline call; shared with every :meth:`for_session` copy."""
 
     @property
     def rules(self) -> FrameRules:
@@ -186,6 +193,14 @@ class VideoRenderer:
         self.segments = []
         self._prev_geometry = None
         self._started_at = time.perf_counter()
+
+    def for_session(self) -> VideoRenderer:
+        """A renderer for another session over the same loaded pipeline: its own seed, generator and
+        chain of segments (call :meth:`start`), the same settings; the pipeline calls of this renderer
+        and all its copies take turns on one lock, so sessions on several threads can share it."""
+        other = copy.copy(self)
+        other.generator, other.segments, other._prev_geometry = None, [], None
+        return other
 
     def check_inputs(self, caption: str, geometry: Sequence) -> None:
         if self.generator is None:
@@ -222,8 +237,9 @@ class VideoRenderer:
 
         # 5. Denoise
         t1 = time.perf_counter()
-        raw, conditioning = self._generate(caption, anchor, model_geometry, num_frames, width, height,
-                                           self._callback(progress))
+        with self.pipe_lock:
+            raw, conditioning = self._generate(caption, anchor, model_geometry, num_frames, width, height,
+                                               self._callback(progress))
         t2 = time.perf_counter()
 
         # 6. Back to the step's timeline; drop the anchor frame of a continuing segment

@@ -21,6 +21,7 @@ and point sessions at it: ``--video-model ray://HEAD:10001`` (Ray Client) or ``-
 from __future__ import annotations
 
 import argparse
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,6 +98,9 @@ def connect(address: str) -> None:
 class RayVideoRenderer(VideoRenderer):
     """A :class:`VideoRenderer` whose pipeline calls run on the Ray Serve deployment at `address`."""
 
+    parallel_segments = MAX_QUEUED
+    """The deployment queues and refuses (back-pressure) by itself: no local lock."""
+
     def __init__(self, address: str, *, steps: int | None = None, size: tuple[int, int] | None = None,
                  strength: float | None = None, control: str | None = None, timeout_s: float = RESULT_TIMEOUT_S):
         from ray import serve
@@ -117,6 +121,7 @@ class RayVideoRenderer(VideoRenderer):
         self.family, self._rules = info["family"], info["rules"]
         self.default_steps = info["default_steps"]
         super().__init__(None, steps=steps, size=size, strength=strength, control=control)
+        self.pipe_lock = contextlib.nullcontext()
 
     @property
     def rules(self) -> FrameRules:
