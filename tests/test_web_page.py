@@ -81,11 +81,11 @@ def fragment(srv, sess: dict, key: bool = False, token: str = "player_token") ->
 
 
 def online(page, timeout: float = 15000) -> None:
-    page.wait_for_function("() => window.callosum.online && window.callosum.live", timeout=timeout)
+    page.wait_for_function("() => window.callosum?.online && window.callosum.live", timeout=timeout)
 
 
 def idle(page, timeout: float = 30000) -> None:
-    page.wait_for_function("() => window.callosum.online && !window.callosum.busy", timeout=timeout)
+    page.wait_for_function("() => window.callosum?.online && !window.callosum.busy", timeout=timeout)
 
 
 def act(page, text: str, seconds: float) -> None:
@@ -155,7 +155,7 @@ def test_undo_and_rewind_say_what_they_took_back(srv, open_page):
     assert disabled(page, "#undo") and "Nothing to undo" in page.locator("#undo").get_attribute("title")
     for text in ("first push", "second push", "third push"):
         act(page, text, 0.25)
-        page.wait_for_function(f"() => window.callosum.steps === {['first push', 'second push', 'third push'].index(text) + 1}"
+        page.wait_for_function(f"() => window.callosum?.steps === {['first push', 'second push', 'third push'].index(text) + 1}"
                                " && !window.callosum.busy", timeout=20000)
     page.locator("#log li.turn[data-step='1'] button.link").click()  # "rewind here" on turn 1
     page.wait_for_function("() => window.callosum.steps === 1", timeout=10000)
@@ -178,7 +178,7 @@ def test_offline_keeps_the_typed_text_and_a_restart_reopens_the_session(scenes, 
         page = open_page(first, fragment(first, sess, key=True))
         online(page)
         act(page, "let the ball fall", 0.25)
-        page.wait_for_function("() => window.callosum.steps === 1 && !window.callosum.busy", timeout=20000)
+        page.wait_for_function("() => window.callosum?.steps === 1 && !window.callosum.busy", timeout=20000)
         page.fill("#action", "kept text")
     page.wait_for_function("() => document.getElementById('conn').textContent === 'offline'", timeout=10000)
     assert page.locator("#overlay").inner_text().startswith("Offline: the server at")
@@ -196,7 +196,7 @@ def test_offline_keeps_the_typed_text_and_a_restart_reopens_the_session(scenes, 
         assert "turn 1" in log and "let the ball fall" in log  # the history came back with it
         assert page.input_value("#action") == "kept text" and not disabled(page, "#action")
         page.press("#action", "Enter")
-        page.wait_for_function("() => window.callosum.steps === 2 && !window.callosum.busy", timeout=20000)
+        page.wait_for_function("() => window.callosum?.steps === 2 && !window.callosum.busy", timeout=20000)
         assert [t.action for t in second.app.state.manager.db.turns(sess["session"])] == ["let the ball fall",
                                                                                           "kept text"]
         assert page.locator("#overlay").inner_text() == ""

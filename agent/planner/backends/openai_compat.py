@@ -18,7 +18,7 @@ A request that runs past the timeout (``timeout_s``, else ``CALLOSUM_PLANNER_TIM
 60 s) is told apart: :class:`BackendSlow` when the server still answers ``/v1/models`` (it is up
 but slow), :class:`BackendUnavailable` ("cannot reach") when it does not. A server whose request was
 abandoned keeps generating it (llama.cpp does), so this backend sends it nothing more for one more
-timeout (``busy_until``) and says so rather than queueing behind it.
+timeout, at least ``BUSY_FLOOR_S`` (``busy_until``), and says so rather than queueing behind it.
 """
 
 from __future__ import annotations
@@ -42,6 +42,9 @@ MODES = ("auto", "json_schema", "json_object", "vllm")
 DEFAULT_TIMEOUT_S = 60.0
 PROBE_TIMEOUT_S = 3.0
 """How long a health probe (``GET /v1/models``) may take."""
+BUSY_FLOOR_S = 2.0
+"""Least time (s) a server whose request was abandoned is left alone: a 0.2 s timeout does not mean the
+abandoned generation ends 0.2 s later (and the next turn would queue behind it)."""
 
 
 def request_timeout(value: float | None = None) -> float:
@@ -141,7 +144,7 @@ class OpenAICompatBackend(Backend):
         state = self.probe() if _read_timeout(exc) else "down"
         if state == "down":
             return BackendUnavailable(self._down(exc))
-        self.busy_until = time.monotonic() + self.timeout_s
+        self.busy_until = time.monotonic() + max(self.timeout_s, BUSY_FLOOR_S)
         how = "it answers /v1/models" if state == "up" else "it took the request and keeps the connection open"
         return BackendSlow(f"the planner server at {self.base_url} is up ({how}) but did not finish the plan within "
                            f"{self.timeout_s:g} s: it is slow for this model. Raise --planner-timeout "
