@@ -177,10 +177,23 @@ def test_counted_selectors_pick_that_many(action, expected):
     assert sorted(e.entity for e in out.plan.events) == expected, out.plan.narration
 
 
+@pytest.mark.parametrize("action, expected", [
+    ("Make the two heaviest objects red.", ["book", "can"]),  # a superlative phrase never hides the verb
+    ("Make the heaviest object red.", ["book"]),
+    ("Paint the two fruits nearest the can yellow.", ["lemon", "pear"]),
+    ("Push the two fruits closest to the mug to the left.", ["apple", "pear"]),
+    ("Remove the two lightest things.", ["lemon", "pear"]),
+])
+def test_counted_superlatives_and_proximity_on_an_unseen_kitchen(action, expected):
+    out, _ = plan_and_run("kitchen-table", action, seconds=0.1)
+    assert sorted(e.entity for e in out.plan.events) == expected, out.plan.narration
+
+
 @pytest.mark.parametrize("scene, action, words", [
     ("block-stack", "Push the two blocks to the left.", "which two blocks"),  # four blocks: which two?
     ("block-stack", "Push the two heaviest blocks to the left.", "which two blocks"),  # all weigh the same
     ("bowling", "Paint the pin behind pin 5 red.", "which pin"),  # pins 8 and 9 stand equally behind it
+    ("kitchen-table", "Remove both fruits.", "which two fruits"),  # three fruits: "both" is two of them
 ])
 def test_a_count_or_relation_that_does_not_decide_asks_and_changes_nothing(scene, action, words):
     out, frames = plan_and_run(scene, action, seconds=0.1)

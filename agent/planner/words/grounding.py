@@ -189,6 +189,8 @@ def _resolve_noun(p: Phrase, head: str, last: str, mods: list[str], numbers: lis
         take = p.take = next((NUMBERS[m] for m in mods if m in NUMBERS and m != "one"), 0)
         mods = [m for m in mods if m not in NUMBERS]
         numbers = []
+    if "both" in mods or head == "both":  # "both fruits" among three: which two?
+        take = p.take = 2
     mods = [m for m in mods if m not in QUANTIFIERS and m != "other"]
     if not matched and head in GROUP_NOUNS:
         matched, group = _family_group(mods, vocab), True
@@ -196,7 +198,7 @@ def _resolve_noun(p: Phrase, head: str, last: str, mods: list[str], numbers: lis
         matched = of_kind(head, {i: ew.heads for i, ew in vocab.items()}, state) or []
     if matched:
         narrowed = _narrow(matched, mods, numbers, vocab, state, axes, take)
-        if take > 1 and p.det in DEFINITE and len(narrowed) > take:  # "the two blocks" among four: which two?
+        if p.take > 1 and len(narrowed) > p.take:  # "the two blocks" among four, "both fruits" among three
             p.kind, p.ids, p.ambiguous = "entity", narrowed, True
         elif p.det in INDEFINITE or p.count > 1:
             p.kind, p.ids = "new", narrowed  # "a blue cube": a new body, whatever is there already

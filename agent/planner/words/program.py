@@ -133,12 +133,17 @@ def slot_text(text: str, g: Grounding) -> str:
 
 
 def cue_text(text: str, g: Grounding) -> str:
-    """`text` (normalised) with the words of referring phrases hidden from the verb cues."""
+    """`text` (normalised) with the words of referring phrases hidden from the verb cues: each run of
+    hidden words is one "x", so "make the three heaviest objects red" reads "make x red"."""
     toks = tokens(text)
     hidden = {k for p in g.phrases if p.kind in ("entity", "group", "ref", "unknown") for k in range(p.start, p.end)}
-    out = []
+    out: list[str] = []
     for k, t in enumerate(toks):
         if k > 1 and (t in ("until", "till") or t == "so" and toks[k + 1 : k + 2] in (["that"], ["it"], ["they"])):
             break  # "... so it stops before the edge": the goal, not the verb
-        out.append("x" if k in hidden and not VERB_WORD.match(t) else t)
+        if k in hidden and not VERB_WORD.match(t):
+            if k - 1 not in hidden or not out or out[-1] != "x":
+                out.append("x")
+        else:
+            out.append(t)
     return " ".join(out)

@@ -81,16 +81,21 @@ def _dist(state: WorldState, a: str, b: str) -> float:
     return entity_box(state.entities[a]).gap(entity_box(state.entities[b]))
 
 
-def _closest_to(state: WorldState, ids: list[str], ref: Phrase, axes: ScreenAxes, sign: int) -> list[str]:
+def _closest_to(state: WorldState, ids: list[str], ref: Phrase, axes: ScreenAxes, sign: int,
+                take: int = 1) -> list[str]:
+    """The one of `ids` closest to (sign -1: farthest from) `ref`, or the `take` closest ("the two
+    fruits closest to the mug")."""
     if ref.kind == "camera":
-        return [min(ids, key=lambda i: sign * axes.depth(state.entities[i].position))]
-    if ref.kind in ("word", "edge") and ref.head in ("left", "right"):
+        key = lambda i: sign * axes.depth(state.entities[i].position)  # noqa: E731
+    elif ref.kind in ("word", "edge") and ref.head in ("left", "right"):
         side = -1 if ref.head == "left" else 1  # "farthest to the left" and "closest to the left": the left-most
-        return [min(ids, key=lambda i: -side * axes.screen_x(state.entities[i].position))]
-    others = [r for r in ref.ids if r not in ids] or ref.ids
-    if not others:
-        return ids
-    return [min(ids, key=lambda i: sign * min(_dist(state, i, r) for r in others))]
+        key = lambda i: -side * axes.screen_x(state.entities[i].position)  # noqa: E731
+    else:
+        others = [r for r in ref.ids if r not in ids] or ref.ids
+        if not others:
+            return ids
+        key = lambda i: sign * min(_dist(state, i, r) for r in others)  # noqa: E731
+    return sorted(ids, key=key)[: max(1, take)]
 
 
 def _related(state: WorldState, ids: list[str], rel: str, ref: Phrase, axes: ScreenAxes) -> list[str]:
@@ -141,7 +146,7 @@ def refine(phrases: list[Phrase], state: WorldState, axes: ScreenAxes) -> None:
             continue
         word = nxt.words[0] if nxt.words and nxt.kind in ("word", "unknown", "entity") else ""
         if word in PROXIMITY and len(nxt.words) == 1 and after is not None and after.kind != "new":
-            _settle(p, _closest_to(state, p.ids, after, axes, PROXIMITY[word]))
+            _settle(p, _closest_to(state, p.ids, after, axes, PROXIMITY[word], p.take))
             nxt.kind, after.kind, after.relation = "ref", "ref", None
             k += 3
             continue
@@ -176,5 +181,6 @@ def _settle(p: Phrase, chosen: list[str]) -> None:
         p.kind, p.ids = "unknown", []
         return
     p.ids = chosen
-    p.kind = "entity"
-    p.ambiguous = len(chosen) > 1
+    counted = p.take > 1 and len(chosen) == p.take  # "the two fruits closest to the mug": a group of two
+    p.kind = "group" if counted else "entity"
+    p.ambiguous = len(chosen) > 1 and not counted
