@@ -56,6 +56,9 @@ SAFETY = [1.25, 1.1, 1.5, 2.0]
 """Multiples of the least speed meeting the first goal tried against all goals, in order."""
 DOWN = [1.0, 0.7, 0.5, 0.35, 0.25, 0.18, 0.12, 0.08, 0.05]
 """Fractions of a strength's usual speed tried for a push that must stay on its support."""
+MODEL_GOALS: tuple[str, ...] = (G.Topples.model_fields["kind"].default, G.EndsOff.model_fields["kind"].default,
+                                G.Reaches.model_fields["kind"].default)
+"""Goal kinds a program step may name that a push pursues (the words state none)."""
 _SIDES = {"back": "away", "far": "away", "rear": "away", "front": "toward", "near": "toward", "left": "left",
           "right": "right"}
 
@@ -117,6 +120,28 @@ def goal_from_words(state: WorldState, camera: CameraSpec | None, r: Reading) ->
         goals = [G.Moves(targets=[t], min_distance=0.05), G.EndsOn(target=t, support=support)]
         top = PUSH_SPEED["gentle" if _STAY.search(text) else r.intent.strength]
         return GoalSpec(goals, [t], grid[:1], [top * k for k in DOWN], plain=not _STAY.search(text))
+    return None
+
+
+def goal_from_model(state: WorldState, camera: CameraSpec | None, r: Reading) -> GoalSpec | None:
+    """The goal a model's program step names (:data:`MODEL_GOALS`) for a push, or None."""
+    if r.goal not in MODEL_GOALS or r.intent is None or r.intent.verb != "push" or not r.targets:
+        return None
+    t = r.targets[0]
+    axes = screen_axes(camera)
+    base = push_direction(state, axes, r.intent.model_copy(update={"target": t}), t)
+    grid = [base] + [axes.vector(w) for w in ("right", "left", "away", "toward")]
+    if r.goal == "topples":
+        return _topple(state, r, grid)
+    support = support_of(state, t)
+    if r.goal == "ends_off" and support is not None:
+        return GoalSpec([G.EndsOff(target=t, support=support)], [t], [_edge_direction(state, t, support)])
+    other = r.intent.place
+    if r.goal == "reaches" and other in state.entities and other != t:
+        q, p = state.entities[other].position, state.entities[t].position
+        d = _unit((q[0] - p[0], q[1] - p[1], 0.0))
+        return GoalSpec([G.Reaches(target=t, other=other)], [t], [_turn(d, a) for a in (0.0, 0.25, -0.25)] if any(d)
+                        else grid)
     return None
 
 
