@@ -31,12 +31,17 @@ def act(state: WorldState, camera: CameraSpec | None, r: Reading, imagine: Calla
     if r.intent is None:
         text = unknown_narration([u for u in r.unknown if u], state)
         return Acted([], text, Step(text=r.text, verb="none", verdict="unknown referent"), [])
-    spot = placement.placement_from_words(state, r) or placement.placement_from_goal(state, r)
+    spot, by = placement.placement_from_words(state, r), "lexicon"
+    if spot is None:
+        spot, by = placement.placement_from_goal(state, r), "generation"
     if spot is not None:
+        r.decided_by["goal"] = by
         return placement.carry(state, r, spot, imagine())
-    goal = search.goal_from_words(state, camera, r) or search.goal_from_model(state, camera, r)
+    goal, by = search.goal_from_words(state, camera, r), "lexicon"
+    if goal is None or goal.plain:  # no goal words: a goal the model's step names comes first
+        model = search.goal_from_model(state, camera, r)
+        goal, by = (model, "generation") if model is not None else (goal, by)
     if goal is not None:
+        r.decided_by["goal"] = by
         return search.pursue(state, camera, r, goal, imagine())
     return compile_each(state, camera, r)
-
-

@@ -37,7 +37,8 @@ from agent.planner.words.grounding import Grounding, ground
 from agent.planner.words.program import Reading, Step, clauses
 from agent.planner.words.reading import read_clause
 from agent.planner.words.understand import Understanding, build_intent
-from agent.planner.words.verbs import VerbChoice, choose_verb
+from agent.planner.words.intent import VERBS
+from agent.planner.words.verbs import VerbChoice, choose_verb, is_sure, lexicon_scores
 from simulator.checks import Problem
 from simulator.scene import CameraSpec
 from simulator.state import WorldState
@@ -165,15 +166,20 @@ class _ModelProgram:
                 return per_clause(ctext, plain, g)
             for k in matched:
                 self.used[k] = True
-            return VerbChoice(self.steps[matched[0]].intent.verb, "generation", {}, [])
+            scores, evidence = lexicon_scores(ctext, g)
+            best = max(VERBS, key=lambda v: scores[v])
+            if is_sure(scores) and best != self.steps[matched[0]].intent.verb:
+                return VerbChoice(best, "lexicon", scores, evidence)  # the words state the verb outright: they win
+            return VerbChoice(self.steps[matched[0]].intent.verb, "generation", scores, evidence)
 
         r = read_clause(state, text, history, camera, choose)
         if not matched:
             return [r], "per_clause"
         if r.intent is None or r.doubt:
             return [r], "generation"  # a doubt or an unknown referent of the words stands
-        split = len(matched) > 1
-        return [program_gen.merge_step(state, self.steps[k], r, split) for k in matched], "generation"
+        split = len(matched) > 1 and r.decided_by.get("verb") == "generation"
+        return [program_gen.merge_step(state, self.steps[k], r, split) for k in matched[:None if split else 1]], \
+            "generation"
 
     def unused(self) -> list[Step]:
         """The model's steps no clause of the words says: recorded, not acted on."""
