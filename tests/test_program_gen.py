@@ -163,3 +163,11 @@ def test_a_real_llama_server_writes_a_program_covering_both_targets(world):
     assert all(s.decided_by["targets"] in ("lexicon", "generation") for s in named if "targets" in s.decided_by)
     acted = {e.entity for e in out.plan.events}
     assert acted <= {"ball", "cube"} and acted, out.plan.events  # nothing nobody named
+
+
+def test_a_verb_the_words_state_outright_wins_and_scenery_named_as_a_place_is_not_acted_on():
+    world = World(load_scene(ROOT / "scenes" / "kitchen-table.yaml"))
+    fake = Fake([{"steps": [step(targets=["table"], direction="left")]}])
+    out = plan(world, fake, "Add four lemons to the table.")
+    assert [e.type for e in out.plan.events] == ["spawn"] * 4, out.plan.events
+    assert out.record.steps[0].decided_by["verb"] == "lexicon" and out.record.steps[0].decided_by["step"] == "generation"
