@@ -80,7 +80,7 @@ def test_a_compound_program_is_read_in_one_request_and_the_words_state_the_slots
     assert [s.targets for s in r.steps] == [["ball"], ["cube"]]
     for s in r.steps:
         assert s.decided_by["step"] == s.decided_by["verb"] == "generation"
-        assert s.decided_by["direction"] == s.decided_by["targets"] == "lexicon"  # stated outright: the words win
+        assert s.decided_by["direction"] == s.decided_by["target"] == "lexicon"  # stated outright: the words win
     ball, cube = ({e.entity: e for e in out.plan.events}[k] for k in ("ball", "cube"))
     assert along(world, ball, "left") > 0 and along(world, cube, "right") > 0
 
@@ -160,7 +160,7 @@ def test_a_real_llama_server_writes_a_program_covering_both_targets(world):
     assert {"ball", "cube"} <= covered, r.steps
     assert all(s.decided_by.get("step") in ("generation", "per_clause") for s in r.steps)
     named = [s for s in r.steps if s.targets]
-    assert all(s.decided_by["targets"] in ("lexicon", "generation") for s in named if "targets" in s.decided_by)
+    assert all(s.decided_by["target"] in ("lexicon", "generation") for s in named if "target" in s.decided_by)
     acted = {e.entity for e in out.plan.events}
     assert acted <= {"ball", "cube"} and acted, out.plan.events  # nothing nobody named
 

@@ -150,7 +150,7 @@ def _step(state: WorldState, item: Any, path: tuple) -> tuple[Reading | None, li
         intent = _intent(item, targets)
     except ValueError as exc:
         return None, [Problem(code="bad_intent", path=path, value=str(item)[:200], message=str(exc)[:300])]
-    by = {k: "generation" for k in (*KEYS, "targets", "goal") if k not in ("target", "noun")}
+    by = {k: "generation" for k in (*KEYS, "goal") if k != "noun"}
     return Reading("", intent, list(dict.fromkeys(targets)), None, by, goal=None if goal in (NONE, None) else goal,
                    mode=mode), []
 
@@ -186,16 +186,15 @@ def merge_step(state: WorldState, model: Reading, lexical: Reading, split: bool)
         return Reading(lexical.text, lexical.intent, lexical.targets, lexical.grounding, dict(lexical.decided_by),
                        colour_hex=lexical.colour_hex, verb=lexical.verb, mode=model.mode, dropped=dropped)
     intent, by = merge(model.intent, lexical.intent, lexical.decided_by)
-    by.pop("target", None)
     if lexical.targets and not (split and said):
-        targets, by["targets"] = list(lexical.targets), "lexicon"
+        targets, by["target"] = list(lexical.targets), "lexicon"
     else:
-        targets, by["targets"] = said or unnamed, "generation"
+        targets, by["target"] = said or unnamed, "generation"
     place = intent.place if intent.place in (None, "floor") or intent.place in words else None
     unused = {k: None for k in ("direction", "colour", "shape", "place", "amount") if k not in USES.get(intent.verb, ())}
     intent = intent.model_copy(update={"target": targets[0] if targets else lexical.intent.target, "place": place,
                                        **unused})
-    by = {k: v for k, v in by.items() if k in ("verb", "targets") or getattr(intent, k, None) not in (None, "")}
+    by = {k: v for k, v in by.items() if k in ("verb", "target") or getattr(intent, k, None) not in (None, "")}
     goal = model.goal if intent.verb == "push" and by.get("direction") != "lexicon" and \
         (place or model.goal in ("topples", "ends_off")) else None
     by["goal"] = "generation" if goal else "default"
