@@ -171,3 +171,11 @@ def test_a_verb_the_words_state_outright_wins_and_scenery_named_as_a_place_is_no
     out = plan(world, fake, "Add four lemons to the table.")
     assert [e.type for e in out.plan.events] == ["spawn"] * 4, out.plan.events
     assert out.record.steps[0].decided_by["verb"] == "lexicon" and out.record.steps[0].decided_by["step"] == "generation"
+
+
+def test_a_count_the_words_state_wins_over_the_model_amount():
+    world = World(load_scene(ROOT / "scenes" / "kitchen-table.yaml"))
+    fake = Fake([{"steps": [step("spawn", targets=["table"], shape="sphere", place="table", amount=1)]}])
+    out = plan(world, fake, "Add a dozen grapes to the table.")
+    assert [e.type for e in out.plan.events] == ["spawn"] * 12
+    assert out.record.steps[0].decided_by["amount"] == "lexicon"
