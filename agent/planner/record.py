@@ -79,6 +79,10 @@ class PlanRecord(BaseModel):
     """Intents format: which reader decided each slot ('lexicon', 'scoring', 'generation', ...)."""
     intent_path: str | None = None
     """Intents format: lexicon, scoring or generation (how the intent was read)."""
+    program_reader: Literal["generation", "per_clause"] | None = None
+    """Intents format, backends that write: 'generation' when the model wrote the whole program under
+    one JSON Schema (each step's ``decided_by`` says which reader decided each part), 'per_clause' when
+    that reply failed after the retries and the model wrote one intent per clause; None otherwise."""
     intent: dict[str, Any] | None = None
     """Intents format: the intent as read (None when the words named nothing there)."""
     understanding: dict[str, Any] = Field(default_factory=dict)

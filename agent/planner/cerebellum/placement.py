@@ -32,6 +32,12 @@ SIDE_GAP = 0.03
 """Gap between a body placed next to another and that body (m)."""
 
 
+MODEL_GOALS: tuple[str, ...] = (G.EndsOn.model_fields["kind"].default, G.EndsIn.model_fields["kind"].default,
+                                G.EndsNear.model_fields["kind"].default)
+"""Goal kinds a program step may name that are placements: on, in, next to its `place`."""
+_SPOT_KIND = dict(zip(MODEL_GOALS, ("on", "in", "near")))
+
+
 @dataclass
 class Spot:
     """Where a body is to go."""
@@ -62,6 +68,15 @@ def placement_from_words(state: WorldState, r: Reading) -> Spot | None:
             return Spot(target, "near", [p.ids[0]])
     floor = next((p for p in g.phrases if p.kind == "floor" and p.relation == "support"), None)
     return Spot(target, "floor", []) if floor is not None else None
+
+
+def placement_from_goal(state: WorldState, r: Reading) -> Spot | None:
+    """A placement goal a model's program step names (ends_on/in/near its `place`), else None."""
+    if r.goal not in _SPOT_KIND or r.intent is None or not r.targets or r.intent.place not in state.entities:
+        return None
+    if r.intent.place in r.targets or state.entities[r.targets[0]].fixed:
+        return None
+    return Spot(r.targets[0], _SPOT_KIND[r.goal], [r.intent.place])
 
 
 def _union(state: WorldState, ids: list[str]) -> Box:

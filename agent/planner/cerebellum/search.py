@@ -59,6 +59,9 @@ DOWN = [1.0, 0.7, 0.5, 0.35, 0.25, 0.18, 0.12, 0.08, 0.05]
 """Fractions of a strength's usual speed tried for a push that must stay on its support."""
 FIRMER = [1.25, 1.6, 2.0, 2.5]
 """Multiples of a gentle push's speed tried (up to a normal push) when none moves a loaded body visibly."""
+MODEL_GOALS: tuple[str, ...] = (G.Topples.model_fields["kind"].default, G.EndsOff.model_fields["kind"].default,
+                                G.Reaches.model_fields["kind"].default)
+"""Goal kinds a program step may name that a push pursues (the words state none)."""
 _SIDES = {"back": "away", "far": "away", "rear": "away", "front": "toward", "near": "toward", "left": "left",
           "right": "right"}
 
@@ -152,6 +155,28 @@ def _group(state: WorldState, camera: CameraSpec | None, r: Reading, text: str) 
     t = r.targets[0]
     d = push_direction(state, screen_axes(camera), r.intent.model_copy(update={"target": t}), t)
     return _stay_on(state, r, text, list(r.targets), [d])
+
+
+def goal_from_model(state: WorldState, camera: CameraSpec | None, r: Reading) -> GoalSpec | None:
+    """The goal a model's program step names (:data:`MODEL_GOALS`) for a push, or None."""
+    if r.goal not in MODEL_GOALS or r.intent is None or r.intent.verb != "push" or not r.targets:
+        return None
+    t = r.targets[0]
+    axes = screen_axes(camera)
+    base = push_direction(state, axes, r.intent.model_copy(update={"target": t}), t)
+    grid = [base] + [axes.vector(w) for w in ("right", "left", "away", "toward")]
+    if r.goal == "topples":
+        return _topple(state, r, grid)
+    support = support_of(state, t)
+    if r.goal == "ends_off" and support is not None:
+        return GoalSpec([G.EndsOff(target=t, support=support)], [t], [_edge_direction(state, t, support)])
+    other = r.intent.place
+    if r.goal == "reaches" and other in state.entities and other != t:
+        q, p = state.entities[other].position, state.entities[t].position
+        d = _unit((q[0] - p[0], q[1] - p[1], 0.0))
+        return GoalSpec([G.Reaches(target=t, other=other)], [t], [_turn(d, a) for a in (0.0, 0.25, -0.25)] if any(d)
+                        else grid)
+    return None
 
 
 def _topple(state: WorldState, r: Reading, grid) -> GoalSpec:

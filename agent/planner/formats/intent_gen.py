@@ -10,7 +10,6 @@ from typing import Any
 
 from agent.planner.words.grounding import Grounding
 from agent.planner.words.intent import COLOURS, DIRECTION_MEANING, DIRECTIONS, SPAWN_SHAPES, STRENGTHS, VERB_MEANING, VERBS, Intent
-from agent.planner.words.understand import Understanding
 from simulator.state import WorldState
 
 NONE = "none"
@@ -88,12 +87,12 @@ def parse(raw: str) -> Intent:
     return Intent.model_validate(clean)
 
 
-def merge(generated: Intent, lexical: Understanding) -> tuple[Intent, dict[str, str]]:
-    """The generated intent, with every slot the words state outright taken from the lexicon instead."""
+def merge(generated: Intent, lex: Intent | None, lex_decided_by: dict[str, str]) -> tuple[Intent, dict[str, str]]:
+    """The generated intent, with every slot the words state outright (`lex_decided_by` says
+    'lexicon') taken from the lexicon's intent `lex` instead, when both read the same verb."""
     by = {k: "generation" for k in KEYS if k != "noun"}
     slots = generated.model_dump(exclude={"schema_version"})
-    lex = lexical.intent
-    stated = {k for k, v in lexical.decided_by.items() if v == "lexicon" and k != "verb"}
+    stated = {k for k, v in lex_decided_by.items() if v == "lexicon" and k != "verb"}
     if lex is not None and lex.verb == generated.verb:
         for key in stated:
             if getattr(lex, key, None) is not None:

@@ -5,8 +5,11 @@ Three ways to each step's verb, recorded in the plan record as ``intent_path``:
 - ``lexicon``: grounding and the lexicon alone (``Planner(scoring="off")``);
 - ``scoring``: the same, with the model's noisy-channel likelihoods choosing the verb whenever the
   lexicon is unsure (backends with ``can_score``: the embedded llama.cpp model);
-- ``generation``: the model writes the intent under a JSON Schema whose enums grounding narrows, and
-  the slots the words state outright are taken from the lexicon (other backends).
+- ``generation``: backends that write (OpenAI-compatible servers, vLLM). The model writes the whole
+  program in one request under a JSON Schema grounded in the world (:mod:`.program_gen`); each of its
+  steps joins the words' reading of the clause it names, the slots the words state outright winning.
+  When that reply fails after the retries, the model writes one intent per clause instead
+  (:mod:`.intent_gen`), and the record's ``program_reader`` says ``per_clause``.
 
 Before any of that: another language, or a question, is answered in words and changes nothing. The
 events pass the same :func:`agent.planner.validation.check_plan` as the events format.
@@ -22,7 +25,7 @@ from agent.planner.backends.base import Backend, PlanRequest
 from agent.planner.cerebellum.compiler import Compiled
 from agent.planner.cerebellum.imagination import Imagination, from_state
 from agent.planner.cerebellum.steps import act
-from agent.planner.formats import intent_gen
+from agent.planner.formats import intent_gen, program_gen
 from agent.planner.formats.plan import NARRATION_MAX, TurnPlan
 from agent.planner.narration.answer import answer, is_question
 from agent.planner.narration.describe import caption_for
@@ -30,11 +33,12 @@ from agent.planner.record import Attempt, PlannedTurn, PlanRecord
 from agent.planner.settings import PlannerSettings
 from agent.planner.validation import check_plan
 from agent.planner.words import honesty
-from agent.planner.words.grounding import Grounding
+from agent.planner.words.grounding import Grounding, ground
 from agent.planner.words.program import Reading, Step, clauses
 from agent.planner.words.reading import read_clause
 from agent.planner.words.understand import Understanding, build_intent
-from agent.planner.words.verbs import VerbChoice, choose_verb
+from agent.planner.words.intent import VERBS
+from agent.planner.words.verbs import VerbChoice, choose_verb, is_sure, lexicon_scores
 from simulator.checks import Problem
 from simulator.scene import CameraSpec
 from simulator.state import WorldState
@@ -53,6 +57,8 @@ class _Program:
         self.notes: list[str] = []
         self.attempts: list[Attempt] = []
         self.path = "lexicon"
+        self.reader: str | None = None
+        """Who wrote the program's steps (generation backends): 'generation' or 'per_clause'."""
 
 
 def plan_intents(backend: Backend, settings: PlannerSettings, state: WorldState, action: str, history: list[str],
@@ -83,16 +89,103 @@ def plan_intents(backend: Backend, settings: PlannerSettings, state: WorldState,
 
 def _read_and_act(backend, settings, state, action, history, camera, lazy, prog: _Program) -> None:
     parts = clauses(action)
+    program = _ask_program(backend, settings, state, action, history, prog) if _writes(backend, settings) else None
     for k, text in enumerate(parts):
+        hist = list(history) + parts[:k]
         choose, how = _chooser(backend, settings, state, history, prog.attempts)
-        r = read_clause(state, text, list(history) + parts[:k], camera, choose)
+        if program is not None:
+            readings, step_by = program.read(state, text, hist, camera, choose)
+        else:
+            readings = [read_clause(state, text, hist, camera, choose)]
+            step_by = "per_clause" if prog.reader == "per_clause" else "lexicon"
         prog.path = how if how != "lexicon" else prog.path
-        acted = act(state, camera, r, lazy.get)
-        prog.readings.append(r)
-        prog.steps.append(acted.step)
-        prog.events += acted.events
-        prog.notes += acted.notes
-        prog.sentences.append(acted.sentence)
+        for r in readings:
+            _act(state, camera, r, step_by, lazy, prog)
+    if program is not None:
+        prog.steps += program.unused()
+
+
+def _act(state, camera, r: Reading, step_by: str, lazy, prog: _Program) -> None:
+    """Act on one reading; its step records who decided each part (`step_by`: who wrote the step)."""
+    acted = act(state, camera, r, lazy.get)
+    acted.step.decided_by = {"step": step_by, **r.decided_by}
+    acted.step.mode, acted.step.dropped = r.mode, list(r.dropped)
+    prog.readings.append(r)
+    prog.steps.append(acted.step)
+    prog.events += acted.events
+    prog.notes += acted.notes + [f"the model named {d}, which the words did not: not acted on" for d in r.dropped]
+    prog.sentences.append(acted.sentence)
+
+
+def _writes(backend: Backend, settings: PlannerSettings) -> bool:
+    """Whether the model writes (generation) rather than scores or stays out."""
+    return backend.can_generate and not backend.can_score and settings.scoring != "off"
+
+
+def _ask_program(backend, settings, state, action, history, prog: _Program) -> _ModelProgram | None:
+    """The model's whole program, or None (the reply failed after the retries: per clause instead)."""
+    request = PlanRequest(messages=program_gen.messages(state, action, history), schema=program_gen.schema(state),
+                          seed=settings.seed, max_tokens=settings.max_tokens, temperature=settings.temperature,
+                          context={"action": action, "state": state})
+
+    def follow_up(reply: str, problems: list[Problem]) -> list[dict[str, str]]:
+        where = f" at {problems[0].where}" if problems[0].path else ""
+        return [{"role": "assistant", "content": reply[:2000]},
+                {"role": "user", "content": f"That reply was rejected{where} ({problems[0].message}). Reply with the "
+                                            "program JSON only."}]
+
+    asked = ask(backend, request, lambda raw: program_gen.parse(state, raw), follow_up, settings.max_retries)
+    prog.attempts.extend(asked.attempts)
+    prog.reader = "generation" if asked.value is not None else "per_clause"
+    return _ModelProgram(asked.value, ground(state, action, history, None)) if asked.value is not None else None
+
+
+class _ModelProgram:
+    """The model's steps while the clauses are read: which step belongs to which clause."""
+
+    def __init__(self, steps: list[Reading], whole: Grounding):
+        self.steps = steps
+        self.used = [False] * len(steps)
+        self.named = {i for p in whole.phrases if p.kind in ("entity", "group", "ref") for i in p.ids}
+
+    def _match(self, g: Grounding) -> list[int]:
+        ids = {i for p in g.phrases if p.kind in ("entity", "group", "ref") for i in p.ids}
+        ids |= set(g.target_group) | {i for i in (g.target, g.support, g.aim, g.near, g.along, g.off) if i}
+        free = [k for k, s in enumerate(self.steps) if not self.used[k]]
+        hits = [k for k in free if set(self.steps[k].targets) & ids]
+        return hits or [k for k in free if self.named.isdisjoint(self.steps[k].targets)][:1]
+
+    def read(self, state, text, history, camera, per_clause) -> tuple[list[Reading], str]:
+        """The clause read by the words, joined with the model's steps for it; a clause no step
+        covers is asked alone (`per_clause`)."""
+        matched: list[int] = []
+
+        def choose(ctext: str, plain: str, g: Grounding) -> VerbChoice:
+            matched.extend(self._match(g))
+            if not matched:
+                return per_clause(ctext, plain, g)
+            for k in matched:
+                self.used[k] = True
+            scores, evidence = lexicon_scores(ctext, g)
+            best = max(VERBS, key=lambda v: scores[v])
+            if is_sure(scores) and best != self.steps[matched[0]].intent.verb:
+                return VerbChoice(best, "lexicon", scores, evidence)  # the words state the verb outright: they win
+            return VerbChoice(self.steps[matched[0]].intent.verb, "generation", scores, evidence)
+
+        r = read_clause(state, text, history, camera, choose)
+        if not matched:
+            return [r], "per_clause"
+        if r.intent is None or r.doubt:
+            return [r], "generation"  # a doubt or an unknown referent of the words stands
+        split = len(matched) > 1 and r.decided_by.get("verb") == "generation"
+        return [program_gen.merge_step(state, self.steps[k], r, split) for k in matched[:None if split else 1]], \
+            "generation"
+
+    def unused(self) -> list[Step]:
+        """The model's steps no clause of the words says: recorded, not acted on."""
+        return [Step(text="", verb=s.intent.verb, verdict="no clause of the words says this step: not acted on",
+                     decided_by={"step": "generation"}, dropped=list(s.targets), mode=s.mode)
+                for k, s in enumerate(self.steps) if not self.used[k]]
 
 
 class _LazyImagination:
@@ -155,7 +248,7 @@ def _record(backend: Backend, settings: PlannerSettings, action: str, prog: _Pro
                       intent=intent.model_dump(mode="json", exclude_none=True) if intent else None,
                       decided_by=first.decided_by if first is not None else {}, understanding=understanding,
                       steps=prog.steps, imagined_rollouts=lazy.rollouts, imagined_s=round(lazy.seconds, 4),
-                      attempts=prog.attempts, fell_back=bool(issues), plan=plan,
+                      attempts=prog.attempts, fell_back=bool(issues), plan=plan, program_reader=prog.reader,
                       model_s=round(sum(r.verb.model_s for r in prog.readings if r.verb is not None), 4))
 
 
@@ -184,5 +277,5 @@ def _generate(backend: Backend, settings: PlannerSettings, state: WorldState, ac
     lexical = build_intent(state, text, g, VerbChoice(generated.verb, "generation", {}, []))
     if lexical.intent is None and lexical.unknown:
         return lexical, asked.attempts  # the words name something that is not there: no guessing
-    intent, by = intent_gen.merge(generated, lexical)
+    intent, by = intent_gen.merge(generated, lexical.intent, lexical.decided_by)
     return Understanding(intent, by, g, lexical.verb), asked.attempts

@@ -45,6 +45,12 @@ class Step(BaseModel):
     """The typed goal (simulator.goals) the cerebellum checked, if any."""
     verdict: str | None = None
     """ok, or why the goal was not met, or why the step was refused."""
+    decided_by: dict[str, str] = Field(default_factory=dict)
+    """Which reader decided each part of this step: 'step' (generation: the model's whole program;
+    per_clause: the model asked for this clause alone; lexicon), and verb, targets, slots and goal
+    (lexicon, scoring, generation, default)."""
+    dropped: list[str] = Field(default_factory=list)
+    """Ids a model named for this step that the words did not name: not acted on."""
 
 
 @dataclass
@@ -61,6 +67,13 @@ class Reading:
     colour_hex: str | None = None
     verb: VerbChoice | None = None
     """How the verb was chosen (the lexicon's cues, the model's scores), when one was."""
+    goal: str | None = None
+    """A goal kind (:mod:`simulator.goals`) a model wrote for this step, kept only where the words
+    state no goal and no direction; the cerebellum imagines it like a goal from words."""
+    mode: Literal["together", "in_order"] = "in_order"
+    """Whether the step starts with the step before it or after it, as the program says."""
+    dropped: list[str] = field(default_factory=list)
+    """Ids a model named that the words did not: not acted on."""
 
 
 def clauses(action: str) -> list[str]:

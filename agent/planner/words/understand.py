@@ -125,4 +125,5 @@ def _spawn_intent(text: str, g: Grounding, choice: VerbChoice, by: dict[str, str
     by["strength"] = "lexicon" if strength else "default"
     if new is not None and new.count > 1:
         slots["amount"] = float(new.count)
+        by["amount"] = "lexicon"
     return Understanding(Intent(**slots), by, g, choice)
