@@ -179,3 +179,16 @@ def test_a_count_the_words_state_wins_over_the_model_amount():
     out = plan(world, fake, "Add a dozen grapes to the table.")
     assert [e.type for e in out.plan.events] == ["spawn"] * 12
     assert out.record.steps[0].decided_by["amount"] == "lexicon"
+
+
+def test_a_clause_asked_alone_keeps_the_verb_the_words_state(world):
+    """The clause no model step covers is asked alone; the model's push never replaces "heavier"."""
+    push = {"verb": "push", "target": "cube", "direction": "down", "strength": "normal", "colour": "none",
+            "shape": "none", "place": "none", "amount": 1, "noun": ""}
+    fake = Fake([{"steps": [step("recolor", targets=["ball"], colour="blue")]}], intent=push)
+    out = plan(world, fake, "Paint the ball blue and make the cube heavier.")
+    assert [(e.type, e.entity) for e in out.plan.events] == [("set_property", "ball"), ("set_property", "cube")]
+    cube = out.plan.events[1]
+    assert cube.mass is not None and cube.mass > world.state().entities["cube"].mass
+    last = out.record.steps[-1]
+    assert last.decided_by["step"] == "per_clause" and last.decided_by["verb"] == "lexicon"

@@ -166,11 +166,7 @@ class _ModelProgram:
                 return per_clause(ctext, plain, g)
             for k in matched:
                 self.used[k] = True
-            scores, evidence = lexicon_scores(ctext, g)
-            best = max(VERBS, key=lambda v: scores[v])
-            if is_sure(scores) and best != self.steps[matched[0]].intent.verb:
-                return VerbChoice(best, "lexicon", scores, evidence)  # the words state the verb outright: they win
-            return VerbChoice(self.steps[matched[0]].intent.verb, "generation", scores, evidence)
+            return stated_or(self.steps[matched[0]].intent.verb, ctext, g)
 
         r = read_clause(state, text, history, camera, choose)
         if not matched:
@@ -221,8 +217,18 @@ def _chooser(backend: Backend, settings: PlannerSettings, state: WorldState, his
     def generate(ctext: str, text: str, g: Grounding) -> VerbChoice:
         u, tries = _generate(backend, settings, state, text, history, ctext, g)
         attempts.extend(tries)
-        return VerbChoice(u.intent.verb, "generation", {}, []) if u.intent else choose_verb(ctext, text, g, None)
+        return stated_or(u.intent.verb, ctext, g) if u.intent else choose_verb(ctext, text, g, None)
     return generate, "generation"
+
+
+def stated_or(model_verb: str, ctext: str, g: Grounding) -> VerbChoice:
+    """The model's verb, unless the words state another outright (the lexicon is sure of it): then
+    theirs. A model never swaps the verb the words name ("make the cube heavier" is never a push)."""
+    scores, evidence = lexicon_scores(ctext, g)
+    best = max(VERBS, key=lambda v: scores[v])
+    if is_sure(scores) and best != model_verb:
+        return VerbChoice(best, "lexicon", scores, evidence)
+    return VerbChoice(model_verb, "generation", scores, evidence)
 
 
 def _record(backend: Backend, settings: PlannerSettings, action: str, prog: _Program, compiled: Compiled,
