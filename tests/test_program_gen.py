@@ -2,6 +2,7 @@
 the merge's safety rules, the fallback to one intent per clause, and a real llama.cpp server."""
 
 import json
+import math
 
 import pytest
 
@@ -192,3 +193,21 @@ def test_a_clause_asked_alone_keeps_the_verb_the_words_state(world):
     assert cube.mass is not None and cube.mass > world.state().entities["cube"].mass
     last = out.record.steps[-1]
     assert last.decided_by["step"] == "per_clause" and last.decided_by["verb"] == "lexicon"
+
+
+def test_a_push_up_or_down_nobody_said_is_aimed_as_a_plain_push(world):
+    """A model copying its examples writes "down" for "Barely move the cube": a push into the table
+    moves nothing, so a direction the words did not state is not taken for up or down."""
+    fake = Fake([{"steps": [step(targets=["cube"], direction="down")]}])
+    out = plan(world, fake, "Barely move the cube.")
+    assert [(e.type, e.entity) for e in out.plan.events] == [("apply_impulse", "cube")]
+    impulse = out.plan.events[0].impulse
+    assert impulse[2] == 0 and math.hypot(impulse[0], impulse[1]) > 0
+    assert out.record.steps[0].decided_by.get("direction") != "generation"
+
+
+def test_let_it_fall_is_a_release_whatever_the_model_says():
+    world = World(load_scene(ROOT / "scenes" / "box-drop.yaml"))
+    fake = Fake([{"steps": [step(targets=["box"], direction="down", place="mug", goal="reaches")]}])
+    out = plan(world, fake, "Let the box fall onto the mug.")
+    assert [(e.type, e.entity, e.fixed) for e in out.plan.events] == [("set_property", "box", False)]

@@ -192,6 +192,8 @@ def merge_step(state: WorldState, model: Reading, lexical: Reading, split: bool)
         targets, by["target"] = said or unnamed, "generation"
     place = intent.place if intent.place in (None, "floor") or intent.place in words else None
     unused = {k: None for k in ("direction", "colour", "shape", "place", "amount") if k not in USES.get(intent.verb, ())}
+    if intent.verb == "push" and intent.direction in ("up", "down") and by.get("direction") != "lexicon":
+        unused["direction"] = None  # a push up or down nobody said moves nothing a person meant: the default aim
     intent = intent.model_copy(update={"target": targets[0] if targets else lexical.intent.target, "place": place,
                                        **unused})
     by = {k: v for k, v in by.items() if k in ("verb", "target") or getattr(intent, k, None) not in (None, "")}

@@ -174,7 +174,7 @@ _CUE_TABLE: list[tuple[str, str, float]] = [
     ("stop", r"\b(?:hold|holds|held|keep|keeps) (?:\w+ )?(?:still|in place)\b|\bcomes? to (?:a )?(?:stop|rest)\b",
      2.0),
     ("release", _forms(*(s for s in STEMS["release"] if s != "let")), 1.0),
-    ("release", r"\blet(?:s|ting)? (?:\w+ )?go\b|\bcomes? loose\b|\bcame loose\b|\bbreaks? free\b|"
+    ("release", r"\blet(?:s|ting)? (?:\w+ ){0,3}?(?:go|fall|drop)\b|\bcomes? loose\b|\bcame loose\b|\bbreaks? free\b|"
                 r"\bcomes? (?:off|down)\b|\bcame (?:off|down)\b", 2.0),
     ("remove", _forms(*STEMS["remove"][:13]), 2.0),
     ("remove", r"\b(?:take|takes|took|taken|pick|picks|picked|carry|carries|carried)\b(?: \w+){0,4} "
