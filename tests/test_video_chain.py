@@ -141,6 +141,20 @@ def test_a_reopened_session_continues_its_chain_as_one_process_would(tiny_ltx, t
     assert same(again, straight) and third.segment == records[2].segment
 
 
+def test_a_fork_continues_from_the_turn_it_was_forked_at(tiny_ltx, tmp_path):
+    """A fork of a session at step 2, played by another renderer, anchors its next turn on the stored
+    last frame of the parent's second turn, not on anything its parent rendered later."""
+    with new_db(tmp_path) as db:
+        with Session(db, "s", video=load_video_renderer(tiny_ltx, steps=2, size=SIZE)) as s:
+            records = [play(s, k) for k in range(3)]
+            second_last, third = frames_of(s, records[1])[-1], frames_of(s, records[2])
+        db.fork("s", "f", 2)
+        forked = Watched(tiny_ltx)
+        with Session(db, "f", video=forked.renderer) as f:
+            again = frames_of(f, play(f, 2))
+    assert np.array_equal(forked.images[0], second_last) and same(again, third)
+
+
 def test_a_turn_replayed_after_a_rewind_renders_the_same_frames(tiny_ltx, tmp_path):
     watched = Watched(tiny_ltx)
     with new_db(tmp_path) as db, Session(db, "s", video=watched.renderer) as s:
