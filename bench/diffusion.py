@@ -22,6 +22,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from renderer.video.base import Anchor  # noqa: E402
 from renderer.video.tiny import BUILDERS, synthetic_geometry, tiny_tokenizer  # noqa: E402
 
 # family -> (width, height, model frames, fps, steps)
@@ -95,11 +96,13 @@ def bench(family: str, *, tiny: bool, device: str, dtype: str, steps: int | None
     vr = renderer_for(family, pipe, device, torch_dtype, steps, (width, height))
     vr.start(seed=0, fps=fps)
     geo = lambda n, s: synthetic_geometry(n, s, width, height)
-    vr.render_segment("a red ball rolls off a wooden table", geo(frames, 0))
+    opening = geo(frames, 0)
+    out = vr.render_segment("a red ball rolls off a wooden table", opening, step=0)
     sync()
     first = time.perf_counter() - t0
     t1 = time.perf_counter()
-    seg = vr.render_segment("the red ball bounces on the floor", geo(frames - 1, frames))
+    seg = vr.render_segment("the red ball bounces on the floor", geo(frames - 1, frames), step=1,
+                            anchor=Anchor(frame=out.frames[-1], geometry=opening[-1]))
     sync()
     per_segment = time.perf_counter() - t1
     duration = frames / fps

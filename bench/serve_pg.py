@@ -123,10 +123,10 @@ def ray_overhead(segments: int) -> tuple[float, float]:
             for name, r in (("local", load_video_renderer(Path(tmp) / "ltx", steps=2, size=(64, 64))),
                             ("ray", RayVideoRenderer(address, steps=2, size=(64, 64)))):
                 r.start(0, 24)
-                r.render_segment("warm up", geo)
+                r.render_segment("warm up", geo, step=0)
                 t0 = time.perf_counter()
-                for _ in range(segments):
-                    r.render_segment("a red ball slides", geo)
+                for k in range(segments):
+                    r.render_segment("a red ball slides", geo, step=k)
                 times[name] = (time.perf_counter() - t0) / segments
         finally:
             serve.shutdown()

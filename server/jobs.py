@@ -64,7 +64,7 @@ class LivePlanner:
 
 class VideoGate:
     """The server's one video model: loaded once, shared by every session through a copy per session
-    (its own seed and chain of segments), its segments run on one worker pool (one at a time for an
+    (its own seed and records; each turn's anchor comes from the session's committed turns), its segments run on one worker pool (one at a time for an
     in-process pipeline, which also holds a lock per call; several for video workers on Ray)."""
 
     def __init__(self, renderer):
@@ -93,19 +93,20 @@ class LiveVideo:
     def summary(self) -> dict:
         return self.renderer.summary()
 
-    def render_segment(self, caption: str, geometry, progress=None):
+    def render_segment(self, caption: str, geometry, *, step: int, anchor=None, progress=None):
         s = self.served
 
-        def step(i: int, n: int) -> None:
+        def on_step(i: int, n: int) -> None:
             if s.cancelling.is_set() or s.closing:
                 raise TurnCancelled("the turn was cancelled while the video model rendered it")
             if progress is not None:
                 progress(i, n)
 
-        future = self.gate.pool.submit(self.renderer.render_segment, caption, geometry, step)
+        future = self.gate.pool.submit(self.renderer.render_segment, caption, geometry, step=step, anchor=anchor,
+                                       progress=on_step)
         future.add_done_callback(lambda _: s.wake())
         s.look_around_until(lambda: future.done() or s.cancelling.is_set())
-        if s.cancelling.is_set():  # a segment still running is waited for: the next one continues its chain
+        if s.cancelling.is_set():  # a segment still running is waited for; it stops at its next denoising step
             future.cancel()
             s.look_around_until(future.done)
             raise TurnCancelled("the turn was cancelled while the video model rendered it")

@@ -24,7 +24,7 @@ pytest.importorskip("fastapi")
 from PIL import Image  # noqa: E402
 from websockets.sync.client import connect  # noqa: E402
 
-from renderer.video import load_video_renderer  # noqa: E402
+from renderer.video import Anchor, load_video_renderer  # noqa: E402
 from renderer.video.tiny import save_tiny, synthetic_geometry  # noqa: E402
 from server.protocol import unpack_depth, unpack_frame  # noqa: E402
 from tests.browser_util import BALL_DROP, red_mask  # noqa: E402
@@ -102,7 +102,9 @@ def test_a_fork_keeps_its_own_chain_and_forks_share_the_pipeline_safely(tiny_ltx
 
     def run(renderer, seed: int) -> list:
         renderer.start(seed, 24)
-        return [renderer.render_segment(f"segment {k}", g).frames for k, g in enumerate(geometry)]
+        first = renderer.render_segment("segment 0", geometry[0], step=0).frames
+        anchor = Anchor(frame=first[-1], geometry=geometry[0][-1])
+        return [first, renderer.render_segment("segment 1", geometry[1], step=1, anchor=anchor).frames]
 
     alone = {seed: run(base.for_session(), seed) for seed in (1, 2)}
     together: dict = {}
@@ -116,7 +118,7 @@ def test_a_fork_keeps_its_own_chain_and_forks_share_the_pipeline_safely(tiny_ltx
     for seed in (1, 2):
         assert all(np.array_equal(a, b) for x, y in zip(alone[seed], together[seed]) for a, b in zip(x, y))
     assert not np.array_equal(alone[1][0][0], alone[2][0][0])  # the seeds differ, so does the look
-    assert base.segments == [] and base.generator is None  # the loaded one is never driven itself
+    assert base.records == [] and base.seed is None  # the loaded one is never driven itself
 
 
 def test_a_served_turn_sends_the_video_models_frames_with_depth_to_the_headset(tiny_ltx, scenes):
@@ -224,9 +226,9 @@ def test_stop_while_the_video_model_renders_commits_nothing_and_the_head_is_answ
             assert recv_json(ws, "progress", timeout=60)["stage"] == "cancelled"
             stopped_in = time.monotonic() - t0
             fork = srv.app.state.manager.get(sess["session"]).session.ctx.video.renderer
-            assert recv_json(ws, "state")["steps"] == 0 and fork.segments == []
-            fork.steps = 2  # the next turn renders quickly, and its segment starts the chain afresh
+            assert recv_json(ws, "state")["steps"] == 0 and fork.records == []
+            fork.steps = 2  # the next turn renders quickly, and its segment starts on the geometry pass
             frames, _ = play_turn(ws)
             assert len(frames) == round(DURATION * 24) and all(unpack_frame(f)[0].generated for f in frames)
-            assert len(fork.segments) == 1 and fork.segments[0].conditioning["anchor"] == "geometry_rgb"
+            assert [(r.step, r.seam_psnr) for r in fork.records] == [(0, None)]  # no anchor, so no seam
     assert stopped_in < 10  # at the next denoising step, not after 200

@@ -6,7 +6,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
-from renderer.video import load_video_renderer  # noqa: E402
+from renderer.video import Anchor, load_video_renderer  # noqa: E402
 from renderer.video.tiny import save_tiny, synthetic_geometry  # noqa: E402
 
 FAMILIES = ["ltx", "wan", "wan-vace", "cogvideox"]
@@ -57,12 +57,14 @@ class Spy:
 
 def session(vr, seed, spy=None, progress=None):
     vr.start(seed, fps=12)
-    segments, start = [], 0
+    segments, start, anchor = [], 0, None
     for k, n in enumerate(STEP_FRAMES):
         if spy:
             spy.clear()
-        seg = vr.render_segment(f"step {k}: a red ball rolls across a grey floor",
-                                synthetic_geometry(n, start), progress=progress)
+        geometry = synthetic_geometry(n, start)
+        seg = vr.render_segment(f"step {k}: a red ball rolls across a grey floor", geometry, step=k,
+                                anchor=anchor, progress=progress)
+        anchor = Anchor(frame=seg.frames[-1], geometry=geometry[-1])
         if spy and segments:
             assert spy.saw(segments[-1].frames[-1]), f"segment {k} was not conditioned on segment {k - 1}'s last frame"
         segments.append(seg)
@@ -78,14 +80,14 @@ def test_segments_chain_on_the_previous_last_frame(folders, family):
     segs = session(vr, seed=3, spy=spy, progress=lambda i, n: calls.append((i, n)))
     assert [len(s.frames) for s in segs] == STEP_FRAMES
     assert all(f.shape == (32, 32, 3) and f.dtype == np.uint8 for s in segs for f in s.frames)
-    assert [s.index for s in segs] == [0, 1, 2] and {s.seed for s in segs} == {3} and {s.fps for s in segs} == {12}
+    assert [s.step for s in segs] == [0, 1, 2] and {s.seed for s in segs} == {3} and {s.fps for s in segs} == {12}
     assert segs[0].conditioning["anchor"] == "geometry_rgb"
     assert {s.conditioning["anchor"] for s in segs[1:]} == {"previous_segment"}
     rules = vr.rules
     for s, n in zip(segs, STEP_FRAMES):
         m = s.conditioning["model_frames"]
         assert (m - 1) % rules.frame_step == 0
-        assert m >= min(n + (s.index > 0), rules.max_frames or 10**6) or rules.fixed_frames == m
+        assert m >= min(n + (s.step > 0), rules.max_frames or 10**6) or rules.fixed_frames == m
     assert segs[0].seam_psnr is None and all(s.seam_psnr is not None and s.seam_ssim is not None for s in segs[1:])
     assert calls and calls[-1][0] == calls[-1][1]
     summary = vr.summary()
@@ -107,7 +109,7 @@ def test_geometry_enters_as_init_video_or_control(folders):
     for family in FAMILIES:
         vr = load_video_renderer(folders / family, steps=2, strength=0.6)
         vr.start(0, 12)
-        conds[family] = vr.render_segment("a ball", synthetic_geometry(5)).conditioning
+        conds[family] = vr.render_segment("a ball", synthetic_geometry(5), step=0).conditioning
     assert conds["ltx"]["geometry"] == conds["wan"]["geometry"] == conds["cogvideox"]["geometry"] == "init_video:rgb"
     assert conds["wan-vace"]["geometry"] == "control:depth"
 
@@ -117,7 +119,7 @@ def test_strength_changes_the_frames(folders):
     for strength in (0.5, 1.0):
         vr = load_video_renderer(folders / "wan", steps=2, strength=strength)
         vr.start(0, 12)
-        out[strength] = vr.render_segment("a ball", synthetic_geometry(5))
+        out[strength] = vr.render_segment("a ball", synthetic_geometry(5), step=0)
     assert out[1.0].conditioning["geometry"] == "none"
     assert not np.array_equal(np.stack(out[0.5].frames), np.stack(out[1.0].frames))
 
@@ -126,7 +128,7 @@ def test_vace_segmentation_control(folders):
     vr = load_video_renderer(folders / "wan-vace", steps=2, control="segmentation")
     spy = Spy(vr.pipe.video_processor)
     vr.start(0, 12)
-    seg = vr.render_segment("a ball", synthetic_geometry(5))
+    seg = vr.render_segment("a ball", synthetic_geometry(5), step=0)
     assert seg.conditioning["geometry"] == "control:segmentation"
     control = spy.videos[0]
     assert len(control) == seg.conditioning["model_frames"]
@@ -136,10 +138,18 @@ def test_vace_segmentation_control(folders):
 def test_bad_inputs_name_the_field(folders):
     vr = load_video_renderer(folders / "ltx", steps=2)
     with pytest.raises(RuntimeError, match="start"):
-        vr.render_segment("x", synthetic_geometry(3))
+        vr.render_segment("x", synthetic_geometry(3), step=0)
     vr.start(0, 12)
     with pytest.raises(ValueError, match="geometry"):
-        vr.render_segment("x", [])
+        vr.render_segment("x", [], step=0)
+    with pytest.raises(ValueError, match=r"step: must be the step's index, an integer >= 0, got -1"):
+        vr.render_segment("x", synthetic_geometry(3), step=-1)
+    with pytest.raises(TypeError, match="anchor: must be an Anchor or None, got ndarray"):
+        vr.render_segment("x", synthetic_geometry(3), step=1, anchor=np.zeros((32, 32, 3), np.uint8))
+    small = synthetic_geometry(1, width=16, height=16)[0]
+    with pytest.raises(ValueError, match=r"anchor.geometry.rgb: expected \(32, 32, 3\)"):
+        vr.render_segment("x", synthetic_geometry(3), step=1, anchor=Anchor(frame=small.rgb, geometry=small))
+    assert vr.records == []
     with pytest.raises(ValueError, match=r"divisible by 32, got 30x32 \(width 30\)"):
         load_video_renderer(folders / "ltx", size=(30, 32))
     with pytest.raises(ValueError, match=r"only renders 32x32"):

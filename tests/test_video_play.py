@@ -36,14 +36,17 @@ def test_play_renders_one_chained_segment_per_step(tiny_ltx, tmp_path):
         return real(image, *args, **kwargs)
 
     vr.pipe.video_processor.preprocess = spy
+    segments, render_segment = [], vr.render_segment
+    vr.render_segment = lambda *args, **kwargs: segments.append(render_segment(*args, **kwargs)) or segments[-1]
     result = play(scene, out=tmp_path / "v.mp4", preset="fast", video=vr)
     fps = scene.render.fps
-    assert [len(s.frames) for s in vr.segments] == [round(st.duration * fps) for st in scene.steps]
-    assert result.frames == total_frames(scene) == sum(len(s.frames) for s in vr.segments)
+    assert [len(s.frames) for s in segments] == [round(st.duration * fps) for st in scene.steps]
+    assert result.frames == total_frames(scene) == sum(len(s.frames) for s in segments)
     assert len(anchors) == len(scene.steps)
-    for prev, anchor in zip(vr.segments, anchors[1:]):
+    for prev, anchor in zip(segments, anchors[1:]):
         assert np.array_equal(anchor, prev.frames[-1])
-    assert all(s.seam_psnr is not None for s in vr.segments[1:])
+    assert all(s.seam_psnr is not None for s in segments[1:])
+    assert [r.seam_psnr for r in vr.records] == [s.seam_psnr for s in segments]  # numbers kept, not frames
     assert iio.imread(tmp_path / "v.mp4").shape == (result.frames, 64, 64, 3)
 
 

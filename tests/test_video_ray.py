@@ -14,7 +14,7 @@ import pytest
 pytest.importorskip("diffusers")
 ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'callosum[ray]')")
 
-from renderer.video import load_video_renderer  # noqa: E402
+from renderer.video import Anchor, load_video_renderer  # noqa: E402
 from renderer.video.ray_serve import RayVideoRenderer, VideoWorkerError, deploy  # noqa: E402
 from renderer.video.tiny import save_tiny, synthetic_geometry  # noqa: E402
 
@@ -42,8 +42,9 @@ def local_ray():
 def _segments(renderer, seed: int = 7) -> list[list[np.ndarray]]:
     renderer.start(seed, 24)
     geo = synthetic_geometry(18, width=64, height=64)
-    return [renderer.render_segment("a red ball slides", geo[:9]).frames,
-            renderer.render_segment("the ball stops", geo[9:]).frames]
+    first = renderer.render_segment("a red ball slides", geo[:9], step=0).frames
+    anchor = Anchor(frame=first[-1], geometry=geo[8])
+    return [first, renderer.render_segment("the ball stops", geo[9:], step=1, anchor=anchor).frames]
 
 
 def test_no_worker_is_a_clear_error(local_ray):
@@ -74,8 +75,8 @@ def test_a_worker_killed_mid_segment_is_a_clear_error(local_ray, tiny_ltx):
     geo = synthetic_geometry(9, width=64, height=64)
     threading.Timer(1.0, os.kill, (pid, signal.SIGKILL)).start()
     with pytest.raises(VideoWorkerError, match="failed mid-segment .* the segment was not rendered"):
-        renderer.render_segment("doomed", geo)
-    assert renderer.segments == []  # nothing half-made is kept
+        renderer.render_segment("doomed", geo, step=0)
+    assert renderer.records == []  # nothing half-made is kept
 
 
 def test_the_cli_option_names_the_workers(local_ray, tiny_ltx):

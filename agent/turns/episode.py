@@ -23,6 +23,7 @@ from agent.turns.graph import (
     build_graph,
     checkpoint_serde,
     initial_state,
+    is_generated,
     sync_world,
 )
 from agent.turns.leases import LEASE_KEY, SessionLost
@@ -173,8 +174,7 @@ class Episode:
         rendered = self.ctx.rendered
         if rendered is not None and rendered.segment == record.segment:
             return rendered.frames is not rendered.geometry
-        manifest = self.store.get_json(record.segment)
-        return manifest["frames"] != manifest["geometry"]
+        return is_generated(self.store.get_json(record.segment))
 
     def states_jsonl(self, record: TurnRecord) -> str:
         """The turn's per-frame state lines."""

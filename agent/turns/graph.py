@@ -49,7 +49,7 @@ from simulator.world import World
 
 if TYPE_CHECKING:
     from renderer.geometry import GeometryRenderer
-    from renderer.video.base import VideoRenderer
+    from renderer.video.base import Anchor, VideoRenderer
 
 GRAPH_SCHEMA_VERSION = 3
 """3: the request, the plan and the last turn are typed objects in the state (2: JSON dicts)."""
@@ -172,7 +172,8 @@ class TurnContext:
     planner: TurnPlanner | None = None
     """Plans requests that are not pinned; None narrates the action and plans no events."""
     video: VideoRenderer | None = None
-    """Optional video renderer: one generated segment per turn from the caption and geometry."""
+    """Optional video renderer: one generated segment per turn from the caption and geometry, anchored
+    on the committed turn the turn starts from (:func:`video_anchor`)."""
     recorded: dict[int, TurnPlan] | None = None
     """Replay: plans by turn index, used instead of calling the planner."""
     stereo: bool = False
@@ -342,7 +343,9 @@ def render(state: TurnState, ctx: TurnContext) -> TurnState:
     geo_refs = [ctx.store.put_png(rgb) for rgb in geo_frames]
     frames, refs = geo_frames, geo_refs
     if ctx.video is not None:
-        segment = ctx.video.render_segment(state["plan"].caption, geometry, progress=ctx.on_denoise)
+        anchor = video_anchor(state, ctx, sim)
+        segment = ctx.video.render_segment(state["plan"].caption, geometry, step=state["step"], anchor=anchor,
+                                           progress=ctx.on_denoise)
         frames = [np.asarray(f) for f in segment.frames]
         refs = [ctx.store.put_png(f) for f in frames]
     manifest = {"fps": ctx.scene.render.fps, "frames": refs, "geometry": geo_refs, "mp4": None}
@@ -352,6 +355,32 @@ def render(state: TurnState, ctx: TurnContext) -> TurnState:
     ctx.timings.append(("store", time.perf_counter() - t0))
     ctx.rendered = Rendered(segment=segment_ref, frames=frames, geometry=geo_frames, stereo=ctx.stereo)
     return {"segment": segment_ref, "frames": len(refs)}
+
+
+def video_anchor(state: TurnState, ctx: TurnContext, sim: Simulated) -> Anchor | None:
+    """What this turn's video segment continues from: the last generated frame of the committed turn
+    that ended where this one starts (read from the store, so a rewind, a fork or a restarted process
+    anchors as the first play did), with the geometry pass at that instant (rendered again from the
+    committed snapshot). None when there is no such turn or a video model did not make its frames:
+    the segment then starts on the geometry pass, as a new session's first does."""
+    from renderer.video.base import Anchor
+
+    record = state.get("last_turn")
+    if record is None:
+        return None
+    manifest = ctx.store.get_json(record.segment)
+    if not is_generated(manifest):
+        return None
+    frame = ctx.store.get_png(manifest["frames"][-1])
+    sync_world(ctx, state["snapshot"], state["snapshot_sha"])  # the world where this turn starts
+    geometry = ctx.geometry.render(ctx.world, stereo=ctx.stereo, depth=True, segmentation=True)
+    sync_world(ctx, state["next_snapshot"], sim.snapshot_sha)  # back to where it ends
+    return Anchor(frame=frame, geometry=geometry)
+
+
+def is_generated(manifest: dict) -> bool:
+    """True when a segment manifest's frames are a video model's (not the geometry pass's)."""
+    return manifest["frames"] != manifest["geometry"]
 
 
 def _mp4_blob(store: BlobStore, frames: list[np.ndarray], fps: int) -> str:

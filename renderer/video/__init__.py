@@ -7,9 +7,10 @@ from pathlib import Path
 
 import torch
 
-from renderer.video.base import FrameRules, SegmentOutput, VideoRenderer
+from renderer.video.base import Anchor, FrameRules, SegmentOutput, SegmentStats, VideoRenderer
 
-__all__ = ["FrameRules", "SegmentOutput", "VideoRenderer", "load_video_renderer", "detect_family", "parse_size"]
+__all__ = ["Anchor", "FrameRules", "SegmentOutput", "SegmentStats", "VideoRenderer", "load_video_renderer",
+           "detect_family", "parse_size"]
 
 # model_index.json `_class_name` -> (family, pipeline class we load it with)
 PIPELINE_FAMILIES = {

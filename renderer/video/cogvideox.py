@@ -47,9 +47,9 @@ class CogVideoXRenderer(VideoRenderer):
             latents = torch.cat([pad, latents], dim=1)
         return latents
 
-    def _generate(self, caption, anchor, geometry, num_frames, width, height, callback):
+    def _generate(self, caption, anchor, geometry, num_frames, width, height, generator, callback):
         common = dict(prompt=caption, height=height, width=width, num_frames=num_frames,
-                      num_inference_steps=self.steps, generator=self.generator, output_type="np",
+                      num_inference_steps=self.steps, generator=generator, output_type="np",
                       callback_on_step_end=callback,
                       max_sequence_length=self.pipe.transformer.config.max_text_seq_length)
         if self.strength >= 1.0:
@@ -59,7 +59,7 @@ class CogVideoXRenderer(VideoRenderer):
         rgb = [fr.resize(g.rgb, width, height) for g in geometry]
         clean = self.init_latents(rgb, width, height, num_frames)
         with start_at_strength(self.pipe.scheduler, self.strength):
-            latents = noise_to_start(self.pipe.scheduler, clean, self.steps, self.generator, self.device)
+            latents = noise_to_start(self.pipe.scheduler, clean, self.steps, generator, self.device)
             out = self.pipe(image=Image.fromarray(anchor), latents=latents, **common)
         return out.frames[0], {"pipeline": "CogVideoXImageToVideoPipeline", "geometry": "init_video:rgb",
                                "strength": self.strength}

@@ -36,7 +36,7 @@ class LTXRenderer(VideoRenderer):
             latents = p.vae.encode(pixels).latent_dist.mode()
         return p._normalize_latents(latents, p.vae.latents_mean, p.vae.latents_std).float()
 
-    def _generate(self, caption, anchor, geometry, num_frames, width, height, callback):
+    def _generate(self, caption, anchor, geometry, num_frames, width, height, generator, callback):
         from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
 
         rgb = [fr.resize(g.rgb, width, height) for g in geometry]
@@ -48,7 +48,7 @@ class LTXRenderer(VideoRenderer):
             num_inference_steps=self.steps, denoise_strength=self.strength, latents=latents,
             decode_timestep=0.05 if vae_cfg.timestep_conditioning else 0.0,
             decode_noise_scale=0.025 if vae_cfg.timestep_conditioning else None,
-            generator=self.generator, output_type="np", callback_on_step_end=callback,
+            generator=generator, output_type="np", callback_on_step_end=callback,
         )
         return out.frames[0], {"pipeline": type(self.pipe).__name__, "geometry": "init_video:rgb",
                                "strength": self.strength}

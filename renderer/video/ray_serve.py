@@ -4,7 +4,7 @@ GPU hosts); a session's renderer only sends each segment's pipeline call there.
 Everything stateful stays with the session: ``RayVideoRenderer`` is a :class:`VideoRenderer` whose
 ``render_segment`` runs here (anchor, resampling, seams) and whose one pipeline call goes to a worker
 with the caption, the anchor frame, the resampled geometry, the settings and the state of the
-session's seeded generator; the worker sends the frames back with the generator's new state. So a
+segment's generator (seeded from the session seed and the step); the worker sends the frames back. So a
 segment through Ray equals the in-process one bit for bit (same pipeline, inputs and noise), and any
 replica can serve any segment. Back-pressure: each replica takes one segment at a time
 (``max_ongoing_requests=1``) and at most :data:`MAX_QUEUED` wait; beyond that a segment fails at once
@@ -56,7 +56,7 @@ class SegmentJob:
     strength: float
     control: str | None
     generator_state: bytes
-    """``torch.Generator.get_state()`` of the session's generator before the call."""
+    """``torch.Generator.get_state()`` of the segment's generator before the call."""
 
 
 class VideoWorker:
@@ -78,13 +78,14 @@ class VideoWorker:
         r = self.renderer
         return {"family": r.family, "rules": r.rules, "default_steps": r.default_steps}
 
-    def generate(self, job: SegmentJob) -> tuple[np.ndarray, dict, bytes]:
+    def generate(self, job: SegmentJob) -> tuple[np.ndarray, dict]:
         r = self.renderer
         r.fps, r.steps, r.strength, r.control = job.fps, job.steps, job.strength, job.control
-        r.generator = torch.Generator(device="cpu")
-        r.generator.set_state(torch.frombuffer(bytearray(job.generator_state), dtype=torch.uint8))
-        raw, conditioning = r.denoise(job.caption, job.anchor, job.geometry, job.num_frames, job.width, job.height)
-        return np.asarray(raw), conditioning, bytes(r.generator.get_state().numpy().tobytes())
+        generator = torch.Generator(device="cpu")
+        generator.set_state(torch.frombuffer(bytearray(job.generator_state), dtype=torch.uint8))
+        raw, conditioning = r.denoise(job.caption, job.anchor, job.geometry, job.num_frames, job.width, job.height,
+                                      generator)
+        return np.asarray(raw), conditioning
 
 
 def connect(address: str) -> None:
@@ -127,20 +128,19 @@ class RayVideoRenderer(VideoRenderer):
     def rules(self) -> FrameRules:
         return self._rules
 
-    def _generate(self, caption, anchor, geometry, num_frames, width, height, callback):
+    def _generate(self, caption, anchor, geometry, num_frames, width, height, generator, callback):
         from ray.serve.exceptions import BackPressureError
 
         job = SegmentJob(caption, np.asarray(anchor), list(geometry), num_frames, width, height, self.fps,
-                         self.steps, self.strength, self.control, bytes(self.generator.get_state().numpy().tobytes()))
+                         self.steps, self.strength, self.control, bytes(generator.get_state().numpy().tobytes()))
         try:
-            raw, conditioning, state = self.handle.generate.remote(job).result(timeout_s=self.timeout_s)
+            raw, conditioning = self.handle.generate.remote(job).result(timeout_s=self.timeout_s)
         except BackPressureError:
             raise VideoWorkerError(f"every video worker at {self.address} is busy and {MAX_QUEUED} segments wait "
                                    "already; add replicas (--replicas) or try again") from None
         except Exception as exc:  # noqa: BLE001 (a replica that died, a timeout: never a wrong frame)
             raise VideoWorkerError(f"the video worker at {self.address} failed mid-segment ({type(exc).__name__}: "
                                    f"{' '.join(str(exc).split())[:200]}); the segment was not rendered") from None
-        self.generator.set_state(torch.frombuffer(bytearray(state), dtype=torch.uint8))
         return raw, {**conditioning, "worker": "ray"}
 
 

@@ -50,11 +50,11 @@ class WanRenderer(VideoRenderer):
         std = torch.tensor(cfg.latents_std).view(1, cfg.z_dim, 1, 1, 1).to(latents)
         return ((latents - mean) / std).float()
 
-    def _generate(self, caption, anchor, geometry, num_frames, width, height, callback):
+    def _generate(self, caption, anchor, geometry, num_frames, width, height, generator, callback):
         if self.is_vace:
-            return self._generate_vace(caption, anchor, geometry, num_frames, width, height, callback)
+            return self._generate_vace(caption, anchor, geometry, num_frames, width, height, generator, callback)
         common = dict(prompt=caption, height=height, width=width, num_frames=num_frames,
-                      num_inference_steps=self.steps, generator=self.generator, output_type="np",
+                      num_inference_steps=self.steps, generator=generator, output_type="np",
                       callback_on_step_end=callback)
         if self.strength >= 1.0:
             out = self.pipe(image=Image.fromarray(anchor), **common)
@@ -62,12 +62,12 @@ class WanRenderer(VideoRenderer):
         rgb = [fr.resize(g.rgb, width, height) for g in geometry]
         clean = self.init_latents(rgb, width, height)
         with start_at_strength(self.pipe.scheduler, self.strength):
-            latents = noise_to_start(self.pipe.scheduler, clean, self.steps, self.generator, self.device)
+            latents = noise_to_start(self.pipe.scheduler, clean, self.steps, generator, self.device)
             out = self.pipe(image=Image.fromarray(anchor), latents=latents, **common)
         return out.frames[0], {"pipeline": "WanImageToVideoPipeline", "geometry": "init_video:rgb",
                                "strength": self.strength}
 
-    def _generate_vace(self, caption, anchor, geometry, num_frames, width, height, callback):
+    def _generate_vace(self, caption, anchor, geometry, num_frames, width, height, generator, callback):
         control, kind = self.geometry_control(geometry)
         control = [fr.resize(f, width, height) for f in control]
         video = [Image.fromarray(anchor)] + [Image.fromarray(f) for f in control[1:]]
@@ -75,7 +75,7 @@ class WanRenderer(VideoRenderer):
         mask = [keep] + [generate] * (num_frames - 1)
         out = self.pipe(
             video=video, mask=mask, prompt=caption, height=height, width=width, num_frames=num_frames,
-            num_inference_steps=self.steps, generator=self.generator, output_type="np",
+            num_inference_steps=self.steps, generator=generator, output_type="np",
             callback_on_step_end=callback,
         )
         return out.frames[0], {"pipeline": "WanVACEPipeline", "geometry": f"control:{kind}", "strength": None}
