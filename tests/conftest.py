@@ -61,6 +61,22 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+# ---- the tiny video model: random weights, saved and loaded the way real weights are ----------
+
+
+@pytest.fixture(scope="session")
+def tiny_ltx(tmp_path_factory):
+    """A folder holding the tiny random-weight LTX-Video pipeline (renderer/video/tiny.py), saved with
+    save_pretrained, for tests to load through from_pretrained."""
+    torch = pytest.importorskip("torch", reason="the diffusion extra is not installed (pip install 'callosum[diffusion]')")
+    from renderer.video.tiny import save_tiny
+
+    torch.set_num_threads(1)
+    folder = tmp_path_factory.mktemp("tiny") / "ltx"
+    save_tiny("ltx", folder)
+    return folder
+
+
 # ---- session stores: every session test runs on SQLite and on a real Postgres ------------------
 
 

@@ -25,7 +25,7 @@ from PIL import Image  # noqa: E402
 from websockets.sync.client import connect  # noqa: E402
 
 from renderer.video import Anchor, load_video_renderer  # noqa: E402
-from renderer.video.tiny import save_tiny, synthetic_geometry  # noqa: E402
+from renderer.video.tiny import synthetic_geometry  # noqa: E402
 from server.protocol import unpack_depth, unpack_frame  # noqa: E402
 from tests.browser_util import BALL_DROP, red_mask  # noqa: E402
 from tests.conftest import ROOT, SCENES  # noqa: E402
@@ -36,15 +36,6 @@ VIDEO_SIZE = (96, 64)
 DURATION = 0.5
 PUSH = [{"type": "apply_impulse", "entity": "ball", "impulse": [0.05, 0, 0]}]
 
-
-@pytest.fixture(scope="module")
-def tiny_ltx(tmp_path_factory):
-    import torch
-
-    torch.set_num_threads(1)
-    folder = tmp_path_factory.mktemp("tiny") / "ltx"
-    save_tiny("ltx", folder)
-    return folder
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +145,7 @@ def test_a_served_turn_sends_the_video_models_frames_with_depth_to_the_headset(t
     assert [m["stage"] for m in messages if m["type"] == "progress"][-2:] == ["play", "done"]
 
 
-def recv_raw(ws, where, timeout: float = 30.0) -> bytes:
+def recv_raw(ws, where, timeout: float = 60.0) -> bytes:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         data = ws.recv(timeout=max(0.01, deadline - time.monotonic()))

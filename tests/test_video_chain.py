@@ -15,7 +15,6 @@ pytest.importorskip("diffusers")
 
 from agent.turns.sessions import Session, SessionDB  # noqa: E402
 from renderer.video import load_video_renderer  # noqa: E402
-from renderer.video.tiny import save_tiny  # noqa: E402
 from tests._sessions_util import KICK, req, scene  # noqa: E402
 
 SIZE = (32, 32)
@@ -23,15 +22,6 @@ DURATION = 0.25
 TURNS = [("wait", None), ("flick", KICK), ("watch", None)]
 """(action, events) of the turns the tests play, each DURATION seconds."""
 
-
-@pytest.fixture(scope="module")
-def tiny_ltx(tmp_path_factory):
-    import torch
-
-    torch.set_num_threads(1)
-    folder = tmp_path_factory.mktemp("tiny") / "ltx"
-    save_tiny("ltx", folder)
-    return folder
 
 
 class Watched:

@@ -9,16 +9,9 @@ pytest.importorskip("diffusers")
 
 from agent.turns.playback import play, total_frames  # noqa: E402
 from renderer.video import load_video_renderer  # noqa: E402
-from renderer.video.tiny import save_tiny  # noqa: E402
 from simulator import load_scene  # noqa: E402
 from tests.conftest import SCENES, run_cli  # noqa: E402
 
-
-@pytest.fixture(scope="module")
-def tiny_ltx(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tiny") / "ltx"
-    save_tiny("ltx", folder)
-    return folder
 
 
 def test_play_renders_one_chained_segment_per_step(tiny_ltx, tmp_path):

@@ -16,14 +16,8 @@ ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip ins
 
 from renderer.video import Anchor, load_video_renderer  # noqa: E402
 from renderer.video.ray_serve import RayVideoRenderer, VideoWorkerError, deploy  # noqa: E402
-from renderer.video.tiny import save_tiny, synthetic_geometry  # noqa: E402
+from renderer.video.tiny import synthetic_geometry  # noqa: E402
 
-
-@pytest.fixture(scope="module")
-def tiny_ltx(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tiny") / "ltx"
-    save_tiny("ltx", folder)
-    return folder
 
 
 @pytest.fixture(scope="module")
