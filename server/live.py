@@ -70,7 +70,9 @@ class ServedSession(TurnRunner):
         self.video_gate = video
         self._held: tuple[np.ndarray, bytes, dict] | None = None
         """With a video model: the generated frame the world rests on (image, depth plane, header
-        fields), sent for look-around in colour instead of a geometry re-render."""
+        fields), sent once for look-around in colour instead of a geometry re-render."""
+        self._held_sent = False
+        """The held frame was the last one sent: the clients have it (a joiner gets the newest frame)."""
         self.db = db
         self.take_over = take_over
         self.lost: str | None = None
@@ -309,7 +311,7 @@ class ServedSession(TurnRunner):
         """With a video model, the world at rest shows the last generated frame of the head's turn
         (`last`), with the geometry pass's depth for it; else (none, step 0, a turn recorded without a
         video model) the geometry pass renders every look-around."""
-        self._held = None
+        self._held, self._held_sent = None, False
         if self.video_gate is None or last is None:
             return
         episode, record = self.session.episode, as_record(last)
@@ -366,6 +368,10 @@ class ServedSession(TurnRunner):
         world = self.session.ctx.world
         depth = b""
         held = self._held if not turn else None
+        resend = view == "rgb" and generated is None and held is not None
+        if resend and self._held_sent:
+            return  # the same image again: a head moving on it is reprojected by the client
+        self._held_sent = resend
         if view == "rgb" and (generated is not None or held is not None):
             if generated is not None:
                 with self.render_slots:

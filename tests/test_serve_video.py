@@ -124,6 +124,10 @@ def test_a_served_turn_sends_the_video_models_frames_with_depth_to_the_headset(t
             generated, geometry = turn_frames(srv, sess["session"])
             ws.send(json.dumps(headset_pose(x=0.05)))  # the head moves after the turn
             rest = recv_raw(ws, lambda h: not h.turn and h.step == 1)
+            for x in (0.06, 0.07):  # more head moves: the client has the held frame, nothing is sent again
+                ws.send(json.dumps(headset_pose(x=x)))
+            with pytest.raises(TimeoutError):
+                ws.recv(timeout=1.5)
         count = srv.http.get(f"/api/sessions/{sess['session']}/video.mp4",
                              headers={"Authorization": f"Bearer {sess['spectator_token']}"}).headers["X-Frame-Count"]
     header0 = unpack_frame(before)[0]
