@@ -68,6 +68,20 @@ class Terminal:
     def type(self, text: str) -> None:
         os.write(self.master, text.encode())
 
+    def ctrl_c_at_prompt(self, expect: str) -> str:
+        """Ctrl-C at a prompt just drawn, then read until `expect`. CPython's readline draws the prompt
+        and only then waits on the terminal: a SIGINT in between is noted but wakes nothing until the
+        next key. A person never types within that instant; a test on a loaded machine can, so it
+        waits a moment first and, should the signal still be waiting, wakes readline with an empty line
+        (an empty line changes nothing)."""
+        time.sleep(0.3)
+        self.type("\x03")
+        try:
+            return self.read_until(expect, timeout=5.0)
+        except AssertionError:
+            self.type("\n")
+            return self.read_until(expect)
+
     def close(self) -> int:
         try:
             return self.proc.wait(20)
@@ -102,8 +116,7 @@ def test_ctrl_c_stops_a_running_turn_and_keeps_nothing_then_a_second_ctrl_c_leav
     t.type("\x03")  # Ctrl-C, as the keyboard sends it
     out = t.read_until(r"\[ctl 1\]> ", timeout=60)
     assert "turn 2 stopped: nothing of it was kept, the session is at step 1 (Ctrl-C again to leave)" in out
-    t.type("\x03")
-    t.read_until("bye")
+    t.ctrl_c_at_prompt("bye")
     assert t.close() == 0
     with SessionDB(tmp_path / "sessions.db", create=False) as db:
         assert [x.action for x in db.turns("ctl")] == ["the ball waits"]
@@ -113,16 +126,13 @@ def test_ctrl_c_stops_a_running_turn_and_keeps_nothing_then_a_second_ctrl_c_leav
 def test_one_ctrl_c_at_the_prompt_only_warns(term):
     t = term(str(SCENE), "--session", "warn", "--planner", "scripted", "--duration", "0.25")
     t.read_until(r"\[warn 0\]> ")
-    t.type("\x03")
-    t.read_until(r"Ctrl-C again, Ctrl-D or :quit to leave")
+    t.ctrl_c_at_prompt(r"Ctrl-C again, Ctrl-D or :quit to leave")
     t.type(":steps\n")
     t.read_until(r"next\s+1\. “The ball sits still on the table\.”")
     t.read_until(r"\[warn 0\]> ")
-    t.type("\x03")
-    t.read_until("leave")
+    t.ctrl_c_at_prompt("leave")
     t.read_until(r"\[warn 0\]> ")
-    t.type("\x03")
-    t.read_until("bye")
+    t.ctrl_c_at_prompt("bye")
     assert t.close() == 0
 
 
