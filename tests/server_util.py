@@ -89,6 +89,18 @@ def recv_json(ws, want: str, timeout: float = 10.0) -> dict:
                 return msg
 
 
+def recv_raw(ws, where, timeout: float = 60.0) -> bytes:
+    """The next binary frame message (raw bytes: header, image, depth) whose header `where` accepts."""
+    from server.protocol import unpack_frame
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        data = ws.recv(timeout=max(0.01, deadline - time.monotonic()))
+        if isinstance(data, bytes) and where(unpack_frame(data)[0]):
+            return data
+    raise AssertionError(f"no matching frame within {timeout} s")
+
+
 def recv_frame(ws, timeout: float = 10.0, where=None):
     """Next binary frame (header dict, jpeg bytes), optionally the first matching `where(header)`."""
     from server.protocol import unpack_frame

@@ -29,7 +29,7 @@ from renderer.video.tiny import synthetic_geometry  # noqa: E402
 from server.protocol import unpack_depth, unpack_frame  # noqa: E402
 from tests.browser_util import BALL_DROP, red_mask  # noqa: E402
 from tests.conftest import ROOT, SCENES  # noqa: E402
-from tests.server_util import auth, live_server, recv_json  # noqa: E402
+from tests.server_util import auth, live_server, recv_json, recv_raw  # noqa: E402
 
 VIDEO_SIZE = (96, 64)
 """The video model's output size: not the stream's (320x240), so its frames are told apart by size too."""
@@ -148,14 +148,6 @@ def test_a_served_turn_sends_the_video_models_frames_with_depth_to_the_headset(t
     assert unpack_frame(rest)[1] == jpeg(generated[-1])
     assert [m["stage"] for m in messages if m["type"] == "progress"][-2:] == ["play", "done"]
 
-
-def recv_raw(ws, where, timeout: float = 60.0) -> bytes:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        data = ws.recv(timeout=max(0.01, deadline - time.monotonic()))
-        if isinstance(data, bytes) and where(unpack_frame(data)[0]):
-            return data
-    raise AssertionError(f"no matching frame within {timeout} s")
 
 
 def test_two_sessions_share_one_model_at_once_each_with_its_own_chain(tiny_ltx, scenes):

@@ -17,7 +17,7 @@ from PIL import Image  # noqa: E402
 from server.protocol import PoseMsg, parse_client, unpack_depth, unpack_frame  # noqa: E402
 from server.xr import EYE_CAP, PosePredictor, eye_size, widen  # noqa: E402
 from tests.browser_util import BALL_DROP, red_mask  # noqa: E402
-from tests.server_util import auth, live_server  # noqa: E402
+from tests.server_util import auth, live_server, recv_raw  # noqa: E402
 
 TAN = (-1.1, 1.0, -1.0, 1.05)
 
@@ -74,16 +74,6 @@ def test_bad_eye_views_are_refused_naming_the_field():
         parse_client(json.dumps(msg))
     assert err.value.error.field == "viewport"
 
-
-def recv_raw(ws, where, timeout: float = 15.0) -> bytes:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        data = ws.recv(timeout=max(0.01, deadline - time.monotonic()))
-        if isinstance(data, bytes) and where(unpack_frame(data)[0]):
-            return data
-    raise AssertionError(f"no matching frame within {timeout} s")
 
 
 def test_headset_frames_carry_eyes_depth_and_an_h264_stream_that_decodes(tmp_path):
