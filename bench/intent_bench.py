@@ -36,16 +36,13 @@ from bench.intent import _NAMED, CASES, HELDOUT, Case  # noqa: E402
 from simulator.loader import load_scene  # noqa: E402
 from simulator.scene import SetVelocityEvent  # noqa: E402
 from simulator.world import World  # noqa: E402
+from bench.stats import percentile  # noqa: E402
 
 DURATION, FPS = 1.0, 24
 _MOTION = re.compile(r"\b(?:moves?|rolls?|slides?|falls?|drops?|pushed|kicked|knocked|tossed|thrown|flies|tips?|rises?|"
                      r"tumbles?|shoots?|bounces?)\b")
 _SCREEN = {"to the left": -1, "to the right": 1}
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
 def screen_axes(camera) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -156,7 +153,7 @@ def summarise(rows: list[dict], args, backend) -> dict:
         "narrations_replaced": sum(r["disagreement"] is not None for r in rows),
         "decided_by": {s: dict(c) for s, c in sorted(slots.items())},
         "latency_median_s": round(statistics.median(lat), 3),
-        "latency_p90_s": round(percentile(lat, 0.9), 3),
+        "latency_p90_s": round(percentile(lat, 90), 3),
         "model_s_total": round(sum(r["model_s"] for r in rows), 2),
         "reconcile_ms_max": max(r["reconcile_ms"] for r in rows),
     }

@@ -43,6 +43,7 @@ from simulator.world import World  # noqa: E402
 from pydantic import TypeAdapter  # noqa: E402
 
 from simulator.scene import Event  # noqa: E402
+from bench.stats import percentile  # noqa: E402
 
 FPS = 24
 SECONDS = 2.5
@@ -126,10 +127,6 @@ def args_exact_off() -> bool:
     return not EXACT["on"]
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
-
 
 def summarise(rows: list[dict]) -> dict:
     def block(rs: list[dict]) -> dict:
@@ -139,7 +136,7 @@ def summarise(rows: list[dict]) -> dict:
                 "rate": round(sum(r["match"] for r in rs) / len(rs), 3),
                 "harmful": sum(bool(r["harmful"]) for r in rs),
                 "honest_refusals": f"{sum(r['refused_honestly'] for r in refusals)}/{len(refusals)}",
-                "latency_median_s": round(statistics.median(lat), 4), "latency_p90_s": round(percentile(lat, 0.9), 4),
+                "latency_median_s": round(statistics.median(lat), 4), "latency_p90_s": round(percentile(lat, 90), 4),
                 "imagined_per_plan": round(sum(r["imagined"] for r in rs) / len(rs), 2)}
 
     by_set, by_cat = defaultdict(list), defaultdict(list)

@@ -37,6 +37,7 @@ from agent.planner.formats.prompts import PROMPT_VERSION, PROMPTS  # noqa: E402
 from bench.intent import EXPECT  # noqa: E402
 from simulator.loader import load_scene  # noqa: E402
 from simulator.world import World  # noqa: E402
+from bench.stats import percentile  # noqa: E402
 
 ACTIONS = [
     ("ball-off-table", "Someone flicks the ball toward the edge."),
@@ -61,10 +62,6 @@ ACTIONS = [
     ("apple-from-branch", "Nothing happens; the wind is calm."),
 ]
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
 class Recorder(Backend):
@@ -167,7 +164,7 @@ def summarize(label: str, recorder: Recorder, args, records: list[dict], applied
         "model_calls": len(recorder.calls),
         "intent_match_rate": round(sum(r["intent_match"] for r in records) / len(records), 3),
         "latency_median_s": round(statistics.median(lat), 3),
-        "latency_p90_s": round(percentile(lat, 0.9), 3),
+        "latency_p90_s": round(percentile(lat, 90), 3),
         "tokens_per_s": round(tokens / model_s, 1) if model_s else None,
         "schema_valid_rate": round(sum(valid) / len(valid), 3) if valid else None,
         "schema_check": check_name,

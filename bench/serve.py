@@ -28,6 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.stats import percentile  # noqa: E402
 
 
 def serve_main(port: int) -> None:
@@ -44,12 +45,6 @@ def serve_main(port: int) -> None:
         print(json.dumps({"key": config.server_key}), flush=True)
         uvicorn.Server(uvicorn_config(create_app(config), "127.0.0.1", port)).run()
 
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    return s[min(len(s) - 1, int(math.ceil(q / 100 * len(s))) - 1)]
 
 
 class Client:

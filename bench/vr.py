@@ -46,6 +46,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.stats import percentile  # noqa: E402
+
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 
@@ -156,12 +159,6 @@ PSNR_JS = """async ([steps, reps]) => {
   return out;
 }"""
 
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    return s[min(len(s) - 1, max(0, int(math.ceil(q / 100 * len(s))) - 1))]
 
 
 def start_server(scene_size: str, db: Path, extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str, str]:
