@@ -185,11 +185,14 @@ def _rows(group: list[Unit], sx: float, sy: float) -> list[list[Unit]]:
         return [group]
     rows: list[list[Unit]] = [[]]
     for u in sorted(group, key=lambda u: -u.half[0]):
-        if rows[-1] and _row_width(rows[-1] + [u]) > sx + 1e-6:
-            fits = [r for r in rows if _row_width(r + [u]) <= sx + 1e-6]
-            (fits[0] if fits else rows.append([]) or rows[-1]).append(u)
-        else:
+        if not rows[-1] or _row_width(rows[-1] + [u]) <= sx + 1e-6:
             rows[-1].append(u)
+            continue
+        fits = [r for r in rows if _row_width(r + [u]) <= sx + 1e-6]  # else the first earlier row it fits
+        if not fits:
+            rows.append([])
+            fits = rows[-1:]
+        fits[0].append(u)
     depth = sum(max(2 * u.half[1] for u in r) for r in rows) + GAP * (len(rows) - 1)
     wide = any(_row_width(r) > sx + 1e-6 for r in rows)
     return [group] if depth > sy + 1e-6 or wide else rows

@@ -184,20 +184,19 @@ def _resolve_noun(p: Phrase, head: str, last: str, mods: list[str], numbers: lis
                   vocab: dict[str, EntityWords], state: WorldState, axes: ScreenAxes) -> None:
     matched = _match_head(head, vocab, state)
     group = any(m in QUANTIFIERS for m in mods) or head in QUANTIFIERS
-    take = 0
     if last != head and p.det in DEFINITE:  # "the two flower pots": a count of the group, not pot number 2
-        take = p.take = next((NUMBERS[m] for m in mods if m in NUMBERS and m != "one"), 0)
+        p.take = next((NUMBERS[m] for m in mods if m in NUMBERS and m != "one"), 0)
         mods = [m for m in mods if m not in NUMBERS]
         numbers = []
     if "both" in mods or head == "both":  # "both fruits" among three: which two?
-        take = p.take = 2
+        p.take = 2
     mods = [m for m in mods if m not in QUANTIFIERS and m != "other"]
     if not matched and head in GROUP_NOUNS:
         matched, group = _family_group(mods, vocab), True
     if not matched:
         matched = of_kind(head, {i: ew.heads for i, ew in vocab.items()}, state) or []
     if matched:
-        narrowed = _narrow(matched, mods, numbers, vocab, state, axes, take)
+        narrowed = _narrow(matched, mods, numbers, vocab, state, axes, p.take)
         if p.take > 1 and len(narrowed) > p.take:  # "the two blocks" among four, "both fruits" among three
             p.kind, p.ids, p.ambiguous = "entity", narrowed, True
         elif p.det in INDEFINITE or p.count > 1:
