@@ -176,6 +176,7 @@ def screen_right(scene):
     ("kitchen-table", "Paint the two fruits nearest the can yellow.", ["lemon", "pear"]),
     ("kitchen-table", "Push the two fruits closest to the mug to the left.", ["apple", "pear"]),
     ("kitchen-table", "Remove the two lightest things.", ["lemon", "pear"]),
+    ("kitchen-table", "Paint the two fruits left of the can blue.", ["lemon", "pear"]),  # a counted relation
 ])
 def test_counted_selectors_superlatives_and_proximity_pick_that_many(scene, action, expected):
     out, _ = plan_and_run(scene, action, seconds=0.1)
@@ -187,6 +188,7 @@ def test_counted_selectors_superlatives_and_proximity_pick_that_many(scene, acti
     ("block-stack", "Push the two heaviest blocks to the left.", "which two blocks"),  # all weigh the same
     ("bowling", "Paint the pin behind pin 5 red.", "which pin"),  # pins 8 and 9 stand equally behind it
     ("kitchen-table", "Remove both fruits.", "which two fruits"),  # three fruits: "both" is two of them
+    ("bowling", "Paint the two pins behind pin 1 green.", "which two pins"),  # pin 5, or pins 2 and 3?
 ])
 def test_a_count_or_relation_that_does_not_decide_asks_and_changes_nothing(scene, action, words):
     out, frames = plan_and_run(scene, action, seconds=0.1)

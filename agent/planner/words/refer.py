@@ -98,8 +98,10 @@ def _closest_to(state: WorldState, ids: list[str], ref: Phrase, axes: ScreenAxes
     return sorted(ids, key=key)[: max(1, take)]
 
 
-def _related(state: WorldState, ids: list[str], rel: str, ref: Phrase, axes: ScreenAxes) -> list[str]:
-    """Those of `ids` in relation `rel` to `ref` (on top of, under, next to, behind, left/right of)."""
+def _related(state: WorldState, ids: list[str], rel: str, ref: Phrase, axes: ScreenAxes, take: int = 0) -> list[str]:
+    """Those of `ids` in relation `rel` to `ref` (on top of, under, next to, behind, left/right of):
+    the one that fits best, or the `take` best of a counted phrase ("the two pins behind pin 1")."""
+    n = max(1, take)
     pos = {i: state.entities[i].position for i in ids}
     top = ref.words[-1:] == ["top"] or (ref.kind == "word" and ref.head in ("top", "it"))
     if rel == "support" and (top or (ref.ids and set(ref.ids) >= set(ids))):
@@ -119,19 +121,22 @@ def _related(state: WorldState, ids: list[str], rel: str, ref: Phrase, axes: Scr
         return on or [i for i in ids if pos[i][2] > rp[2]][:1] or ids
     if rel == "under":
         below = [i for i in ids if pos[i][2] < rp[2] - 0.01]
-        return [min(below, key=lambda i: math.dist(pos[i], rp))] if below else []
+        return sorted(below, key=lambda i: math.dist(pos[i], rp))[:n]
     if rel == "behind":  # farther along the scene's depth axis, and most nearly in line
         right, away = axes.scene_frame()
         rel_xy = {i: (pos[i][0] - rp[0], pos[i][1] - rp[1]) for i in ids}
         back = [i for i in ids if dot(rel_xy[i], away) > 0.01]
         score = {i: 3 * abs(dot(rel_xy[i], right)) + math.dist(pos[i], rp) for i in back}
-        best = min(score.values(), default=0.0)
-        return [i for i in back if score[i] <= best + 0.15]  # several about as far behind: ask which
+        order = sorted(back, key=score.__getitem__)
+        if not order:
+            return []
+        cut = score[order[min(n, len(order)) - 1]] + 0.15
+        return [i for i in order if score[i] <= cut]  # more about as far behind than asked for: ask which
     if rel in ("left", "right"):
         side = -1 if rel == "left" else 1
         there = [i for i in ids if side * (axes.screen_x(pos[i]) - axes.screen_x(rp)) > 0.01]
-        return [min(there, key=lambda i: math.dist(pos[i], rp))] if there else []
-    return [min(ids, key=lambda i: _dist(state, i, r))]
+        return sorted(there, key=lambda i: math.dist(pos[i], rp))[:n]
+    return sorted(ids, key=lambda i: _dist(state, i, r))[:n]
 
 
 def refine(phrases: list[Phrase], state: WorldState, axes: ScreenAxes) -> None:
@@ -151,13 +156,13 @@ def refine(phrases: list[Phrase], state: WorldState, axes: ScreenAxes) -> None:
             k += 3
             continue
         if word in ("left", "right") and len(nxt.words) == 1 and after is not None and after.kind in ("entity", "group"):
-            _settle(p, _related(state, p.ids, word, after, axes))
+            _settle(p, _related(state, p.ids, word, after, axes, p.take))
             nxt.kind, after.kind, after.relation = "ref", "ref", None
             k += 3
             continue
         if p.kind == "entity" and nxt.relation in ("support", "under", "near", "behind"):
             rel = "near" if nxt.relation == "near" else nxt.relation
-            _settle(p, _related(state, p.ids, rel, nxt, axes))
+            _settle(p, _related(state, p.ids, rel, nxt, axes, p.take))
             nxt.kind, nxt.relation = "ref", None
             k += 2
             continue
